@@ -389,6 +389,16 @@ describe("luacloud.sim host", function()
       assert.are.equal("\240\159\152\128", json_decode('"\\ud83d\\ude00"'))
     end)
 
+    it("encode luacloud.core's null and decoded empty arrays as null and []", function()
+      local ok, core = pcall(require, "luacloud.core")
+      if not ok then
+        pending("luacloud.core is not built: " .. tostring(core))
+        return
+      end
+      local v = { a = core.null, b = core.json_decode("[]"), c = core.json_decode('[1,{"x":null}]') }
+      assert.are.equal('{"a":null,"b":[],"c":[1,{"x":null}]}', json_encode(v))
+    end)
+
     it("reject invalid documents with a message", function()
       for _, bad in ipairs({ "", "{", "[1,]", '{"a" 1}', "nul", '"abc', "1 2" }) do
         local v, err = json_decode(bad)

@@ -74,7 +74,9 @@ end
 
 local function is_array(t)
   local mt = getmetatable(t)
-  if mt == array_mt or (mt and mt.__name == "luacloud.array") then return true end
+  if mt == array_mt then return true end
+  local core = package.loaded["luacloud.core"]
+  if mt and type(core) == "table" and mt == core.array_mt then return true end
   local n = #t
   if n == 0 then return false end
   local count = 0
@@ -135,8 +137,9 @@ function encode_value(v, out, depth)
       end
       out[#out + 1] = "}"
     end
-  elseif t == "userdata" and tostring(v):find("null", 1, true) then
-    out[#out + 1] = "null" -- core.null and similar sentinels
+  elseif t == "userdata" and type(package.loaded["luacloud.core"]) == "table"
+    and v == package.loaded["luacloud.core"].null then
+    out[#out + 1] = "null"
   else
     error("json: cannot encode a " .. t, 0)
   end
