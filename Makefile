@@ -1,0 +1,54 @@
+# luacloud build. `make` builds the C core for Lua 5.4, `make LUA=luajit` (or
+# `make luajit`) for LuaJIT/OpenResty, `make test` runs every spec.
+LUA ?= lua5.4
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+DEPS = libxml-2.0 libcurl libcjson libcrypto
+SRCS = src/core.c src/buf.c src/encode.c src/sign.c src/xml.c src/json.c src/transport.c
+HDRS = src/lc.h
+
+ifeq ($(LUA),luajit)
+  LUA_PC = luajit
+  OUT = build-luajit
+else
+  LUA_PC = lua5.4
+  OUT = build
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(LUA_PC) $(DEPS))
+PKG_LIBS = $(shell pkg-config --libs $(DEPS))
+SO = $(OUT)/luacloud/core.so
+BUSTED = $(shell command -v busted)
+
+.PHONY: all luajit test unit bench sanitize clean lint
+
+all: $(SO)
+
+$(SO): $(SRCS) $(HDRS)
+	@mkdir -p $(OUT)/luacloud
+	$(CC) $(CFLAGS) $(WARN) -std=gnu99 -fPIC -shared $(PKG_CFLAGS) -o $@ $(SRCS) $(PKG_LIBS) $(LDFLAGS)
+
+luajit:
+	$(MAKE) LUA=luajit
+
+# All specs: codecs, engine, simulators in-process and over nginx.
+test: all luajit
+	./bin/run-tests
+
+bench: all
+	$(LUA) bench/run.lua
+
+# The C core under ASan+UBSan (a separate build dir, used by .ci/run).
+sanitize:
+	$(MAKE) OUT=build-asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined" build-asan/luacloud/core.so
+
+build-asan/luacloud/core.so: $(SRCS) $(HDRS)
+	@mkdir -p build-asan/luacloud
+	$(CC) $(CFLAGS) $(WARN) -std=gnu99 -fPIC -shared $(shell pkg-config --cflags lua5.4 $(DEPS)) -o $@ $(SRCS) $(PKG_LIBS) $(LDFLAGS)
+
+lint:
+	luacheck lua spec bench examples bin/*.lua
+
+clean:
+	rm -rf build build-luajit build-asan

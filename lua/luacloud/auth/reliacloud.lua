@@ -1,0 +1,126 @@
+--- ReliaCloud hooks: API-key signing (notes §4.3) or a login session; XML or JSON.
+local core = require "luacloud.core"
+local engine = require "luacloud.engine"
+
+local M = {}
+
+function M.init(c)
+  local o = c.opts
+  c.endpoint = o.endpoint or c.catalog.default_endpoint
+  if o.api_key and o.secret_key then
+    c.auth_mode = "key"
+  elseif o.username and o.password then
+    c.auth_mode = "session"
+  else
+    return nil, c:error { kind = "validation", op = "new",
+      message = "reliacloud needs api_key + secret_key, or username + password" }
+  end
+  return true
+end
+
+--- Canonical string and signature (notes §4.3 / CloudStack server):
+-- values encoded (keep A-Za-z0-9.-*_, space -> %20), pairs sorted by wire name
+-- byte-wise, joined with '&', the whole string lower-cased, HMAC-SHA1, Base64.
+function M.signature(secret, query)
+  local pairs_ = {}
+  for i, kv in ipairs(query) do pairs_[i] = { kv[1], kv[1] .. "=" .. core.pct(tostring(kv[2])) } end
+  table.sort(pairs_, function(a, b) return a[1] < b[1] end)
+  local parts = {}
+  for i, p in ipairs(pairs_) do parts[i] = p[2] end
+  local canonical = table.concat(parts, "&"):lower()
+  return core.b64encode(core.hmac_sha1(secret, canonical)), canonical
+end
+
+local function login(c)
+  local o = c.opts
+  local req = {
+    method = "POST",
+    url = c.endpoint,
+    headers = { ["Content-Type"] = "application/x-www-form-urlencoded" },
+    -- POST keeps the password out of URLs and logs
+    body = "command=login&username=" .. core.pct(o.username) .. "&password=" .. core.pct(o.password)
+           .. (c.format == "json" and "&response=json" or ""),
+  }
+  local entry = c.operations.login
+  local resp, terr = c:send(req)
+  if not resp then
+    return nil, c:error { op = "login", kind = terr.kind == "timeout" and "timeout" or "transport", message = terr.message,
+                          retryable = terr.kind == "connect" }
+  end
+  local res, err = M.decode(c, entry, resp, "login")
+  if not res then return nil, err end
+  c.session = { key = type(res) == "table" and res.sessionkey or nil, timeout = tonumber(type(res) == "table" and res.timeout) }
+  return res
+end
+
+function M.prepare(c, entry, req)
+  -- the catalog path carries "?command=<doc name>": the wire command comes from entry.command
+  req.url = req.url:gsub("%?command=[^&]*&?", "?"):gsub("%?$", "")
+  local lower = c.catalog.param_case == "lower"
+  local q = { { "command", entry.command or entry.name } }
+  for _, kv in ipairs(req.query) do q[#q + 1] = { lower and kv[1]:lower() or kv[1], kv[2] } end
+  if c.format == "json" then q[#q + 1] = { "response", "json" } end
+  if entry.command == "login" then
+    -- an explicit c:login{...}: send it as a form POST, never in the URL
+    req.method = "POST"
+    local body = {}
+    for _, kv in ipairs(q) do body[#body + 1] = kv[1] .. "=" .. core.pct(tostring(kv[2])) end
+    req.body = table.concat(body, "&")
+    req.headers["Content-Type"] = "application/x-www-form-urlencoded"
+    req.query = {}
+    return true
+  end
+  if c.auth_mode == "key" then
+    q[#q + 1] = { "apiKey", c.opts.api_key }
+    local sig = M.signature(c.opts.secret_key, q)
+    q[#q + 1] = { "signature", sig }
+  else
+    if not c.session and entry.command ~= "logout" then
+      local ok, err = login(c)
+      if not ok then return nil, err end
+    end
+    if c.session and c.session.key then q[#q + 1] = { "sessionkey", c.session.key } end
+  end
+  req.query = q
+  return true
+end
+
+local function error_text(c, entry, resp, body)
+  local msg = entry and entry.errors and entry.errors[resp.status]
+  if body and body ~= "" then
+    local v = core.xml_decode(body, { lower = true })
+    if type(v) ~= "table" then
+      local j = core.json_decode(body)
+      v = type(j) == "table" and select(2, next(j)) or nil
+    end
+    if type(v) == "table" and type(v.description) == "string" then msg = v.description end
+  end
+  return msg or ("HTTP " .. resp.status)
+end
+
+function M.decode(c, entry, resp, op)
+  if resp.status ~= 200 then
+    return nil, c:error { op = op, status = resp.status, code = resp.status,
+      kind = resp.status == 401 and "auth" or "api",
+      message = error_text(c, entry, resp, resp.body),
+      -- 530 is "unknown server internal error": worth another try on a safe command
+      retryable = resp.status == 530 or resp.status == 503 }
+  end
+  local v, err = c:decode_body(entry, resp)
+  if v == nil then return nil, err end
+  if c.format == "json" and type(v) == "table" then
+    local _, inner = next(v)   -- { "<root>": { ... } }
+    v = inner == nil and {} or inner
+  end
+  if v == "" then v = {} end
+  return c:normalize(entry, v)
+end
+
+function M.reauth(c, entry, err)
+  if c.auth_mode ~= "session" or entry.command == "login" then return false end
+  c.session = nil
+  c.cookies:clear()
+  return true -- prepare logs in again on the retry
+end
+
+return M

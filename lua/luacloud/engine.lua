@@ -1,0 +1,431 @@
+--- The generic engine: catalog entry + params -> request -> transport -> result.
+-- Provider specifics live in auth/<provider>.lua hooks (see docs/DESIGN.md).
+local core = require "luacloud.core"
+local Error = require "luacloud.error"
+local Jar = require "luacloud.cookies"
+local validate = require "luacloud.validate"
+
+local M = {}
+local Client = {}
+
+local SECRET_PARAMS = { password = true, secret_key = true, key = true, apikey = true, signature = true,
+                        ["x-auth-key"] = true, ["x-auth-token"] = true, authorization = true, cookie = true }
+M.SECRET_PARAMS = SECRET_PARAMS
+
+local function snake(name)
+  return (name:gsub("%-", "_"):gsub("(%l)(%u)", "%1_%2"):lower())
+end
+M.snake = snake
+
+-- name -> op id index of a catalog, built once per catalog table
+local indexes = setmetatable({}, { __mode = "k" })
+local function index_of(catalog)
+  local idx = indexes[catalog]
+  if idx then return idx end
+  idx = {}
+  for id, e in pairs(catalog.operations) do
+    idx[id] = id
+    if e.name then idx[e.name] = idx[e.name] or id end
+    if e.command then idx[e.command] = idx[e.command] or id end
+    for _, a in ipairs(e.aliases or {}) do idx[a] = idx[a] or id end
+  end
+  local lower = {}
+  for name, id in pairs(idx) do lower[name:lower()] = lower[name:lower()] or id end
+  for name, id in pairs(lower) do idx[name] = idx[name] or id end
+  indexes[catalog] = idx
+  return idx
+end
+
+local function distance(a, b)
+  if math.abs(#a - #b) > 4 then return math.huge end
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+local function suggest(catalog, name)
+  local best, bd = nil, 4
+  for id in pairs(catalog.operations) do
+    local d = distance(name:lower(), id)
+    if d < bd then best, bd = id, d end
+  end
+  return best
+end
+
+--- Resolve an op id, documented name or alias to (id, entry).
+function Client:resolve(name)
+  local id = type(name) == "string" and (index_of(self.catalog)[name] or index_of(self.catalog)[name:lower()]
+             or index_of(self.catalog)[snake(name)])
+  if id then return id, self.catalog.operations[id] end
+  local hint = type(name) == "string" and suggest(self.catalog, name)
+  return nil, self:error { kind = "validation", op = tostring(name),
+    message = "unknown operation '" .. tostring(name) .. "'" .. (hint and (" (did you mean '" .. hint .. "'?)") or "") }
+end
+
+function Client:error(fields)
+  fields.provider = self.provider
+  fields.op = fields.op or self._current_op
+  return Error.new(fields)
+end
+
+--- Redacted copy of a URL/headers for logs and errors: secrets never leave.
+local function redact_url(url)
+  return (url:gsub("([%?&])([^=&]+)=([^&]*)", function(sep, k, v)
+    if SECRET_PARAMS[k:lower()] then return sep .. k .. "=REDACTED" end
+    return sep .. k .. "=" .. v
+  end))
+end
+M.redact_url = redact_url
+
+function Client:log(event)
+  local log = self.opts.log
+  if not log then return end
+  if event.url then event.url = redact_url(event.url) end
+  event.provider = self.provider
+  pcall(log, event)
+end
+
+--- Send a raw request through the transport (with the cookie jar), no decoding.
+function Client:send(req)
+  req.headers = req.headers or {}
+  local cookie = self.cookies:header()
+  if cookie and not req.headers.Cookie then req.headers.Cookie = cookie end
+  req.timeout = req.timeout or self.opts.timeout
+  local t0 = core.now()
+  local resp, err = self.transport(req)
+  local ms = (core.now() - t0) * 1000
+  if not resp then
+    self:log { event = "transport_error", method = req.method, url = req.url, ms = ms, message = err and err.message }
+    return nil, err
+  end
+  self.cookies:store(resp.headers and resp.headers["set-cookie"])
+  self:log { event = "response", method = req.method, url = req.url, status = resp.status, ms = ms }
+  return resp
+end
+
+local function fill_path(self, entry, path, values)
+  local missing
+  local filled = path:gsub("{([^}]+)}", function(ph)
+    if ph == "org-id" or ph == "orgId" then
+      return core.urlencode(tostring(self.org_id or ""))
+    end
+    local v = values[snake(ph)]
+    if v == nil then v = values[ph] end
+    if v == nil then missing = missing or ph return "" end
+    return core.urlencode(tostring(v))
+  end)
+  if missing then return nil, missing end
+  return filled
+end
+
+local function body_format(self, entry)
+  local b = entry.body or "none"
+  if b == "json|xml" or b == "xml|json" then return self.format end
+  return b
+end
+
+--- Build the request of an entry from validated params.
+function Client:build(entry, values, placement)
+  local url, missing = fill_path(self, entry, entry.path, values)
+  if not url then
+    return nil, self:error { kind = "validation", message = "missing required path parameter '" .. snake(missing) .. "'" }
+  end
+  if not url:match("^https?://") then url = self.endpoint .. url end
+  local req = { method = entry.method or "GET", url = url, headers = {}, query = {} }
+  local fmt = body_format(self, entry)
+  for _, p in ipairs(placement.header) do req.headers[p.name] = tostring(p.value) end
+  for _, p in ipairs(placement.query) do req.query[#req.query + 1] = { p.name, p.value } end
+  local body = placement.body
+  if fmt == "query" or fmt == "none" then
+    for _, p in ipairs(body) do req.query[#req.query + 1] = { p.name, p.value } end
+  elseif fmt == "form" then
+    local t = {}
+    for _, p in ipairs(body) do t[p.name] = p.value end
+    req.body = core.form_encode(t)
+    req.headers["Content-Type"] = "application/x-www-form-urlencoded"
+  elseif fmt == "xml" then
+    local t = {}
+    for _, p in ipairs(body) do t[p.name] = p.value end
+    local ok, xml = pcall(core.xml_encode, entry.body_root or entry.name, t,
+      { ns = self.namespace and self.namespace(entry) or nil, order = entry.body_order })
+    if not ok then return nil, self:error { kind = "validation", message = "cannot encode the XML body: " .. tostring(xml) } end
+    req.body = xml
+    req.headers["Content-Type"] = "application/xml"
+  elseif fmt == "json" then
+    local t = {}
+    for _, p in ipairs(body) do t[p.name] = p.value end
+    if entry.body_root then t = { [entry.body_root] = t } end
+    local ok, js = pcall(core.json_encode, t)
+    if not ok or not js then return nil, self:error { kind = "validation", message = "cannot encode the JSON body: " .. tostring(js) } end
+    req.body = js
+    req.headers["Content-Type"] = "application/json"
+  end
+  return req
+end
+
+local function finish_url(req)
+  if #req.query == 0 then return end
+  local parts = {}
+  for i, kv in ipairs(req.query) do parts[i] = kv[1] .. "=" .. core.pct(tostring(kv[2])) end
+  req.url = req.url .. (req.url:find("?", 1, true) and "&" or "?") .. table.concat(parts, "&")
+  req.query = {}
+end
+M.finish_url = finish_url
+
+--- Walk a dotted path, creating empty lists where the catalog promises one.
+local function ensure_list(t, path)
+  if type(t) ~= "table" then return end
+  local node = t
+  local keys = {}
+  for k in path:gmatch("[^%.]+") do keys[#keys + 1] = k end
+  for i = 1, #keys - 1 do
+    local v = node[keys[i]]
+    if type(v) ~= "table" then v = {}; node[keys[i]] = v end
+    if getmetatable(v) == core.array_mt then return end -- a list of containers: left as is
+    node = v
+  end
+  local last = keys[#keys]
+  local v = node[last]
+  if v == nil or v == "" or v == core.null then
+    node[last] = setmetatable({}, core.array_mt)
+  elseif type(v) ~= "table" or getmetatable(v) ~= core.array_mt then
+    node[last] = setmetatable({ v }, core.array_mt)
+  end
+end
+
+local function list_names(entry)
+  local set = {}
+  local r = entry.response or {}
+  for _, l in ipairs(r.lists or {}) do set[l:match("([^%.]+)$")] = true end
+  if r.items then set[r.items:match("([^%.]+)$")] = true end
+  return set
+end
+
+--- Decode a response body into a table with the entry's lists as arrays.
+function Client:decode_body(entry, resp, fmt)
+  local body = resp.body or ""
+  fmt = fmt or self.format
+  local value, root
+  if body:match("^%s*$") then return {}, nil end
+  if fmt == "xml" then
+    value, root = core.xml_decode(body, { lists = list_names(entry), lower = self.catalog.lower_names,
+                                          max_size = self.opts.max_response })
+  else
+    value, root = core.json_decode(body, { lists = list_names(entry) })
+  end
+  if value == nil then
+    return nil, self:error { kind = "decode", status = resp.status, message = "malformed response: " .. tostring(root) }
+  end
+  return value, root
+end
+
+function Client:normalize(entry, value)
+  local r = entry.response or {}
+  if type(value) == "table" then
+    for _, l in ipairs(r.lists or {}) do if l:find(".", 1, true) then ensure_list(value, l) end end
+    if r.items then ensure_list(value, r.items) end
+  end
+  return value
+end
+
+local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
+
+local function backoff(self, attempt, err)
+  local delay = err and err.retry_after or math.min(30, (self.opts.retry_delay or 0.5) * 2 ^ (attempt - 1))
+  self.sleep(delay)
+end
+
+--- One attempt: build is done; prepare, send, decode.
+function Client:attempt(entry, req_template)
+  local req = {}
+  for k, v in pairs(req_template) do req[k] = v end
+  req.headers = {}
+  for k, v in pairs(req_template.headers) do req.headers[k] = v end
+  req.query = {}
+  for i, kv in ipairs(req_template.query) do req.query[i] = kv end
+  if self.hooks.prepare then
+    local ok, err = self.hooks.prepare(self, entry, req)
+    if not ok then return nil, err end
+  end
+  finish_url(req)
+  if self.opts.dry_run then return { request = req, dry_run = true } end
+  local resp, terr = self:send(req)
+  if not resp then
+    local kind = terr and terr.kind or "transport"
+    return nil, self:error { kind = kind == "timeout" and "timeout" or "transport", message = terr and terr.message or "transport failed",
+      details = { transport = kind },
+      -- a refused connection never reached the server: always safe to repeat
+      retryable = kind == "connect" or ((kind == "timeout" or kind == "transport") and entry.safe) }
+  end
+  if self.hooks.decode then return self.hooks.decode(self, entry, resp) end
+  return M.default_decode(self, entry, resp)
+end
+
+function M.default_decode(self, entry, resp)
+  if resp.status >= 400 then
+    return nil, self:error { kind = resp.status == 401 and "auth" or "http", status = resp.status, code = resp.status,
+      message = (entry.errors and entry.errors[resp.status]) or ("HTTP " .. resp.status),
+      retryable = resp.status == 503 or resp.status == 429 }
+  end
+  local v, err = self:decode_body(entry, resp)
+  if not v then return nil, err end
+  return self:normalize(entry, v)
+end
+
+--- Call an operation by op id or documented name.
+function Client:call(name, params)
+  local id, entry = self:resolve(name)
+  if not id then return nil, entry end
+  self._current_op = id
+  local placement, verr = validate.check(self, id, entry, params)
+  if not placement then return nil, verr end
+  local req, berr = self:build(entry, placement.values, placement)
+  if not req then return nil, berr end
+  local retries = self.opts.retries or 2
+  local reauthed = false
+  local attempt = 0
+  while true do
+    attempt = attempt + 1
+    self._current_op = id
+    local res, err = self:attempt(entry, req)
+    if res ~= nil then return res end
+    if err.kind == "auth" and not reauthed and self.hooks.reauth then
+      reauthed = true
+      local ok, rerr = self.hooks.reauth(self, entry, err)
+      if not ok then return nil, rerr or err end
+      attempt = attempt - 1
+    elseif err.retryable and attempt <= retries
+        and (IDEMPOTENT[req.method] or entry.safe or (err.details and err.details.transport == "connect")) then
+      self:log { event = "retry", op = id, attempt = attempt, message = err.message }
+      backoff(self, attempt, err)
+    else
+      return nil, err
+    end
+  end
+end
+
+local function get_path(t, path)
+  for k in path:gmatch("[^%.]+") do
+    if type(t) ~= "table" then return nil end
+    t = t[k]
+  end
+  return t
+end
+M.get_path = get_path
+
+--- Iterate over the items of a list operation across all pages.
+-- Errors end the iteration and are raised as the error object (for loops
+-- cannot return nil, err); use c:pages() to handle errors without raising.
+function Client:each(name, params)
+  local pages = self:pages(name, params)
+  local items, i = nil, 0
+  return function()
+    while true do
+      if items and i < #items then i = i + 1; return items[i] end
+      local page, err = pages()
+      if page == nil then
+        if err then error(err, 2) end
+        return nil
+      end
+      items, i = page.items, 0
+    end
+  end
+end
+
+--- Iterate over pages: each call returns { result = r, items = {...} } or nil[, err].
+function Client:pages(name, params)
+  local id, entry = self:resolve(name)
+  if not id then return function() return nil, entry end end
+  local items_path = entry.response and entry.response.items
+  local p = {}
+  for k, v in pairs(params or {}) do p[k] = v end
+  local done = false
+  return function()
+    if done then return nil end
+    local res, err = self:call(id, p)
+    if not res then done = true; return nil, err end
+    local items = items_path and get_path(res, items_path) or {}
+    local nextp = self.hooks.next_page and entry.paging and self.hooks.next_page(self, entry, p, res, items)
+    if nextp then p = nextp else done = true end
+    return { result = res, items = items }
+  end
+end
+
+function Client:batch(calls, concurrency)
+  local results = {}
+  for i, c in ipairs(calls) do
+    local r, e = self:call(c[1], c[2])
+    results[i] = r ~= nil and { result = r } or { err = e }
+  end
+  return results
+end
+
+function Client:wait(target, opts)
+  return require("luacloud.wait").wait(self, target, opts)
+end
+
+function Client:close()
+  if self.transport and self.transport.close then self.transport.close() end
+end
+
+local function client_index(self, k)
+  local v = Client[k]
+  if v ~= nil then return v end
+  local ops = rawget(self, "operations")
+  if type(k) == "string" and ops and ops[k] then
+    local f = function(c, params) return c:call(k, params) end
+    rawset(self, k, f)
+    return f
+  end
+end
+
+local PROVIDERS = { reliacloud = true, dimensiondata = true, centurylink = true, clodo = true }
+
+--- luacloud.new(provider, opts) -> client | nil, err
+function M.new(provider, opts)
+  opts = opts or {}
+  if not PROVIDERS[provider] then
+    return nil, Error.new { kind = "validation", provider = tostring(provider),
+      message = "unknown provider '" .. tostring(provider) .. "' (reliacloud, dimensiondata, centurylink, clodo)" }
+  end
+  local catalog = require("luacloud.catalog." .. provider)
+  local hooks = require("luacloud.auth." .. provider)
+  local self = setmetatable({
+    provider = provider, opts = opts, catalog = catalog, hooks = hooks,
+    operations = catalog.operations,
+    format = opts.format or catalog.default_format or "json",
+  }, { __index = client_index, __name = "luacloud.client" })
+  local fmts = catalog.formats or { self.format }
+  local okfmt = false
+  for _, f in ipairs(fmts) do okfmt = okfmt or f == self.format end
+  if not okfmt then
+    return nil, Error.new { kind = "validation", provider = provider,
+      message = "format '" .. tostring(self.format) .. "' is not offered (" .. table.concat(fmts, ", ") .. ")" }
+  end
+  if opts.transport then
+    self.transport = type(opts.transport) == "function" and setmetatable({}, { __call = function(_, req) return opts.transport(req) end })
+                     or opts.transport
+  elseif ngx and ngx.socket and opts.use_curl ~= true then
+    self.transport = require("luacloud.transport.ngx").new(opts)
+  else
+    self.transport = require("luacloud.transport.curl").new(opts)
+  end
+  self.sleep = opts.sleep or self.transport.sleep or core.sleep
+  self.clock = opts.clock or core.now
+  self.cookies = Jar.new(self.clock)
+  local ok, err = hooks.init(self)
+  if not ok then return nil, err end
+  if self.endpoint then self.endpoint = self.endpoint:gsub("/+$", "") end
+  return self
+end
+
+M.Client = Client
+return M

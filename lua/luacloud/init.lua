@@ -1,0 +1,25 @@
+--- luacloud: drive the ReliaCloud, Dimension Data, CenturyLink and Clodo APIs from Lua.
+-- local c = luacloud.new("reliacloud", { endpoint = ..., api_key = ..., secret_key = ... })
+-- local res, err = c:list_zones{ available = "true" }
+local core = require "luacloud.core"
+local engine = require "luacloud.engine"
+
+local M = {
+  _VERSION = "luacloud 0.1.0",
+  null = core.null,
+  array_mt = core.array_mt,
+  error = require "luacloud.error",
+  providers = { "reliacloud", "dimensiondata", "centurylink", "clodo" },
+}
+
+--- Create a client. Returns client or nil, err (bad provider, missing credentials).
+function M.new(provider, opts)
+  return engine.new(provider, opts)
+end
+
+--- The catalog (operations as data) of a provider.
+function M.catalog(provider)
+  return require("luacloud.catalog." .. provider)
+end
+
+return M

@@ -1,0 +1,149 @@
+--- Parameter validation from catalog entries: nothing is sent when a
+-- required parameter is missing, unknown or of the wrong type.
+local core = require "luacloud.core"
+
+local M = {}
+
+local function snake(name)
+  return (name:gsub("[%-%.]", "_"):gsub("%[%]", ""):gsub("(%l)(%u)", "%1_%2"):lower())
+end
+
+local function is_integer(v)
+  if type(v) == "number" then return v == math.floor(v) end
+  return type(v) == "string" and v:match("^%-?%d+$") ~= nil
+end
+
+local CHECKS = {
+  string = function(v) return type(v) == "string" or type(v) == "number", "a string" end,
+  integer = function(v) return is_integer(v), "an integer" end,
+  number = function(v) return type(v) == "number" or (type(v) == "string" and tonumber(v) ~= nil), "a number" end,
+  boolean = function(v)
+    return type(v) == "boolean" or v == "true" or v == "false", "a boolean (true/false)"
+  end,
+  table = function(v) return type(v) == "table", "a table" end,
+  array = function(v) return type(v) == "table", "an array" end,
+}
+
+--- Convert a checked value to its wire form.
+local function wire(spec, v)
+  local t = spec.type or "string"
+  if t == "boolean" then return (v == true or v == "true") and "true" or "false" end
+  if t == "integer" and type(v) == "number" then return string.format("%d", v) end
+  if t == "array" and type(v) == "table" and spec.location ~= "body" then return v end
+  return v
+end
+
+local function fail(client, fields)
+  fields.kind = "validation"
+  return nil, client:error(fields)
+end
+
+local function check_value(client, spec, v)
+  local t = spec.type or "string"
+  local check = CHECKS[t] or CHECKS.string
+  local ok, what = check(v)
+  if not ok then
+    return fail(client, { param = spec.name, message = "parameter '" .. spec.name .. "' must be " .. what .. ", got " .. type(v) })
+  end
+  if spec.enum then
+    local found = false
+    for _, e in ipairs(spec.enum) do
+      if tostring(e):lower() == tostring(v):lower() then found = true break end
+    end
+    if not found then
+      return fail(client, { param = spec.name, message = "parameter '" .. spec.name .. "' must be one of " .. table.concat(spec.enum, ", ") })
+    end
+  end
+  local n = tonumber(v)
+  if (spec.min and (not n or n < spec.min)) or (spec.max and (not n or n > spec.max)) then
+    return fail(client, { param = spec.name, message = string.format("parameter '%s' must be between %s and %s",
+      spec.name, tostring(spec.min or "-inf"), tostring(spec.max or "inf")) })
+  end
+  if spec.max_len and type(v) == "string" and #v > spec.max_len then
+    return fail(client, { param = spec.name, message = string.format("parameter '%s' is longer than %d characters", spec.name, spec.max_len) })
+  end
+  return true
+end
+
+local function placeholders(path)
+  local set = {}
+  for ph in path:gmatch("{([^}]+)}") do
+    if ph ~= "org-id" then set[snake(ph)] = ph end
+  end
+  return set
+end
+
+--- check(client, id, entry, params) -> placement | nil, err
+-- placement = { values = {snake -> value}, header = {}, query = {}, body = {} }
+-- where header/query/body are arrays of { name = documented name, value = wire value }.
+function M.check(client, id, entry, params)
+  if params ~= nil and type(params) ~= "table" then
+    return fail(client, { message = "parameters must be a table, got " .. type(params) })
+  end
+  params = params or {}
+  local specs = entry.params or {}
+  local by_key = {}
+  for _, spec in ipairs(specs) do
+    by_key[spec.name] = spec
+    by_key[snake(spec.name)] = by_key[snake(spec.name)] or spec
+    by_key[spec.name:lower()] = by_key[spec.name:lower()] or spec
+    for _, a in ipairs(spec.aliases or {}) do by_key[a] = by_key[a] or spec; by_key[snake(a)] = by_key[snake(a)] or spec end
+  end
+  local phs = placeholders(entry.path or "")
+  local given, values = {}, {}
+  for k, v in pairs(params) do
+    if k ~= "_raw" then
+      local spec = type(k) == "string" and by_key[k]
+      if spec then
+        if given[spec.name] ~= nil then
+          return fail(client, { param = spec.name, message = "parameter '" .. spec.name .. "' given twice (as '" .. k .. "')" })
+        end
+        given[spec.name] = v
+      elseif type(k) == "string" and (phs[k] or phs[snake(k)]) then
+        values[snake(k)] = v
+      else
+        local names = {}
+        for _, s in ipairs(specs) do names[#names + 1] = s.name end
+        for ph in pairs(phs) do names[#names + 1] = ph end
+        return fail(client, { param = tostring(k), message = "unknown parameter '" .. tostring(k) .. "'" ..
+          (#names > 0 and (" (documented: " .. table.concat(names, ", ") .. ")") or " (this operation takes none)") })
+      end
+    end
+  end
+  local placement = { values = values, header = {}, query = {}, body = {} }
+  for _, spec in ipairs(specs) do
+    local v = given[spec.name]
+    if v == nil and spec.default ~= nil then v = spec.default end
+    if v == nil or v == core.null then
+      if spec.required then
+        return fail(client, { param = spec.name, message = "missing required parameter '" .. spec.name .. "'" })
+      end
+    else
+      local ok, err = check_value(client, spec, v)
+      if not ok then return nil, err end
+      local loc = spec.location
+      local key = snake(spec.name)
+      if phs[key] or loc == "path" then
+        values[key] = v
+      else
+        local list = placement[loc == "header" and "header" or loc == "query" and "query" or "body"]
+        list[#list + 1] = { name = spec.wire_name or spec.name, value = wire(spec, v) }
+      end
+    end
+  end
+  for key, ph in pairs(phs) do
+    if values[key] == nil then
+      return fail(client, { param = key, message = "missing required path parameter '" .. key .. "' ({" .. ph .. "})" })
+    end
+  end
+  if type(params._raw) == "table" then
+    local keys = {}
+    for k in pairs(params._raw) do keys[#keys + 1] = k end
+    table.sort(keys)
+    for _, k in ipairs(keys) do placement.body[#placement.body + 1] = { name = k, value = params._raw[k] } end
+  end
+  return placement
+end
+
+M.snake = snake
+return M

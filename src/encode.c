@@ -1,0 +1,257 @@
+/* Percent, form, query and CSV codecs. */
+#include <string.h>
+#include <stdlib.h>
+#include "lc.h"
+
+static const char HEX[] = "0123456789ABCDEF";
+
+/* keep[c] != 0 when c is left as is */
+static void add_escaped(luaL_Buffer *b, const char *s, size_t n, const char *keep_extra, int plus_space) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+        (c && strchr(keep_extra, c))) {
+      luaL_addchar(b, (char)c);
+    } else if (c == ' ' && plus_space) {
+      luaL_addchar(b, '+');
+    } else {
+      luaL_addchar(b, '%');
+      luaL_addchar(b, HEX[c >> 4]);
+      luaL_addchar(b, HEX[c & 15]);
+    }
+  }
+}
+
+/* ReliaCloud/CloudStack canonical encoding: Java URLEncoder with '+' -> %20, '~' -> %7E. */
+static int l_pct(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  add_escaped(&b, s, n, ".-*_", 0);
+  luaL_pushresult(&b);
+  return 1;
+}
+
+static int l_urlencode(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  add_escaped(&b, s, n, "-._~", 0);
+  luaL_pushresult(&b);
+  return 1;
+}
+
+static int hexval(int c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+static void add_decoded(luaL_Buffer *b, const char *s, size_t n, int plus_space) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    int h, l;
+    if (s[i] == '%' && i + 2 < n && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
+        (l = hexval((unsigned char)s[i + 2])) >= 0) {
+      luaL_addchar(b, (char)(h * 16 + l));
+      i += 2;
+    } else if (s[i] == '+' && plus_space) {
+      luaL_addchar(b, ' ');
+    } else {
+      luaL_addchar(b, s[i]);
+    }
+  }
+}
+
+static int l_urldecode(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  add_decoded(&b, s, n, lua_toboolean(L, 2));
+  luaL_pushresult(&b);
+  return 1;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Append tostring(v) to the array at index `arr`. */
+static void push_str_into(lua_State *L, int arr, int vidx, int *n) {
+  luaL_tolstring(L, vidx, NULL);
+  lua_rawseti(L, arr, ++*n);
+}
+
+/* form_encode(t): keys sorted so that the same table always gives the same bytes.
+ * Phase 1 flattens into an array of strings (may raise in __tostring); phase 2
+ * writes them with a luaL_Buffer and no other stack use. */
+static int l_form_encode(lua_State *L) {
+  int nkeys = 0, i, n = 0, arr;
+  const char **keys;
+  luaL_Buffer b;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    if (lua_type(L, -2) != LUA_TSTRING) return luaL_error(L, "form_encode: keys must be strings");
+    nkeys++;
+    lua_pop(L, 1);
+  }
+  keys = (const char **)lua_newuserdata(L, sizeof(char *) * (nkeys ? nkeys : 1));
+  i = 0;
+  lua_pushnil(L);
+  while (lua_next(L, 1)) { keys[i++] = lua_tostring(L, -2); lua_pop(L, 1); }
+  qsort(keys, nkeys, sizeof(char *), cmp_str);
+  lua_newtable(L);
+  arr = lua_gettop(L);
+  for (i = 0; i < nkeys; i++) {
+    lua_getfield(L, 1, keys[i]);
+    if (lua_type(L, -1) == LUA_TTABLE) {
+      int j, m = (int)lua_rawlen(L, -1);
+      for (j = 1; j <= m; j++) {
+        lua_pushstring(L, keys[i]);
+        lua_rawseti(L, arr, ++n);
+        lua_rawgeti(L, -1, j);
+        push_str_into(L, arr, lua_gettop(L), &n);
+        lua_pop(L, 1);
+      }
+    } else {
+      lua_pushstring(L, keys[i]);
+      lua_rawseti(L, arr, ++n);
+      push_str_into(L, arr, lua_gettop(L), &n);
+    }
+    lua_pop(L, 1);
+  }
+  luaL_buffinit(L, &b);
+  for (i = 1; i <= n; i += 2) {
+    size_t kn, vn;
+    const char *k, *v;
+    lua_rawgeti(L, arr, i); k = lua_tolstring(L, -1, &kn); lua_pop(L, 1);
+    lua_rawgeti(L, arr, i + 1); v = lua_tolstring(L, -1, &vn); lua_pop(L, 1);
+    if (i > 1) luaL_addchar(&b, '&');
+    add_escaped(&b, k, kn, "-._~*", 1);
+    luaL_addchar(&b, '=');
+    add_escaped(&b, v, vn, "-._~*", 1);
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
+/* query_decode("a=1&b=2&a=3") -> { a = {"1","3"}, b = "2" } */
+static int l_query_decode(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n), *end = s + n;
+  lua_newtable(L);
+  while (s < end) {
+    const char *amp = memchr(s, '&', (size_t)(end - s)), *eq;
+    if (!amp) amp = end;
+    eq = memchr(s, '=', (size_t)(amp - s));
+    if (amp > s) {
+      luaL_Buffer b;
+      const char *kend = eq ? eq : amp;
+      luaL_buffinit(L, &b);
+      add_decoded(&b, s, (size_t)(kend - s), 1);
+      luaL_pushresult(&b);
+      luaL_buffinit(L, &b);
+      if (eq) add_decoded(&b, eq + 1, (size_t)(amp - eq - 1), 1);
+      luaL_pushresult(&b);
+      lua_pushvalue(L, -2);
+      lua_rawget(L, -4);
+      if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_rawset(L, -3);
+      } else if (lua_type(L, -1) == LUA_TTABLE) {
+        lua_insert(L, -2);
+        lua_rawseti(L, -2, (int)lua_rawlen(L, -2) + 1);
+        lua_pop(L, 2);
+      } else {
+        lua_createtable(L, 2, 0);
+        lua_insert(L, -2);
+        lua_rawseti(L, -2, 1);
+        lua_insert(L, -2);
+        lua_rawseti(L, -2, 2);
+        lua_rawset(L, -3);
+      }
+    }
+    s = amp + 1;
+  }
+  return 1;
+}
+
+/* RFC 4180 CSV -> array of rows keyed by the header row. */
+static int csv_field(lua_State *L, const char **ps, const char *end, int *eol) {
+  const char *s = *ps;
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  if (s < end && *s == '"') {
+    s++;
+    for (;;) {
+      if (s >= end) return 0; /* unterminated quote */
+      if (*s == '"') {
+        if (s + 1 < end && s[1] == '"') { luaL_addchar(&b, '"'); s += 2; continue; }
+        s++;
+        break;
+      }
+      luaL_addchar(&b, *s++);
+    }
+  } else {
+    while (s < end && *s != ',' && *s != '\n' && *s != '\r') luaL_addchar(&b, *s++);
+  }
+  luaL_pushresult(&b);
+  *eol = 1;
+  if (s < end && *s == ',') { s++; *eol = 0; }
+  else if (s < end && *s == '\r') { s++; if (s < end && *s == '\n') s++; }
+  else if (s < end && *s == '\n') s++;
+  else if (s < end) return 0; /* garbage after a closing quote */
+  *ps = s;
+  return 1;
+}
+
+static int l_csv_decode(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n), *end = s + n;
+  int ncols = 0, row = 0, col, eol, line = 1;
+  lua_settop(L, 1);
+  if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3; /* UTF-8 BOM */
+  lua_newtable(L); /* 2: header */
+  lua_newtable(L); /* 3: rows */
+  do {
+    if (!csv_field(L, &s, end, &eol)) return lc_pushfail(L, "csv: malformed header");
+    lua_rawseti(L, 2, ++ncols);
+  } while (!eol);
+  while (s < end) {
+    if (*s == '\n' || *s == '\r') { s++; continue; } /* blank line */
+    line++;
+    lua_createtable(L, 0, ncols);
+    col = 0;
+    do {
+      if (!csv_field(L, &s, end, &eol)) return lc_pushfail(L, "csv: malformed field on record %d", line);
+      if (++col <= ncols) {
+        lua_rawgeti(L, 2, col);
+        lua_insert(L, -2);
+        lua_rawset(L, -3);
+      } else {
+        lua_pop(L, 1);
+      }
+    } while (!eol);
+    lua_rawseti(L, 3, ++row);
+  }
+  return 1;
+}
+
+static const luaL_Reg funcs[] = {
+  {"pct", l_pct},
+  {"urlencode", l_urlencode},
+  {"urldecode", l_urldecode},
+  {"form_encode", l_form_encode},
+  {"query_decode", l_query_decode},
+  {"csv_decode", l_csv_decode},
+  {NULL, NULL}
+};
+
+void lc_open_encode(lua_State *L) { luaL_setfuncs(L, funcs, 0); }

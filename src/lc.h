@@ -1,0 +1,66 @@
+/* Shared declarations of the luacloud C core. */
+#ifndef LUACLOUD_LC_H
+#define LUACLOUD_LC_H
+
+#include <stddef.h>
+#include <lua.h>
+#include <lauxlib.h>
+
+/* LuaJIT reports 501 but has some 5.2 functions: test for what is missing. */
+#if LUA_VERSION_NUM < 502
+#  ifndef luaL_newlib
+#    define luaL_newlib(L, l) (lua_newtable(L), luaL_setfuncs(L, l, 0))
+#  endif
+#  define lua_rawlen(L, i) lua_objlen(L, (i))
+#  define LC_RAWGETP(L, idx, p) (lua_pushlightuserdata(L, (void *)(p)), lua_rawget(L, (idx) < 0 ? (idx) - 1 : (idx)))
+#  define LC_RAWSETP(L, idx, p) (lua_pushlightuserdata(L, (void *)(p)), lua_insert(L, -2), lua_rawset(L, (idx) < 0 ? (idx) - 1 : (idx)))
+static inline const char *lc_tolstring51(lua_State *L, int idx, size_t *len) {
+  idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+  lua_getglobal(L, "tostring");
+  lua_pushvalue(L, idx);
+  lua_call(L, 1, 1);
+  return lua_tolstring(L, -1, len);
+}
+#  define luaL_tolstring lc_tolstring51
+#else
+#  define LC_RAWGETP(L, idx, p) lua_rawgetp(L, idx, p)
+#  define LC_RAWSETP(L, idx, p) lua_rawsetp(L, idx, p)
+#endif
+
+/* Growable byte buffer. Allocation failure is sticky (oom=1), so callers that
+ * run under libcurl/libxml2 never need to raise; they check once afterwards. */
+typedef struct lc_buf {
+  char *data;
+  size_t len, cap;
+  int oom;
+} lc_buf;
+
+void lc_buf_init(lc_buf *b);
+void lc_buf_free(lc_buf *b);
+int lc_buf_reserve(lc_buf *b, size_t extra);
+int lc_buf_add(lc_buf *b, const void *p, size_t n);
+static inline int lc_buf_addc(lc_buf *b, char c) {
+  if (b->len < b->cap || lc_buf_reserve(b, 1)) { b->data[b->len++] = c; return 1; }
+  return 0;
+}
+#define lc_buf_adds(b, s) lc_buf_add((b), (s), sizeof(s) - 1)
+
+/* Registry keys (addresses) of the sentinels shared by the codecs. */
+extern const char lc_null_key;     /* JSON null lightuserdata lives at this address */
+extern const char lc_array_mt_key; /* registry[&lc_array_mt_key] = array metatable */
+#define LC_NULL ((void *)&lc_null_key)
+
+void lc_push_array_mt(lua_State *L);
+/* A buffer owned by a userdata pushed on the stack: freed by __gc even when a
+ * Lua error unwinds the C function that was filling it. */
+lc_buf *lc_newbox(lua_State *L);
+int lc_is_array(lua_State *L, int idx);
+int lc_pushfail(lua_State *L, const char *fmt, ...);
+
+void lc_open_encode(lua_State *L);
+void lc_open_sign(lua_State *L);
+void lc_open_xml(lua_State *L);
+void lc_open_json(lua_State *L);
+void lc_open_transport(lua_State *L);
+
+#endif

@@ -1,0 +1,130 @@
+/* Digest, HMAC and Base64 primitives (OpenSSL). */
+#include <string.h>
+#include <openssl/hmac.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <openssl/md5.h>
+#include "lc.h"
+
+static int l_hmac_sha1(lua_State *L) {
+  size_t kn, mn;
+  const char *k = luaL_checklstring(L, 1, &kn), *m = luaL_checklstring(L, 2, &mn);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int outn = 0;
+  if (!HMAC(EVP_sha1(), k, (int)kn, (const unsigned char *)m, mn, out, &outn))
+    return lc_pushfail(L, "hmac_sha1 failed");
+  lua_pushlstring(L, (const char *)out, outn);
+  return 1;
+}
+
+static int l_sha1(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  unsigned char out[SHA_DIGEST_LENGTH];
+  SHA1((const unsigned char *)s, n, out);
+  lua_pushlstring(L, (const char *)out, sizeof out);
+  return 1;
+}
+
+static void push_hex(lua_State *L, const unsigned char *d, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  char buf[2 * EVP_MAX_MD_SIZE];
+  size_t i;
+  for (i = 0; i < n; i++) { buf[2 * i] = hex[d[i] >> 4]; buf[2 * i + 1] = hex[d[i] & 15]; }
+  lua_pushlstring(L, buf, 2 * n);
+}
+
+static int l_md5_hex(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int outn = 0;
+  if (!EVP_Digest(s, n, out, &outn, EVP_md5(), NULL)) return lc_pushfail(L, "md5 failed");
+  push_hex(L, out, outn);
+  return 1;
+}
+
+static int l_hex(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  luaL_Buffer b;
+  size_t i;
+  static const char hex[] = "0123456789abcdef";
+  luaL_buffinit(L, &b);
+  for (i = 0; i < n; i++) {
+    luaL_addchar(&b, hex[(unsigned char)s[i] >> 4]);
+    luaL_addchar(&b, hex[(unsigned char)s[i] & 15]);
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
+static void push_b64(lua_State *L, const char *s, size_t n) {
+  size_t outn = 4 * ((n + 2) / 3) + 1;
+  luaL_Buffer b;
+  unsigned char *out;
+  int w;
+#if LUA_VERSION_NUM >= 502
+  out = (unsigned char *)luaL_buffinitsize(L, &b, outn);
+  w = EVP_EncodeBlock(out, (const unsigned char *)s, (int)n);
+  luaL_pushresultsize(&b, (size_t)w);
+#else
+  out = (unsigned char *)lua_newuserdata(L, outn);
+  w = EVP_EncodeBlock(out, (const unsigned char *)s, (int)n);
+  lua_pushlstring(L, (const char *)out, (size_t)w);
+  lua_remove(L, -2);
+  (void)b;
+#endif
+}
+
+static int l_b64encode(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  if (n > 0x3fffffff) return luaL_argerror(L, 1, "string too long");
+  push_b64(L, s, n);
+  return 1;
+}
+
+static int l_b64decode(lua_State *L) {
+  size_t n, i, pad = 0;
+  const char *s = luaL_checklstring(L, 1, &n);
+  unsigned char *out;
+  int w;
+  if (n % 4 != 0) return lc_pushfail(L, "base64: length is not a multiple of 4");
+  for (i = n; i > 0 && s[i - 1] == '='; i--) pad++;
+  if (pad > 2) return lc_pushfail(L, "base64: bad padding");
+  out = (unsigned char *)lua_newuserdata(L, n / 4 * 3 + 1);
+  w = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+  if (w < 0) return lc_pushfail(L, "base64: invalid character");
+  lua_pushlstring(L, (const char *)out, (size_t)w - pad);
+  return 1;
+}
+
+static int l_basic_auth(lua_State *L) {
+  size_t un, pn;
+  const char *u = luaL_checklstring(L, 1, &un);
+  luaL_checklstring(L, 2, &pn);
+  if (memchr(u, ':', un)) return luaL_argerror(L, 1, "a Basic user name cannot contain ':'");
+  lua_pushliteral(L, "Basic ");
+  lua_pushvalue(L, 1);
+  lua_pushliteral(L, ":");
+  lua_pushvalue(L, 2);
+  lua_concat(L, 3);
+  push_b64(L, lua_tostring(L, -1), un + pn + 1);
+  lua_remove(L, -2);
+  lua_concat(L, 2);
+  return 1;
+}
+
+static const luaL_Reg funcs[] = {
+  {"hmac_sha1", l_hmac_sha1},
+  {"sha1", l_sha1},
+  {"md5_hex", l_md5_hex},
+  {"hex", l_hex},
+  {"b64encode", l_b64encode},
+  {"b64decode", l_b64decode},
+  {"basic_auth", l_basic_auth},
+  {NULL, NULL}
+};
+
+void lc_open_sign(lua_State *L) { luaL_setfuncs(L, funcs, 0); }

@@ -1,0 +1,468 @@
+/* HTTP transport over libcurl.
+ *
+ * One session per client: a curl multi handle (its connection cache is the
+ * keep-alive pool) and a share handle (cookies, DNS, TLS sessions), so two
+ * clients never share state. Every call, single or batch, runs through the
+ * multi handle. While libcurl runs, callbacks only append to C buffers; Lua
+ * tables are built after the transfer loop returns. */
+#include <string.h>
+#include <stdlib.h>
+#include <ctype.h>
+#include <curl/curl.h>
+#include "lc.h"
+
+#define SESSION_MT "luacloud.session"
+#define BATCH_MT "luacloud.batch"
+
+typedef struct session {
+  CURLM *multi;
+  CURLSH *share;
+  CURL *jar;               /* bound to the share: reads and clears cookies */
+  long timeout_ms, connect_timeout_ms;
+  int verify_tls, cookie_jar;   /* cookie_jar: libcurl keeps cookies (the engine has its own jar) */
+  char *ca_file, *proxy, *user_agent;
+  curl_off_t max_response;
+} session;
+
+typedef struct xfer {
+  CURL *easy;
+  struct curl_slist *hdrs;
+  lc_buf body, head;
+  curl_off_t max;
+  int too_large, done, started;
+  CURLcode rc;
+  char errbuf[CURL_ERROR_SIZE];
+} xfer;
+
+typedef struct batch {
+  xfer *x;
+  int n;
+  CURLM *multi;
+} batch;
+
+static char *dupstr(const char *s) {
+  char *d;
+  size_t n;
+  if (!s) return NULL;
+  n = strlen(s) + 1;
+  d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+static session *check_session(lua_State *L, int i) {
+  session *s = (session *)luaL_checkudata(L, i, SESSION_MT);
+  if (!s->multi) luaL_error(L, "session is closed");
+  return s;
+}
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *ud) {
+  xfer *x = (xfer *)ud;
+  size_t n = size * nmemb;
+  if (x->max >= 0 && (curl_off_t)(x->body.len + n) > x->max) { x->too_large = 1; return 0; }
+  if (!lc_buf_add(&x->body, p, n)) return 0;
+  return n;
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
+  xfer *x = (xfer *)ud;
+  size_t n = size * nmemb;
+  /* a new status line (after 100 Continue or a 1xx) starts a new header block */
+  if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) x->head.len = 0;
+  if (x->head.len + n > (1u << 20)) return 0;
+  if (!lc_buf_add(&x->head, p, n)) return 0;
+  return n;
+}
+
+static void xfer_free(xfer *x, CURLM *multi) {
+  if (x->easy) {
+    if (x->started && !x->done && multi) curl_multi_remove_handle(multi, x->easy);
+    curl_easy_cleanup(x->easy);
+    x->easy = NULL;
+  }
+  if (x->hdrs) { curl_slist_free_all(x->hdrs); x->hdrs = NULL; }
+  lc_buf_free(&x->body);
+  lc_buf_free(&x->head);
+}
+
+static int batch_gc(lua_State *L) {
+  batch *b = (batch *)lua_touserdata(L, 1);
+  int i;
+  for (i = 0; i < b->n; i++) xfer_free(&b->x[i], b->multi);
+  free(b->x);
+  b->x = NULL;
+  b->n = 0;
+  return 0;
+}
+
+static long ms_field(lua_State *L, int t, const char *k, long dflt) {
+  long v = dflt;
+  lua_getfield(L, t, k);
+  if (lua_isnumber(L, -1)) v = (long)(lua_tonumber(L, -1) * 1000.0);
+  else if (!lua_isnil(L, -1)) luaL_error(L, "request field '%s' must be a number of seconds", k);
+  lua_pop(L, 1);
+  return v;
+}
+
+/* Configure one transfer from the request table at index t. May raise: the
+ * easy handle is owned by the batch userdata, whose __gc cleans up. Strings
+ * handed to libcurl without copy (the body) stay referenced by the request
+ * table on the Lua stack for the whole call. */
+static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
+  const char *url, *method;
+  size_t blen = 0;
+  const char *body = NULL;
+  CURL *e;
+  luaL_checktype(L, t, LUA_TTABLE);
+  x->easy = e = curl_easy_init();
+  if (!e) luaL_error(L, "curl_easy_init failed");
+  x->max = s->max_response;
+  lua_getfield(L, t, "url");
+  url = lua_tostring(L, -1);
+  if (!url) luaL_error(L, "request needs a url");
+  curl_easy_setopt(e, CURLOPT_URL, url); /* libcurl copies strings */
+  lua_pop(L, 1);
+  lua_getfield(L, t, "method");
+  method = lua_isnil(L, -1) ? "GET" : luaL_checkstring(L, -1);
+  lua_getfield(L, t, "body");
+  if (!lua_isnil(L, -1)) body = luaL_checklstring(L, -1, &blen);
+  if (strcmp(method, "GET") == 0 && !body) {
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  } else if (strcmp(method, "HEAD") == 0) {
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  } else {
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+    curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body ? body : "");
+    if (strcmp(method, "POST") != 0) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+  }
+  lua_pop(L, 2);
+  x->hdrs = curl_slist_append(NULL, "Expect:");
+  lua_getfield(L, t, "headers");
+  if (lua_istable(L, -1)) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      struct curl_slist *n;
+      const char *k = luaL_checkstring(L, -2), *v = luaL_checkstring(L, -1);
+      if (strpbrk(k, "\r\n:") || strpbrk(v, "\r\n")) luaL_error(L, "header '%s' contains a line break or colon", k);
+      lua_pushfstring(L, "%s: %s", k, v);
+      n = curl_slist_append(x->hdrs, lua_tostring(L, -1));
+      if (!n) luaL_error(L, "out of memory");
+      x->hdrs = n;
+      lua_pop(L, 2);
+    }
+  }
+  lua_pop(L, 1);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms_field(L, t, "timeout", s->timeout_ms));
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ms_field(L, t, "connect_timeout", s->connect_timeout_ms));
+  curl_easy_setopt(e, CURLOPT_SHARE, s->share);
+  if (s->cookie_jar) curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* redirects are the engine's decision */
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, s->verify_tls ? 1L : 0L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->verify_tls ? 2L : 0L);
+  if (s->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
+  if (s->proxy) curl_easy_setopt(e, CURLOPT_PROXY, s->proxy);
+  if (s->user_agent) curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent);
+  if (x->max >= 0) curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, x->max);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+  curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+}
+
+/* The transfer loop: no Lua API call happens in here. */
+static void run(CURLM *m, xfer *x, int n, int limit) {
+  int next = 0, active = 0, running = 0, i;
+  if (limit < 1) limit = 1;
+  for (;;) {
+    CURLMsg *msg;
+    int left;
+    while (active < limit && next < n) {
+      x[next].started = 1;
+      if (curl_multi_add_handle(m, x[next].easy) != CURLM_OK) {
+        x[next].done = 1;
+        x[next].rc = CURLE_FAILED_INIT;
+      } else {
+        active++;
+      }
+      next++;
+    }
+    if (active == 0) break;
+    curl_multi_perform(m, &running);
+    while ((msg = curl_multi_info_read(m, &left))) {
+      if (msg->msg == CURLMSG_DONE) {
+        xfer *d = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&d);
+        d->rc = msg->data.result;
+        d->done = 1;
+        curl_multi_remove_handle(m, d->easy);
+        active--;
+      }
+    }
+    if (active > 0 && running > 0) curl_multi_poll(m, NULL, 0, 1000, NULL);
+  }
+  for (i = 0; i < n; i++) if (!x[i].done) { x[i].done = 1; x[i].rc = CURLE_FAILED_INIT; }
+}
+
+static const char *err_kind(xfer *x) {
+  if (x->too_large || x->rc == CURLE_FILESIZE_EXCEEDED) return "too_large";
+  switch (x->rc) {
+    case CURLE_OPERATION_TIMEDOUT: return "timeout";
+    case CURLE_COULDNT_CONNECT: case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY: return "connect";
+    case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CONNECT_ERROR: case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM: case CURLE_SSL_CIPHER: case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_ENGINE_NOTFOUND: return "tls";
+    default: return "transport";
+  }
+}
+
+static void push_headers(lua_State *L, lc_buf *h) {
+  const char *p = h->data, *end = h->data + h->len;
+  lua_newtable(L);
+  while (p && p < end) {
+    const char *eol = memchr(p, '\n', (size_t)(end - p)), *colon, *v, *ve;
+    if (!eol) eol = end;
+    colon = memchr(p, ':', (size_t)(eol - p));
+    if (colon && !(eol - p >= 5 && memcmp(p, "HTTP/", 5) == 0)) {
+      size_t i, kn = (size_t)(colon - p);
+      char key[256];
+      if (kn < sizeof key) {
+        for (i = 0; i < kn; i++) key[i] = (char)tolower((unsigned char)p[i]);
+        v = colon + 1;
+        ve = eol;
+        while (v < ve && (*v == ' ' || *v == '\t')) v++;
+        while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ')) ve--;
+        lua_pushlstring(L, key, kn);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, -3);
+        if (lua_isnil(L, -1)) {
+          lua_pop(L, 1);
+          lua_pushlstring(L, v, (size_t)(ve - v));
+        } else {
+          /* repeated header: Set-Cookie lines are kept apart by newlines */
+          lua_pushstring(L, strcmp(key, "set-cookie") == 0 && kn == 10 ? "\n" : ", ");
+          lua_pushlstring(L, v, (size_t)(ve - v));
+          lua_concat(L, 3);
+        }
+        lua_rawset(L, -3);
+      }
+    }
+    p = eol + 1;
+  }
+}
+
+/* Push the result of one transfer: the response table, or nil + error table. */
+static int push_result(lua_State *L, xfer *x) {
+  if (x->rc != CURLE_OK) {
+    const char *kind = err_kind(x);
+    lua_pushnil(L);
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, kind);
+    lua_setfield(L, -2, "kind");
+    if (x->too_large) lua_pushliteral(L, "response exceeds max_response");
+    else lua_pushstring(L, x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->rc));
+    lua_setfield(L, -2, "message");
+    lua_pushinteger(L, (lua_Integer)x->rc);
+    lua_setfield(L, -2, "curl_code");
+    return 2;
+  }
+  if (x->body.oom || x->head.oom) {
+    lua_pushnil(L);
+    lua_createtable(L, 0, 2);
+    lua_pushliteral(L, "transport");
+    lua_setfield(L, -2, "kind");
+    lua_pushliteral(L, "out of memory while receiving the response");
+    lua_setfield(L, -2, "message");
+    return 2;
+  }
+  {
+    long status = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, status);
+    lua_setfield(L, -2, "status");
+    lua_pushlstring(L, x->body.data ? x->body.data : "", x->body.len);
+    lua_setfield(L, -2, "body");
+    push_headers(L, &x->head);
+    lua_setfield(L, -2, "headers");
+  }
+  return 1;
+}
+
+static batch *new_batch(lua_State *L, session *s, int n) {
+  batch *b = (batch *)lua_newuserdata(L, sizeof(batch));
+  b->n = 0;
+  b->multi = s->multi;
+  b->x = NULL;
+  luaL_getmetatable(L, BATCH_MT);
+  lua_setmetatable(L, -2);
+  b->x = (xfer *)calloc((size_t)(n ? n : 1), sizeof(xfer));
+  if (!b->x) luaL_error(L, "out of memory");
+  b->n = n;
+  return b;
+}
+
+/* s:request(req) -> resp | nil, err */
+static int l_request(lua_State *L) {
+  session *s = check_session(L, 1);
+  batch *b;
+  int r;
+  lua_settop(L, 2);
+  b = new_batch(L, s, 1);
+  setup_xfer(L, s, &b->x[0], 2);
+  run(s->multi, b->x, 1, 1);
+  r = push_result(L, &b->x[0]);
+  xfer_free(&b->x[0], NULL);
+  return r;
+}
+
+/* s:batch(reqs [, concurrency]) -> { resp | { err = e }, ... } in input order */
+static int l_batch(lua_State *L) {
+  session *s = check_session(L, 1);
+  int n, i, limit;
+  batch *b;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  limit = (int)luaL_optinteger(L, 3, 8);
+  lua_settop(L, 3);
+  n = (int)lua_rawlen(L, 2);
+  b = new_batch(L, s, n); /* 4 */
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, 2, i + 1);
+    setup_xfer(L, s, &b->x[i], lua_gettop(L));
+    lua_pop(L, 1);
+  }
+  run(s->multi, b->x, n, limit);
+  lua_createtable(L, n, 0);
+  for (i = 0; i < n; i++) {
+    if (push_result(L, &b->x[i]) == 2) {
+      lua_createtable(L, 0, 1);
+      lua_insert(L, -2);
+      lua_setfield(L, -2, "err");
+      lua_remove(L, -2);
+    }
+    lua_rawseti(L, -2, i + 1);
+    xfer_free(&b->x[i], NULL);
+  }
+  return 1;
+}
+
+static int l_cookies(lua_State *L) {
+  session *s = check_session(L, 1);
+  struct curl_slist *list = NULL, *p;
+  int i = 0;
+  lua_newtable(L);
+  if (curl_easy_getinfo(s->jar, CURLINFO_COOKIELIST, &list) != CURLE_OK) return 1;
+  for (p = list; p; p = p->next) {
+    lua_pushstring(L, p->data);
+    lua_rawseti(L, -2, ++i);
+  }
+  curl_slist_free_all(list);
+  return 1;
+}
+
+static int l_clear_cookies(lua_State *L) {
+  session *s = check_session(L, 1);
+  curl_easy_setopt(s->jar, CURLOPT_COOKIELIST, "ALL");
+  return 0;
+}
+
+static int l_close(lua_State *L) {
+  session *s = (session *)luaL_checkudata(L, 1, SESSION_MT);
+  if (s->jar) { curl_easy_cleanup(s->jar); s->jar = NULL; }
+  if (s->multi) { curl_multi_cleanup(s->multi); s->multi = NULL; }
+  if (s->share) { curl_share_cleanup(s->share); s->share = NULL; }
+  free(s->ca_file); free(s->proxy); free(s->user_agent);
+  s->ca_file = s->proxy = s->user_agent = NULL;
+  return 0;
+}
+
+static int l_tostring(lua_State *L) {
+  session *s = (session *)luaL_checkudata(L, 1, SESSION_MT);
+  lua_pushfstring(L, "luacloud.session (%s)", s->multi ? "open" : "closed");
+  return 1;
+}
+
+static const char *opt_str(lua_State *L, int t, const char *k) {
+  const char *v;
+  lua_getfield(L, t, k);
+  v = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+/* core.session(opts) */
+static int l_session(lua_State *L) {
+  session *s;
+  lua_settop(L, 1);
+  if (lua_isnil(L, 1)) { lua_newtable(L); lua_replace(L, 1); }
+  luaL_checktype(L, 1, LUA_TTABLE);
+  s = (session *)lua_newuserdata(L, sizeof(session));
+  memset(s, 0, sizeof *s);
+  luaL_getmetatable(L, SESSION_MT);
+  lua_setmetatable(L, -2);
+  s->timeout_ms = ms_field(L, 1, "timeout", 60000);
+  s->connect_timeout_ms = ms_field(L, 1, "connect_timeout", 10000);
+  lua_getfield(L, 1, "verify_tls");
+  s->verify_tls = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  lua_getfield(L, 1, "cookie_jar");
+  s->cookie_jar = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  lua_getfield(L, 1, "max_response");
+  s->max_response = lua_isnumber(L, -1) ? (curl_off_t)lua_tonumber(L, -1) : (curl_off_t)64 << 20;
+  lua_pop(L, 1);
+  s->ca_file = dupstr(opt_str(L, 1, "ca_file"));
+  s->proxy = dupstr(opt_str(L, 1, "proxy"));
+  s->user_agent = dupstr(opt_str(L, 1, "user_agent"));
+  s->multi = curl_multi_init();
+  s->share = curl_share_init();
+  s->jar = curl_easy_init();
+  if (!s->multi || !s->share || !s->jar) return luaL_error(L, "cannot initialise libcurl");
+  curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+  curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, 32L);
+  curl_easy_setopt(s->jar, CURLOPT_SHARE, s->share);
+  curl_easy_setopt(s->jar, CURLOPT_COOKIEFILE, "");
+  return 1;
+}
+
+static const luaL_Reg session_methods[] = {
+  {"request", l_request},
+  {"batch", l_batch},
+  {"cookies", l_cookies},
+  {"clear_cookies", l_clear_cookies},
+  {"close", l_close},
+  {NULL, NULL}
+};
+
+static const luaL_Reg session_meta[] = {
+  {"__gc", l_close},
+#if LUA_VERSION_NUM >= 504
+  {"__close", l_close},
+#endif
+  {"__tostring", l_tostring},
+  {NULL, NULL}
+};
+
+void lc_open_transport(lua_State *L) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  luaL_newmetatable(L, SESSION_MT);
+  luaL_setfuncs(L, session_meta, 0);
+  luaL_newlib(L, session_methods);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, BATCH_MT);
+  lua_pushcfunction(L, batch_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, l_session);
+  lua_setfield(L, -2, "session");
+  lua_pushstring(L, curl_version());
+  lua_setfield(L, -2, "curl_version");
+}

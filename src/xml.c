@@ -1,0 +1,546 @@
+/* XML <-> Lua tables.
+ *
+ * Decoding runs libxml2's SAX2 push parser over the input in chunks. The SAX
+ * callbacks never touch Lua: they append compact events to a tape; after each
+ * chunk the tape is replayed into Lua tables while no libxml2 frame is on the C
+ * stack, so a Lua error (out of memory) cannot unwind through libxml2. No DOM is
+ * built and the tape never holds more than one chunk's events.
+ *
+ * Hardening: no network (XML_PARSE_NONET), any DOCTYPE is refused outright (so
+ * no entity can be declared, hence none expanded and no external entity
+ * loaded), depth and size limits.
+ */
+#include <string.h>
+#include <stdint.h>
+#include <ctype.h>
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include "lc.h"
+
+#define CHUNK (64 * 1024)
+
+typedef struct xdec {
+  xmlParserCtxtPtr ctxt;
+  lc_buf tape;   /* events of the current chunk */
+  lc_buf text;   /* text of the open elements, innermost last */
+  lc_buf scratch;
+  int depth, max_depth, failed;
+  char err[256];
+} xdec;
+
+static void put_u32(lc_buf *b, size_t v) {
+  uint32_t u = (uint32_t)v;
+  lc_buf_add(b, &u, 4);
+}
+
+static void fail(xdec *d, const char *msg) {
+  if (!d->failed) {
+    d->failed = 1;
+    snprintf(d->err, sizeof d->err, "%s", msg);
+  }
+  xmlStopParser(d->ctxt);
+}
+
+static void on_start(void *ud, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri,
+                     int nns, const xmlChar **ns, int nattr, int ndef, const xmlChar **attrs) {
+  xdec *d = (xdec *)ud;
+  int i;
+  (void)prefix; (void)uri; (void)nns; (void)ns; (void)ndef;
+  if (d->failed) return;
+  if (++d->depth > d->max_depth) { fail(d, "xml: document nested too deeply"); return; }
+  lc_buf_addc(&d->tape, 'S');
+  put_u32(&d->tape, strlen((const char *)local));
+  lc_buf_add(&d->tape, local, strlen((const char *)local));
+  put_u32(&d->tape, (size_t)nattr);
+  for (i = 0; i < nattr; i++) {
+    const xmlChar **a = attrs + 5 * i;
+    size_t kn = strlen((const char *)a[0]), vn = (size_t)(a[4] - a[3]);
+    put_u32(&d->tape, kn);
+    lc_buf_add(&d->tape, a[0], kn);
+    put_u32(&d->tape, vn);
+    lc_buf_add(&d->tape, a[3], vn);
+  }
+  if (d->tape.oom) fail(d, "xml: out of memory");
+}
+
+static void on_end(void *ud, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri) {
+  xdec *d = (xdec *)ud;
+  (void)local; (void)prefix; (void)uri;
+  if (d->failed) return;
+  d->depth--;
+  lc_buf_addc(&d->tape, 'E');
+}
+
+static void on_chars(void *ud, const xmlChar *ch, int len) {
+  xdec *d = (xdec *)ud;
+  if (d->failed || d->depth == 0) return;
+  lc_buf_addc(&d->tape, 'T');
+  put_u32(&d->tape, (size_t)len);
+  lc_buf_add(&d->tape, ch, (size_t)len);
+  if (d->tape.oom) fail(d, "xml: out of memory");
+}
+
+static void on_subset(void *ud, const xmlChar *name, const xmlChar *eid, const xmlChar *sid) {
+  (void)name; (void)eid; (void)sid;
+  fail((xdec *)ud, "xml: DOCTYPE declarations are refused (no entities, no external DTD)");
+}
+
+static void on_error(void *ud, xmlErrorPtr e) {
+  xdec *d = (xdec *)ud;
+  if (d->failed || !e || e->level < XML_ERR_ERROR) return;
+  d->failed = 1;
+  snprintf(d->err, sizeof d->err, "xml: line %d: %s", e->line, e->message ? e->message : "parse error");
+  /* libxml2 messages end with a newline */
+  {
+    size_t n = strlen(d->err);
+    while (n && (d->err[n - 1] == '\n' || d->err[n - 1] == ' ')) d->err[--n] = 0;
+  }
+}
+
+static xmlEntityPtr on_entity(void *ud, const xmlChar *name) {
+  (void)ud;
+  return xmlGetPredefinedEntity(name);
+}
+
+static int xdec_gc(lua_State *L) {
+  xdec *d = (xdec *)lua_touserdata(L, 1);
+  if (d->ctxt) { xmlFreeParserCtxt(d->ctxt); d->ctxt = NULL; }
+  lc_buf_free(&d->tape);
+  lc_buf_free(&d->text);
+  lc_buf_free(&d->scratch);
+  return 0;
+}
+
+/* ---- replay: Lua stack holds [name, value] per open element ---- */
+
+typedef struct frame {
+  int created;   /* value slot holds a table (else still nil: text-only so far) */
+  size_t text_off;
+} frame;
+
+typedef struct replay {
+  lua_State *L;
+  xdec *d;
+  int lists, lower, base;  /* stack index of lists set (0 = none); base = first frame slot */
+  frame *frames;
+  int nframes, cap;
+  int have_root;
+} replay;
+
+static uint32_t get_u32(const char **p) {
+  uint32_t u;
+  memcpy(&u, *p, 4);
+  *p += 4;
+  return u;
+}
+
+static void push_name(replay *r, const char *s, size_t n) {
+  if (r->lower) {
+    size_t i;
+    lc_buf *sc = &r->d->scratch;
+    sc->len = 0;
+    if (!lc_buf_reserve(sc, n)) luaL_error(r->L, "xml: out of memory");
+    for (i = 0; i < n; i++) sc->data[i] = (char)tolower((unsigned char)s[i]);
+    lua_pushlstring(r->L, sc->data, n);
+  } else {
+    lua_pushlstring(r->L, s, n);
+  }
+}
+
+static int slot_name(replay *r, int i) { return r->base + 2 * i; }
+
+static void ensure_table(replay *r, int i) {
+  if (!r->frames[i].created) {
+    lua_newtable(r->L);
+    lua_replace(r->L, slot_name(r, i) + 1);
+    r->frames[i].created = 1;
+  }
+}
+
+static void trimmed(xdec *d, size_t off, const char **s, size_t *n) {
+  const char *a = d->text.data + off, *b = d->text.data + d->text.len;
+  while (a < b && isspace((unsigned char)*a)) a++;
+  while (b > a && isspace((unsigned char)b[-1])) b--;
+  *s = a;
+  *n = (size_t)(b - a);
+}
+
+static void close_frame(replay *r) {
+  lua_State *L = r->L;
+  int i = r->nframes - 1, nslot = slot_name(r, i), vslot = nslot + 1;
+  const char *ts;
+  size_t tn;
+  trimmed(r->d, r->frames[i].text_off, &ts, &tn);
+  if (!r->frames[i].created) {
+    lua_pushlstring(L, ts, tn);
+    lua_replace(L, vslot);
+  } else if (tn) {
+    lua_pushlstring(L, ts, tn);
+    lua_setfield(L, vslot, "_text");
+  }
+  r->d->text.len = r->frames[i].text_off;
+  r->nframes--;
+  if (i == 0) { r->have_root = 1; return; } /* root stays on the stack */
+  {
+    int pslot = slot_name(r, i - 1) + 1, listed = 0;
+    if (r->lists) {
+      lua_pushvalue(L, nslot);
+      lua_rawget(L, r->lists);
+      listed = lua_toboolean(L, -1);
+      lua_pop(L, 1);
+    }
+    lua_pushvalue(L, nslot);
+    lua_rawget(L, pslot);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      lua_pushvalue(L, nslot);
+      if (listed) {
+        lua_createtable(L, 1, 0);
+        lua_pushvalue(L, vslot);
+        lua_rawseti(L, -2, 1);
+        lc_push_array_mt(L);
+        lua_setmetatable(L, -2);
+      } else {
+        lua_pushvalue(L, vslot);
+      }
+      lua_rawset(L, pslot);
+    } else if (lua_type(L, -1) == LUA_TTABLE && lc_is_array(L, -1)) {
+      lua_pushvalue(L, vslot);
+      lua_rawseti(L, -2, (int)lua_rawlen(L, -2) + 1);
+      lua_pop(L, 1);
+    } else {
+      lua_createtable(L, 2, 0);
+      lua_insert(L, -2);
+      lua_rawseti(L, -2, 1);
+      lua_pushvalue(L, vslot);
+      lua_rawseti(L, -2, 2);
+      lc_push_array_mt(L);
+      lua_setmetatable(L, -2);
+      lua_pushvalue(L, nslot);
+      lua_insert(L, -2);
+      lua_rawset(L, pslot);
+    }
+    lua_settop(L, nslot - 1);
+  }
+}
+
+static void replay_tape(replay *r) {
+  lua_State *L = r->L;
+  xdec *d = r->d;
+  const char *p = d->tape.data, *end = d->tape.data + d->tape.len;
+  while (p < end) {
+    char ev = *p++;
+    if (ev == 'S') {
+      uint32_t n = get_u32(&p), na, k;
+      if (r->have_root) luaL_error(L, "xml: content after the root element");
+      if (r->nframes > 0) ensure_table(r, r->nframes - 1);
+      if (r->nframes == r->cap) {
+        frame *nf;
+        int ncap = r->cap ? r->cap * 2 : 32;
+        nf = (frame *)lua_newuserdata(L, sizeof(frame) * (size_t)ncap);
+        if (r->nframes) memcpy(nf, r->frames, sizeof(frame) * (size_t)r->nframes);
+        /* keep the frame array alive in the registry-like anchor below the frames */
+        lua_replace(L, r->base - 1);
+        r->frames = nf;
+        r->cap = ncap;
+      }
+      if (!lua_checkstack(L, 8)) luaL_error(L, "xml: document nested too deeply");
+      push_name(r, p, n);
+      p += n;
+      lua_pushnil(L);
+      r->frames[r->nframes].created = 0;
+      r->frames[r->nframes].text_off = d->text.len;
+      r->nframes++;
+      na = get_u32(&p);
+      if (na) ensure_table(r, r->nframes - 1);
+      for (k = 0; k < na; k++) {
+        uint32_t kn = get_u32(&p);
+        const char *ks = p;
+        uint32_t vn;
+        p += kn;
+        vn = get_u32(&p);
+        push_name(r, ks, kn);
+        lua_pushlstring(L, p, vn);
+        lua_rawset(L, -3);
+        p += vn;
+      }
+    } else if (ev == 'T') {
+      uint32_t n = get_u32(&p);
+      if (!lc_buf_add(&d->text, p, n)) luaL_error(L, "xml: out of memory");
+      p += n;
+    } else {
+      close_frame(r);
+    }
+  }
+  d->tape.len = 0;
+}
+
+/* xml_decode(s [, opts]) -> value, root_name | nil, msg */
+static int l_xml_decode(lua_State *L) {
+  size_t n, off = 0, max_size = 64u << 20;
+  const char *s = luaL_checklstring(L, 1, &n);
+  xmlSAXHandler sax;
+  xdec *d;
+  replay r;
+  memset(&r, 0, sizeof r);
+  r.L = L;
+  lua_settop(L, 2);
+  d = (xdec *)lua_newuserdata(L, sizeof(xdec)); /* 3 */
+  memset(d, 0, sizeof *d);
+  d->max_depth = 64;
+  lua_newtable(L);
+  lua_pushcfunction(L, xdec_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  if (lua_istable(L, 2)) {
+    lua_getfield(L, 2, "lists"); /* 4 */
+    if (lua_istable(L, 4)) r.lists = 4;
+    lua_getfield(L, 2, "lower");
+    r.lower = lua_toboolean(L, -1);
+    lua_getfield(L, 2, "max_depth");
+    if (lua_isnumber(L, -1)) d->max_depth = (int)lua_tointeger(L, -1);
+    lua_getfield(L, 2, "max_size");
+    if (lua_isnumber(L, -1)) max_size = (size_t)lua_tonumber(L, -1);
+    lua_pop(L, 3);
+  } else {
+    lua_pushnil(L); /* 4 */
+  }
+  if (n > max_size) return lc_pushfail(L, "xml: document of %d bytes exceeds the limit of %d", (int)n, (int)max_size);
+  lua_pushnil(L); /* 5: anchor of the frame array */
+  r.base = 6;
+  r.d = d;
+  memset(&sax, 0, sizeof sax);
+  sax.initialized = XML_SAX2_MAGIC;
+  sax.startElementNs = on_start;
+  sax.endElementNs = on_end;
+  sax.characters = on_chars;
+  sax.cdataBlock = on_chars;
+  sax.internalSubset = on_subset;
+  sax.getEntity = on_entity;
+  sax.serror = on_error;
+  d->ctxt = xmlCreatePushParserCtxt(&sax, d, NULL, 0, NULL);
+  if (!d->ctxt) return lc_pushfail(L, "xml: cannot create a parser");
+  xmlCtxtUseOptions(d->ctxt, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+  do {
+    size_t take = n - off > CHUNK ? CHUNK : n - off;
+    int last = off + take == n;
+    xmlParseChunk(d->ctxt, s + off, (int)take, last);
+    off += take;
+    if (d->tape.oom) fail(d, "xml: out of memory");
+    if (d->failed) break;
+    replay_tape(&r);
+  } while (off < n);
+  if (!d->failed && !r.have_root) {
+    d->failed = 1;
+    snprintf(d->err, sizeof d->err, "xml: %s", n ? "document is truncated" : "empty document");
+  }
+  if (d->failed && off >= n && d->depth > 0 && !r.have_root)
+    snprintf(d->err, sizeof d->err, "xml: document is truncated (%d element(s) left open)", d->depth);
+  if (d->failed) {
+    lua_pushnil(L);
+    lua_pushstring(L, d->err);
+    return 2;
+  }
+  xmlFreeParserCtxt(d->ctxt);
+  d->ctxt = NULL;
+  lua_pushvalue(L, 7);
+  lua_pushvalue(L, 6);
+  return 2;
+}
+
+/* ---- encoding ---- */
+
+static void add_escaped(lc_buf *b, const char *s, size_t n, int attr) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    char c = s[i];
+    switch (c) {
+      case '<': lc_buf_adds(b, "&lt;"); break;
+      case '>': lc_buf_adds(b, "&gt;"); break;
+      case '&': lc_buf_adds(b, "&amp;"); break;
+      case '"': if (attr) lc_buf_adds(b, "&quot;"); else lc_buf_addc(b, c); break;
+      default: lc_buf_addc(b, c);
+    }
+  }
+}
+
+static int is_sequence(lua_State *L, int idx) {
+  size_t n;
+  if (lc_is_array(L, idx)) return 1;
+  n = lua_rawlen(L, idx);
+  if (n == 0) return 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_type(L, -2) != LUA_TNUMBER) { lua_pop(L, 2); return 0; }
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
+static const char *scalar(lua_State *L, int idx, size_t *n) {
+  switch (lua_type(L, idx)) {
+    case LUA_TBOOLEAN: *n = lua_toboolean(L, idx) ? 4 : 5; return lua_toboolean(L, idx) ? "true" : "false";
+    case LUA_TNUMBER: case LUA_TSTRING: return lua_tolstring(L, idx, n);
+    default:
+      if (lua_touserdata(L, idx) == LC_NULL) { *n = 0; return ""; }
+      luaL_error(L, "xml_encode: cannot encode a %s", luaL_typename(L, idx));
+      return NULL;
+  }
+}
+
+static void encode_elem(lua_State *L, lc_buf *b, int order, const char *name, int v, int depth, const char *ns);
+
+static void encode_children(lua_State *L, lc_buf *b, int order, const char *name, int t, int depth) {
+  int keys, i, nkeys;
+  /* ordered key list: documented order first, then the rest sorted */
+  lua_newtable(L);
+  keys = lua_gettop(L);
+  nkeys = 0;
+  if (order) {
+    lua_getfield(L, order, name);
+    if (lua_istable(L, -1)) {
+      int n = (int)lua_rawlen(L, -1);
+      for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        lua_rawseti(L, keys, ++nkeys);
+      }
+    }
+    lua_pop(L, 1);
+  }
+  {
+    int first_rest = nkeys + 1;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+      lua_pop(L, 1);
+      if (lua_type(L, -1) == LUA_TSTRING) {
+        const char *k = lua_tostring(L, -1);
+        int listed = 0;
+        if (k[0] == '_' && (!strcmp(k, "_attr") || !strcmp(k, "_text"))) continue;
+        for (i = 1; i < first_rest && !listed; i++) {
+          lua_rawgeti(L, keys, i);
+          listed = lua_rawequal(L, -1, -2);
+          lua_pop(L, 1);
+        }
+        if (!listed) { lua_pushvalue(L, -1); lua_rawseti(L, keys, ++nkeys); }
+      }
+    }
+    if (nkeys >= first_rest) {
+      /* sort the rest with table.sort-free insertion sort: key lists are short */
+      for (i = first_rest + 1; i <= nkeys; i++) {
+        int j = i;
+        while (j > first_rest) {
+          int lt;
+          lua_rawgeti(L, keys, j);
+          lua_rawgeti(L, keys, j - 1);
+          lt = strcmp(lua_tostring(L, -2), lua_tostring(L, -1)) < 0;
+          if (!lt) { lua_pop(L, 2); break; }
+          lua_rawseti(L, keys, j);
+          lua_rawseti(L, keys, j - 1);
+          j--;
+        }
+      }
+    }
+  }
+  for (i = 1; i <= nkeys; i++) {
+    lua_rawgeti(L, keys, i);
+    lua_pushvalue(L, -1);
+    lua_rawget(L, t);
+    if (!lua_isnil(L, -1)) encode_elem(L, b, order, lua_tostring(L, -2), lua_gettop(L), depth + 1, NULL);
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+}
+
+static void encode_elem(lua_State *L, lc_buf *b, int order, const char *name, int v, int depth, const char *ns) {
+  size_t n;
+  const char *s;
+  if (depth > 64) luaL_error(L, "xml_encode: table nested too deeply (cycle?)");
+  luaL_checkstack(L, 10, "xml_encode");
+  if (lua_type(L, v) == LUA_TTABLE && is_sequence(L, v)) {
+    int i, len = (int)lua_rawlen(L, v);
+    for (i = 1; i <= len; i++) {
+      lua_rawgeti(L, v, i);
+      encode_elem(L, b, order, name, lua_gettop(L), depth + 1, ns);
+      lua_pop(L, 1);
+    }
+    return;
+  }
+  lc_buf_addc(b, '<');
+  lc_buf_add(b, name, strlen(name));
+  if (ns) {
+    lc_buf_adds(b, " xmlns=\"");
+    add_escaped(b, ns, strlen(ns), 1);
+    lc_buf_addc(b, '"');
+  }
+  if (lua_type(L, v) != LUA_TTABLE) {
+    s = scalar(L, v, &n);
+    lc_buf_addc(b, '>');
+    add_escaped(b, s, n, 0);
+  } else {
+    lua_getfield(L, v, "_attr");
+    if (lua_istable(L, -1)) {
+      lua_pushnil(L);
+      while (lua_next(L, -2)) {
+        lc_buf_addc(b, ' ');
+        s = luaL_checkstring(L, -2);
+        lc_buf_add(b, s, strlen(s));
+        lc_buf_adds(b, "=\"");
+        s = scalar(L, -1, &n);
+        add_escaped(b, s, n, 1);
+        lc_buf_addc(b, '"');
+        lua_pop(L, 1);
+      }
+    }
+    lua_pop(L, 1);
+    lc_buf_addc(b, '>');
+    lua_getfield(L, v, "_text");
+    if (!lua_isnil(L, -1)) { s = scalar(L, -1, &n); add_escaped(b, s, n, 0); }
+    lua_pop(L, 1);
+    encode_children(L, b, order, name, v, depth);
+  }
+  lc_buf_adds(b, "</");
+  lc_buf_add(b, name, strlen(name));
+  lc_buf_addc(b, '>');
+  if (b->oom) luaL_error(L, "xml_encode: out of memory");
+}
+
+/* xml_encode(root, tbl [, opts]) */
+static int l_xml_encode(lua_State *L) {
+  const char *root = luaL_checkstring(L, 1), *ns = NULL;
+  int order = 0, decl = 1;
+  lc_buf *b;
+  lua_settop(L, 3);
+  if (lua_istable(L, 3)) {
+    lua_getfield(L, 3, "ns");
+    ns = lua_tostring(L, -1);
+    lua_getfield(L, 3, "order");
+    if (lua_istable(L, -1)) order = lua_gettop(L);
+    lua_getfield(L, 3, "decl");
+    if (lua_type(L, -1) == LUA_TBOOLEAN) decl = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  b = lc_newbox(L);
+  if (decl) lc_buf_adds(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+  if (lua_isnil(L, 2)) {
+    lc_buf_addc(b, '<');
+    lc_buf_add(b, root, strlen(root));
+    if (ns) { lc_buf_adds(b, " xmlns=\""); add_escaped(b, ns, strlen(ns), 1); lc_buf_addc(b, '"'); }
+    lc_buf_adds(b, "/>");
+  } else {
+    encode_elem(L, b, order, root, 2, 0, ns);
+  }
+  if (b->oom) return luaL_error(L, "xml_encode: out of memory");
+  lua_pushlstring(L, b->data, b->len);
+  return 1;
+}
+
+static const luaL_Reg funcs[] = {
+  {"xml_decode", l_xml_decode},
+  {"xml_encode", l_xml_encode},
+  {NULL, NULL}
+};
+
+void lc_open_xml(lua_State *L) {
+  xmlInitParser();
+  luaL_setfuncs(L, funcs, 0);
+}
