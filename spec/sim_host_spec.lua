@@ -288,6 +288,15 @@ describe("luacloud.sim host", function()
       assert.are.equal(200, (get(host, "/fake/x")))
     end)
 
+    it("applies a fault with method and path only to matching requests", function()
+      admin(host, "POST", "/_sim/fault",
+        { provider = "fake", kind = "http503", method = "post", path = "/servers" })
+      assert.are.equal(200, (get(host, "/fake/servers")))        -- GET: not matched
+      assert.are.equal(200, (get(host, "/fake/images", {}, "", "POST")))
+      assert.are.equal(503, (get(host, "/fake/v1/servers?x=1", {}, "", "POST")))
+      assert.are.equal(200, (get(host, "/fake/v1/servers", {}, "", "POST")))
+    end)
+
     it("count 0 lasts until DELETE /_sim/fault", function()
       admin(host, "POST", "/_sim/fault", { provider = "fake", kind = "http503", count = 0 })
       for _ = 1, 5 do assert.are.equal(503, (get(host, "/fake/x"))) end

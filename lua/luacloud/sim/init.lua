@@ -12,6 +12,18 @@
 --   action.fault      the kind of fault applied to this request, if any
 --   action.error      an error raised by a simulator (the host answered 500), for logging
 --
+-- Admin interface (JSON in and out; arguments from the query string or a JSON object body):
+--   GET    /_sim/info                      endpoints, credentials, availability of every provider
+--   POST   /_sim/reset[?provider=x]        reset the simulator(s) and clear their faults
+--   POST   /_sim/seed?provider=x&kind=k&n=N  sim:seed(kind, n)
+--   POST   /_sim/fault  {provider, kind, count, ms, method, path}   queue a fault
+--   GET    /_sim/fault                     list the queued faults
+--   DELETE /_sim/fault[?provider=x]        clear faults
+-- Fault kinds: delay (ms), drop, truncate, malformed, http503 (a proxy's 503 page),
+-- maintenance and rate_limit (the API's own answer from sim:fault(kind)).  count: how many
+-- of the next matching requests (default 1, 0 = until cleared).  drop, http503, maintenance
+-- and rate_limit do not reach the simulator; the others alter its answer.
+--
 -- Lua 5.1-compatible (runs under nginx's LuaJIT and under Lua 5.4).
 
 
@@ -502,11 +514,13 @@ end
 
 local function fault_view(f)
   return { id = f.id, provider = f.provider, kind = f.kind, count = f.count,
-    remaining = f.count > 0 and f.remaining or nil, ms = f.ms }
+    remaining = f.count > 0 and f.remaining or nil, ms = f.ms, method = f.method, path = f.path }
 end
 
 --- Adds a fault. spec = { provider = name|nil (all), kind = ..., count = N (0: until
---- cleared, default 1), ms = N (delay) }. Returns the fault view or nil, message.
+--- cleared, default 1), ms = N (delay), method = "POST" (only requests with this method),
+--- path = "text" (only requests whose path below the provider prefix, query included,
+--- contains this text) }. Returns the fault view or nil, message.
 function Host:add_fault(spec)
   if type(spec) ~= "table" then return nil, "fault: expected an object" end
   local kind = spec.kind
@@ -526,9 +540,14 @@ function Host:add_fault(spec)
     ms = tonumber(spec.ms)
     if not ms or ms < 0 then return nil, "fault: a delay needs ms >= 0" end
   end
+  local method, path = spec.method, spec.path
+  if method == "" then method = nil end
+  if path == "" then path = nil end
+  if method ~= nil and type(method) ~= "string" then return nil, "fault: method must be a string" end
+  if path ~= nil and type(path) ~= "string" then return nil, "fault: path must be a string" end
   self.fault_seq = self.fault_seq + 1
   local f = { id = self.fault_seq, provider = provider, kind = kind, count = count,
-    remaining = count, ms = ms }
+    remaining = count, ms = ms, method = method and method:upper(), path = path }
   self.faults[#self.faults + 1] = f
   return fault_view(f)
 end
@@ -553,10 +572,12 @@ function Host:list_faults()
   return out
 end
 
--- Takes (consumes one use of) the first fault that applies to a provider.
-function Host:take_fault(provider)
+-- Takes (consumes one use of) the first fault that applies to a request.
+function Host:take_fault(provider, method, path)
   for i, f in ipairs(self.faults) do
-    if f.provider == nil or f.provider == provider then
+    if (f.provider == nil or f.provider == provider)
+      and (f.method == nil or f.method == method)
+      and (f.path == nil or (path and path:find(f.path, 1, true))) then
       if f.count > 0 then
         f.remaining = f.remaining - 1
         if f.remaining <= 0 then table.remove(self.faults, i) end
@@ -764,7 +785,7 @@ end
 function Host:provider_request(name, method, path, headers, body, action)
   if self.latency_ms > 0 then action.delay_ms = self.latency_ms end
 
-  local f = self:take_fault(name)
+  local f = self:take_fault(name, method, path)
   local kind = f and f.kind
   action.fault = kind
 
