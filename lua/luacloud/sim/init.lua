@@ -193,7 +193,7 @@ function M.json_decode(s)
     pos = pos + 1
     local parts = {}
     while true do
-      local a, b = s:find('["\\%c]', pos)
+      local a = s:find('["\\%c]', pos)
       if not a then fail("unterminated string") end
       parts[#parts + 1] = s:sub(pos, a - 1)
       local c = s:sub(a, a)
@@ -225,6 +225,9 @@ function M.json_decode(s)
           pos = a
           fail("bad escape")
         end
+      elseif c == "\127" then
+        parts[#parts + 1] = c -- DEL is allowed raw in JSON strings
+        pos = a + 1
       else
         pos = a
         fail("control character in string")
