@@ -219,6 +219,31 @@ describe("luacloud-sim under nginx", function()
     assert.matches("in use", out, 1, true)
   end)
 
+  it("shows drop, truncate and malformed to luacloud.core sessions as transport errors or bad bodies", function()
+    local ok, core = pcall(require, "luacloud.core")
+    if not ok or type(core.session) ~= "function" then
+      pending("luacloud.core is not built: " .. tostring(core))
+      return
+    end
+    local sess = core.session{ timeout = 10 }
+    local url = base .. "/echo/x"
+    admin(inst, "POST", "/_sim/fault", '{"provider":"echo","kind":"drop"}')
+    local resp, err = sess:request{ method = "GET", url = url }
+    assert.is_nil(resp)
+    assert.are.equal("transport", err.kind)
+    admin(inst, "POST", "/_sim/fault", '{"provider":"echo","kind":"truncate"}')
+    resp, err = sess:request{ method = "GET", url = url }
+    assert.is_nil(resp)
+    assert.are.equal("transport", err.kind)
+    admin(inst, "POST", "/_sim/fault", '{"provider":"echo","kind":"malformed"}')
+    resp = assert(sess:request{ method = "GET", url = url })
+    assert.are.equal(200, resp.status)
+    assert.is_nil(core.json_decode(resp.body))
+    resp = assert(sess:request{ method = "GET", url = url })
+    assert.is_table(core.json_decode(resp.body))
+    sess:close()
+  end)
+
   it("runs the reliacloud simulator when it is available", function()
     local _, info = admin(inst, "GET", "/_sim/info")
     local p = info.providers.reliacloud
@@ -257,6 +282,25 @@ describe("luacloud-sim --tls --latency under nginx", function()
     assert.are.equal(200, curl("https://localhost:" .. inst.port .. "/_sim/info", ca).status)
     local r = curl(base .. "/_sim/info")
     assert.are.equal(60, r.rc, r.out) -- curl: peer certificate cannot be authenticated
+  end)
+
+  it("is verified by luacloud.core sessions given the CA, refused without it", function()
+    local ok, core = pcall(require, "luacloud.core")
+    if not ok or type(core.session) ~= "function" then
+      pending("luacloud.core is not built: " .. tostring(core))
+      return
+    end
+    local good = core.session{ ca_file = inst.info.ca_file, timeout = 10 }
+    local resp, err = good:request{ method = "GET", url = base .. "/_sim/info" }
+    assert.is_table(resp, err and err.message)
+    assert.are.equal(200, resp.status)
+    assert.are.equal(base, json_decode(resp.body).base_url)
+    good:close()
+    local bad = core.session{ timeout = 10 }
+    resp, err = bad:request{ method = "GET", url = base .. "/_sim/info" }
+    assert.is_nil(resp)
+    assert.are.equal("tls", err.kind)
+    bad:close()
   end)
 
   it("delays provider answers by the latency", function()
