@@ -94,6 +94,14 @@ static void push_value(lua_State *L, cJSON *v, int lists, int depth, int max_dep
   }
 }
 
+static int depth_ok(cJSON *v, int left) {
+  cJSON *c;
+  if (left < 0) return 0;
+  for (c = v->child; c; c = c->next)
+    if ((cJSON_IsArray(c) || cJSON_IsObject(c)) && !depth_ok(c, left - 1)) return 0;
+  return 1;
+}
+
 /* json_decode(s [, opts]) -> value | nil, msg */
 static int l_json_decode(lua_State *L) {
   size_t n;
@@ -119,6 +127,7 @@ static int l_json_decode(lua_State *L) {
   }
   while (end && (size_t)(end - s) < n && strchr(" \t\r\n", *end)) end++;
   if (end && (size_t)(end - s) < n) return lc_pushfail(L, "json: trailing garbage at byte %d", (int)(end - s) + 1);
+  if (!depth_ok(b->root, max_depth)) return lc_pushfail(L, "json: document nested deeper than %d", max_depth);
   push_value(L, b->root, lists, 0, max_depth);
   cJSON_Delete(b->root);
   b->root = NULL;

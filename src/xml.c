@@ -24,7 +24,7 @@ typedef struct xdec {
   lc_buf tape;   /* events of the current chunk */
   lc_buf text;   /* text of the open elements, innermost last */
   lc_buf scratch;
-  int depth, max_depth, failed;
+  int depth, max_depth, failed, code; /* code: libxml2 error number, 0 for our own */
   char err[256];
 } xdec;
 
@@ -89,6 +89,7 @@ static void on_error(void *ud, xmlErrorPtr e) {
   xdec *d = (xdec *)ud;
   if (d->failed || !e || e->level < XML_ERR_ERROR) return;
   d->failed = 1;
+  d->code = e->code;
   snprintf(d->err, sizeof d->err, "xml: line %d: %s", e->line, e->message ? e->message : "parse error");
   /* libxml2 messages end with a newline */
   {
@@ -334,7 +335,8 @@ static int l_xml_decode(lua_State *L) {
     d->failed = 1;
     snprintf(d->err, sizeof d->err, "xml: %s", n ? "document is truncated" : "empty document");
   }
-  if (d->failed && off >= n && d->depth > 0 && !r.have_root)
+  if (d->failed && off >= n && d->depth > 0 && !r.have_root &&
+      (d->code == XML_ERR_DOCUMENT_END || d->code == XML_ERR_TAG_NOT_FINISHED || d->code == XML_ERR_GT_REQUIRED || strstr(d->err, "Premature end")))
     snprintf(d->err, sizeof d->err, "xml: document is truncated (%d element(s) left open)", d->depth);
   if (d->failed) {
     lua_pushnil(L);

@@ -1,0 +1,203 @@
+-- The C core's codecs on the seeds' own samples and on hostile input.
+local core = require "luacloud.core"
+
+local root = (debug.getinfo(1, "S").source:match("^@(.*)/spec/[^/]*$")) or "."
+local function read(path)
+  local f = assert(io.open(root .. "/" .. path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+describe("xml_decode", function()
+  it("drops namespace prefixes, whatever they are", function()
+    for _, prefix in ipairs({ "ns3", "ns9", "a" }) do
+      local doc = ('<%s:Account xmlns:%s="http://oec.api.opsource.net/schemas/directory"><%s:userName>bob</%s:userName>'
+        .. '<%s:orgId>8a8f6abc</%s:orgId></%s:Account>'):gsub("%%s", prefix)
+      local t, rootname = core.xml_decode(doc)
+      assert.are.equal("Account", rootname)
+      assert.are.same({ userName = "bob", orgId = "8a8f6abc" }, t)
+    end
+  end)
+
+  it("turns attributes into fields and keeps text beside them", function()
+    local t = core.xml_decode('<r><limit verb="POST" value="10">x</limit></r>')
+    assert.are.same({ verb = "POST", value = "10", _text = "x" }, t.limit)
+  end)
+
+  it("trims text and makes empty elements empty strings", function()
+    local t = core.xml_decode("<r><a>\n    https://x/y\n  </a><b/><c></c></r>")
+    assert.are.same({ a = "https://x/y", b = "", c = "" }, t)
+  end)
+
+  it("makes declared lists arrays: one item is an array of one", function()
+    local one = core.xml_decode("<r><zone><id>1</id></zone></r>", { lists = { zone = true } })
+    assert.are.same({ { id = "1" } }, one.zone)
+    assert.are.equal(core.array_mt, getmetatable(one.zone))
+    local two = core.xml_decode("<r><zone><id>1</id></zone><zone><id>2</id></zone></r>")
+    assert.are.same({ { id = "1" }, { id = "2" } }, two.zone)
+    assert.are.equal(core.array_mt, getmetatable(two.zone))
+  end)
+
+  it("lower-cases names when asked (ReliaCloud's <zoneId>)", function()
+    local t = core.xml_decode("<R><zoneId>4</zoneId></R>", { lower = true })
+    assert.are.same({ zoneid = "4" }, t)
+  end)
+
+  it("decodes every ReliaCloud sample fixture without error", function()
+    local p = io.popen("ls " .. root .. "/spec/fixtures/reliacloud/*.xml")
+    local n = 0
+    for file in p:lines() do
+      if file:match("%.repaired%.xml$") or not io.open((file:gsub("%.xml$", ".repaired.xml"))) then
+        local s = read(file:sub(#root + 2))
+        local t, name = core.xml_decode(s)
+        assert.is_table(t, file .. ": " .. tostring(name))
+        n = n + 1
+      end
+    end
+    p:close()
+    assert.is_true(n >= 20)
+  end)
+
+  it("reports the document's own mismatched closing tag as an error", function()
+    local v, err = core.xml_decode("<createrrupdateloadbalancerruleresponse><id>1</id></createrrupdateloadbalancerrulereponse>")
+    assert.is_nil(v)
+    assert.matches("mismatch", err)
+  end)
+
+  it("refuses DOCTYPEs: no entity expansion (billion laughs) and no external entities", function()
+    local laughs = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;">]><lolz>&lol2;</lolz>'
+    local v, err = core.xml_decode(laughs)
+    assert.is_nil(v)
+    assert.matches("DOCTYPE", err)
+    local xxe = '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>'
+    v, err = core.xml_decode(xxe)
+    assert.is_nil(v)
+    assert.matches("DOCTYPE", err)
+    v, err = core.xml_decode("<r>&undefined;</r>")
+    assert.is_nil(v)
+    assert.matches("undefined", err)
+  end)
+
+  it("limits depth and size, and reports truncation", function()
+    local deep = string.rep("<a>", 200) .. string.rep("</a>", 200)
+    local v, err = core.xml_decode(deep)
+    assert.is_nil(v)
+    assert.matches("nested too deeply", err)
+    assert.is_table(core.xml_decode(deep, { max_depth = 250 }))
+    v, err = core.xml_decode("<a>" .. string.rep("x", 2000) .. "</a>", { max_size = 1000 })
+    assert.is_nil(v)
+    assert.matches("limit", err)
+    v, err = core.xml_decode("<r><zone><id>1</id></zo")
+    assert.is_nil(v)
+    assert.matches("truncated", err)
+    v, err = core.xml_decode("")
+    assert.is_nil(v)
+    assert.matches("empty", err)
+  end)
+
+  it("never crashes on random garbage", function()
+    math.randomseed(42)
+    for _ = 1, 300 do
+      local bytes = {}
+      for i = 1, math.random(0, 200) do bytes[i] = string.char(math.random(0, 255)) end
+      local s = "<r>" .. table.concat(bytes)
+      local ok = pcall(core.xml_decode, s)
+      assert.is_true(ok)
+    end
+  end)
+
+  it("decodes across chunk boundaries (large documents)", function()
+    local parts = { "<list>" }
+    for i = 1, 20000 do parts[#parts + 1] = ("<server><id>%d</id><name>s%d</name></server>"):format(i, i) end
+    parts[#parts + 1] = "</list>"
+    local t = assert(core.xml_decode(table.concat(parts)))
+    assert.are.equal(20000, #t.server)
+    assert.are.same({ id = "19999", name = "s19999" }, t.server[19999])
+  end)
+end)
+
+describe("xml_encode", function()
+  it("writes the default namespace, documented order and escapes", function()
+    local s = core.xml_encode("Account", { userName = "a<b&c", password = "p", roles = { role = { { name = "server" }, { name = "network" } } } },
+      { ns = "http://oec.api.opsource.net/schemas/directory", order = { Account = { "userName", "password", "roles" } } })
+    assert.are.equal('<?xml version="1.0" encoding="UTF-8"?>\n<Account xmlns="http://oec.api.opsource.net/schemas/directory">'
+      .. "<userName>a&lt;b&amp;c</userName><password>p</password><roles><role><name>server</name></role>"
+      .. "<role><name>network</name></role></roles></Account>", s)
+  end)
+
+  it("round-trips through xml_decode", function()
+    local t = { a = "1", b = { c = { "x", "y" } }, d = { _attr = { k = 'v"q' }, _text = "t" } }
+    local back = core.xml_decode(core.xml_encode("r", t))
+    assert.are.same({ a = "1", b = { c = { "x", "y" } }, d = { k = 'v"q', _text = "t" } }, back)
+  end)
+
+  it("refuses values it cannot write", function()
+    assert.has_error(function() core.xml_encode("r", { f = print }) end)
+  end)
+end)
+
+describe("json", function()
+  it("decodes the ReliaCloud JSON sample with arrays marked and strings kept", function()
+    local t = assert(core.json_decode(read("spec/fixtures/reliacloud/list_ip_address.json")))
+    local inner = t.listipaddressesresponse
+    assert.is_table(inner)
+    local _, list = next(inner)
+    assert.are.equal(core.array_mt, getmetatable(list))
+  end)
+
+  it("keeps null distinct from a missing key", function()
+    local t = core.json_decode('{"a":null}')
+    assert.are.equal(core.null, t.a)
+    assert.is_nil(t.b)
+    assert.are.equal('{"a":null}', core.json_encode(t))
+  end)
+
+  it("forces declared lists to arrays", function()
+    local t = core.json_decode('{"Servers":{"Name":"a"},"Other":null,"Empty":""}', { lists = { Servers = true, Other = true, Empty = true } })
+    assert.are.same({ { Name = "a" } }, t.Servers)
+    assert.are.same({}, t.Other)
+    assert.are.equal(core.array_mt, getmetatable(t.Other))
+    assert.are.same({}, t.Empty)
+  end)
+
+  it("encodes arrays vs objects by marker, not by guess", function()
+    assert.are.equal("[]", core.json_encode(setmetatable({}, core.array_mt)))
+    assert.are.equal("{}", core.json_encode({}))
+    assert.are.equal('{"a":[1,2],"b":"x"}', core.json_encode({ b = "x", a = { 1, 2 } }))
+  end)
+
+  it("reports malformed and truncated documents, and deep nesting", function()
+    assert.is_nil((core.json_decode('{"a":')))
+    assert.is_nil((core.json_decode('{"a":1} x')))
+    assert.is_nil((core.json_decode(string.rep("[", 300) .. string.rep("]", 300))))
+    assert.has_error(function() core.json_encode({ f = print }) end)
+    local cyc = {}
+    cyc.self = cyc
+    assert.has_error(function() core.json_encode(cyc) end)
+  end)
+end)
+
+describe("encoders", function()
+  it("percent-encodes like the CloudStack server", function()
+    assert.are.equal("Windows%20XP%20SP3", core.pct("Windows XP SP3"))
+    assert.are.equal("a.b-c*d_e%7E%2B%2F%3D", core.pct("a.b-c*d_e~+/="))
+    assert.are.equal("%C3%A9", core.pct("\195\169"))
+  end)
+
+  it("form-encodes sorted, with repeated keys for arrays", function()
+    assert.are.equal("a=1&role=create+image&role=server&z=x%26y",
+      core.form_encode({ z = "x&y", role = { "create image", "server" }, a = 1 }))
+  end)
+
+  it("decodes queries", function()
+    assert.are.same({ a = { "1", "A" }, b = "x y", c = "" }, core.query_decode("a=1&b=x+y&a=%41&c="))
+  end)
+
+  it("decodes CSV reports into rows keyed by header", function()
+    local rows = assert(core.csv_decode('Date,Server Name,Cost\r\n2010-01-01,"web, 1",1.5\r\n2010-01-02,"say ""hi""",2\r\n'))
+    assert.are.same({ { Date = "2010-01-01", ["Server Name"] = "web, 1", Cost = "1.5" },
+                      { Date = "2010-01-02", ["Server Name"] = 'say "hi"', Cost = "2" } }, rows)
+    assert.is_nil((core.csv_decode('a\n"unterminated')))
+  end)
+end)

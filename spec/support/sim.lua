@@ -1,0 +1,47 @@
+-- Start/stop the nginx-hosted simulators for integration specs (one instance
+-- per spec file, on a random free port, own state dir).
+local M = {}
+
+local root = (debug.getinfo(1, "S").source:match("^@(.*)/spec/support/[^/]*$")) or "."
+M.root = root
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1; echo \"__rc=$?\""))
+  local out = p:read("a")
+  p:close()
+  local rc = tonumber(out:match("__rc=(%d+)%s*$"))
+  return out:gsub("__rc=%d+%s*$", ""), rc
+end
+M.sh = sh
+
+--- start{ tls = bool, latency = ms } -> sim { base, endpoints, credentials, ca_file, port, stop = fn, admin = fn }
+function M.start(opts)
+  opts = opts or {}
+  math.randomseed(os.time() + math.floor(os.clock() * 1e6))
+  local port = 20000 + math.random(0, 20000)
+  local dir = os.tmpname()
+  os.remove(dir)
+  local args = " --port " .. port .. " --state-dir " .. dir .. (opts.tls and " --tls" or "")
+             .. (opts.latency and (" --latency " .. opts.latency) or "")
+  local out, rc = sh(root .. "/bin/luacloud-sim start" .. args .. " --json")
+  if rc ~= 0 then error("cannot start the simulator: " .. out) end
+  local core = require "luacloud.core"
+  local json = out:match("(%b{})")
+  local info = assert(core.json_decode(json), "bad --json output: " .. out)
+  local sim = { port = port, dir = dir, info = info, base = info.base_url, endpoints = info.endpoints,
+                credentials = info.credentials, ca_file = info.ca_file }
+  function sim.stop()
+    sh(root .. "/bin/luacloud-sim stop --port " .. port .. " --state-dir " .. dir)
+    sh("rm -rf '" .. dir .. "'")
+  end
+  local admin_session = core.session { timeout = 10, verify_tls = opts.tls and true or nil, ca_file = info.ca_file }
+  --- admin(method, path, body_table) -> decoded JSON
+  function sim.admin(method, path, body)
+    local resp = assert(admin_session:request { method = method, url = sim.base .. path,
+      headers = { ["Content-Type"] = "application/json" }, body = body and core.json_encode(body) or nil })
+    return core.json_decode(resp.body), resp.status
+  end
+  return sim
+end
+
+return M
