@@ -50,8 +50,9 @@ local function curl(url, extra)
 end
 
 local function have_nginx()
-  local out = sh("command -v nginx || ls /usr/sbin/nginx")
-  if not out:find("nginx") then return false, "nginx is not installed" end
+  local bin = os.getenv("LUACLOUD_SIM_NGINX") -- the same override as bin/luacloud-sim
+  local _, rc = sh(bin and ("test -x " .. q(bin)) or "command -v nginx || test -x /usr/sbin/nginx")
+  if rc ~= 0 then return false, "nginx is not installed" end
   for _, dir in ipairs({ "/usr/lib/nginx/modules", "/usr/share/nginx/modules" }) do
     if read_file(dir .. "/ngx_http_lua_module.so") and read_file(dir .. "/ndk_http_module.so") then
       return true
