@@ -307,6 +307,11 @@ static int l_xml_decode(lua_State *L) {
     lua_pushnil(L); /* 4 */
   }
   if (n > max_size) return lc_pushfail(L, "xml: document of %d bytes exceeds the limit of %d", (int)n, (int)max_size);
+  {
+    size_t i = 0;
+    while (i < n && isspace((unsigned char)s[i])) i++;
+    if (i == n) return lc_pushfail(L, "xml: empty document");
+  }
   lua_pushnil(L); /* 5: anchor of the frame array */
   r.base = 6;
   r.d = d;

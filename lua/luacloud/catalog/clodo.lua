@@ -516,9 +516,9 @@ return {
       params = {
         { name = "id", location = "path", required = true, type = "integer", doc = "id зоны (zone id)" },
       },
-      -- no sample: element names of the list items are assumed (record_types.type, records.record)
-      response = { root = "dns", lists = { "record", "type" }, items = "records.record",
-                   list_paths = { "record_types.type", "records.record" } },
+      -- no sample: element names of the list items are assumed (record_types.record_type, records.record)
+      response = { root = "dns", lists = { "record", "record_type" }, items = "records.record",
+                   list_paths = { "record_types.record_type", "records.record" } },
       paging = false, async = false, deprecated = false,
       errors = { [404] = "зона не найдена (zone not found)" },
     },
