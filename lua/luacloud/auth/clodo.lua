@@ -1,0 +1,639 @@
+--- ClodoAPI 1.0 hooks (notes: shared/notes/clodo.md).
+-- * authentication: GET <endpoint>/ with X-Auth-User / X-Auth-Key (options `user`, `key`) -> 204 with
+--   X-Auth-Token and X-Server-Management-Url; every other call goes to management URL .. path (string
+--   concatenation, documented trailing slashes kept) with X-Auth-Token.
+-- * the token lives 20 minutes from issue: renewed before it runs out (option `token_margin`, default
+--   60 s) and once more when a call answers 401 (reauth hook).
+-- * JSON by default, XML with the option format = "xml" (Accept / Content-Type headers).
+-- * request bodies follow the documented shapes (catalog `request`: wrapped, flat, single, action).
+-- * errors: <Name code="N"><message/><details/></Name> or {"Name":{"code","message","details"}} -> err
+--   (err.code = the error name, err.details = { name, code, message, details }).
+-- * rate limits: a 413/429 (or an OverLimit error) reads GET /limits and sets err.retry_after from the
+--   resetTime of the exhausted limit; retryable only when the method is safe to repeat.
+-- * wait_check: /requests/<id> (backup create/delete/restore `req`) or a server's status.
+local core = require "luacloud.core"
+local engine = require "luacloud.engine"
+
+local M = {}
+
+local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
+
+local function array(t) return setmetatable(t or {}, core.array_mt) end
+
+local function is_array(v)
+  if type(v) ~= "table" then return false end
+  if getmetatable(v) == core.array_mt then return true end
+  return #v > 0 and next(v, #v) == nil
+end
+
+local function header(resp, name)
+  local h = resp.headers or {}
+  local v = h[name:lower()]
+  if v == nil then
+    for k, x in pairs(h) do
+      if type(k) == "string" and k:lower() == name:lower() then return x end
+    end
+  end
+  return v
+end
+
+---------------------------------------------------------------------------------------------
+-- init
+---------------------------------------------------------------------------------------------
+
+function M.init(c)
+  local o = c.opts
+  local user, key = o.user or o.username, o.key or o.api_key
+  if type(user) ~= "string" or user == "" or type(key) ~= "string" or key == "" then
+    return nil, c:error { kind = "validation", op = "new",
+      message = "clodo needs the options user and key (X-Auth-User / X-Auth-Key)" }
+  end
+  c.clodo_user, c.clodo_key = user, key
+  local endpoint = o.endpoint
+  if not endpoint and o.datacenter then
+    for _, dc in ipairs(c.catalog.datacenters or {}) do
+      local dcname = tostring(o.datacenter):lower()
+      if dc.host:lower() == dcname or dc.title:lower() == dcname or dc.host:lower():match("^api%.(%w+)%.") == dcname then
+        endpoint = "https://" .. dc.host
+      end
+    end
+    if not endpoint then
+      return nil, c:error { kind = "validation", op = "new", message = "unknown clodo datacenter '" .. tostring(o.datacenter) .. "'" }
+    end
+  end
+  c.endpoint = endpoint or c.catalog.default_endpoint
+  c.token_lifetime = tonumber(o.token_lifetime) or c.catalog.token_lifetime or 1200
+  c.token_margin = tonumber(o.token_margin) or 60
+  if o.token and o.management_url then -- a token obtained elsewhere
+    c.clodo_token = { token = o.token, url = tostring(o.management_url):gsub("/$", ""), issued = c.clock() }
+  end
+  -- this provider shapes bodies itself (wrapped / flat / single / action, see the catalog header)
+  c.build = M.build
+  return true
+end
+
+---------------------------------------------------------------------------------------------
+-- Request bodies
+---------------------------------------------------------------------------------------------
+
+local function xml_escape(s, attr)
+  s = tostring(s):gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;")
+  if attr then s = s:gsub('"', "&quot;") end
+  return s
+end
+
+local function xml_value(out, name, v, indent)
+  local pad = string.rep("  ", indent)
+  if type(v) == "table" then
+    out[#out + 1] = pad .. "<" .. name .. ">"
+    local keys = {}
+    for k in pairs(v) do keys[#keys + 1] = k end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    for _, k in ipairs(keys) do xml_value(out, tostring(k), v[k], indent + 1) end
+    out[#out + 1] = pad .. "</" .. name .. ">"
+  else
+    out[#out + 1] = pad .. "<" .. name .. ">" .. xml_escape(v) .. "</" .. name .. ">"
+  end
+end
+
+local XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
+
+-- fields: array of { name, value }
+local function xml_element(root, fields)
+  local out = { "<" .. root .. ">" }
+  for _, f in ipairs(fields) do xml_value(out, f[1], f[2], 1) end
+  out[#out + 1] = "</" .. root .. ">"
+  return XML_DECL .. table.concat(out, "\n") .. "\n"
+end
+
+local function json_object(fields)
+  local t = {}
+  for _, f in ipairs(fields) do t[f[1]] = f[2] end
+  return t
+end
+
+-- wire value of one parameter: JSON keeps integers/numbers as numbers, strings as strings
+local function typed(spec, v)
+  local t = spec and spec.type or "string"
+  if (t == "integer" or t == "number") and tonumber(v) then return tonumber(v) end
+  if t == "string" and type(v) == "number" then
+    return v == math.floor(v) and string.format("%d", v) or tostring(v)
+  end
+  return v
+end
+
+-- update_dns_zone: records = { [record id] = { field = value } } or array of { id = , field = value }
+local DNS_FIELDS = { "name", "type", "content", "ttl", "prio" }
+local function expand_records(c, records, out)
+  local function one(id, rec)
+    id = tostring(id or 0)
+    if not id:match("^%d+$") then return "record ids must be numbers (0 adds a record)" end
+    local any = false
+    for _, f in ipairs(DNS_FIELDS) do
+      if rec[f] ~= nil then out[#out + 1] = { f .. "_" .. id, tostring(rec[f]) }; any = true end
+    end
+    for k in pairs(rec) do
+      if k ~= "id" and type(k) == "string" then
+        local known = false
+        for _, f in ipairs(DNS_FIELDS) do known = known or f == k end
+        if not known then return "unknown record field '" .. k .. "' (name, type, content, ttl, prio)" end
+      end
+    end
+    if not any then return "record " .. id .. " has no field to set" end
+  end
+  if is_array(records) then
+    local new = 0
+    for _, rec in ipairs(records) do
+      if type(rec) ~= "table" then return "records must be tables" end
+      local id = rec.id
+      if id == nil or tonumber(id) == 0 then
+        new = new + 1
+        if new > 1 then return "only one new record per call is documented (id 0)" end
+        id = 0
+      end
+      local err = one(id, rec)
+      if err then return err end
+    end
+  else
+    local ids = {}
+    for id in pairs(records) do ids[#ids + 1] = id end
+    table.sort(ids, function(a, b) return tostring(a) < tostring(b) end)
+    for _, id in ipairs(ids) do
+      if type(records[id]) ~= "table" then return "records must be tables" end
+      local err = one(id, records[id])
+      if err then return err end
+    end
+  end
+end
+
+local function vfail(c, msg, param)
+  return nil, c:error { kind = "validation", message = msg, param = param }
+end
+
+--- Build the request template (replaces the engine's generic body building for this provider).
+-- Returns req = { method, url, headers, query, body, clodo_path, clodo_auth }.
+function M.build(c, entry, values, placement)
+  local specs = {}
+  for _, s in ipairs(entry.params or {}) do specs[s.name] = s end
+  -- path
+  local missing
+  local path = (entry.path or "/"):gsub("{([^}]+)}", function(ph)
+    local v = values[engine.snake(ph)]
+    if v == nil then v = values[ph] end
+    if v == nil then missing = missing or ph; return "" end
+    return core.urlencode(tostring(v))
+  end)
+  if missing then return vfail(c, "missing required path parameter '" .. missing .. "'", missing) end
+  local req = { method = entry.send_method or entry.method or "GET", headers = {}, query = {}, clodo_path = path }
+  if entry.endpoint == "auth" then
+    req.clodo_auth = true
+    for _, p in ipairs(placement.header) do req.headers[p.name] = tostring(p.value) end
+    return req
+  end
+  -- body fields in documented order
+  local fields, action = {}, nil
+  local given = {}
+  for _, p in ipairs(placement.body) do
+    local spec = specs[p.name]
+    given[p.name] = true
+    if spec and spec.location == "root" then
+      action = tostring(p.value)
+    elseif p.name == "records" and spec and spec.location == "dynamic" then
+      local err = expand_records(c, p.value, fields)
+      if err then return vfail(c, "update_dns_zone: " .. err, "records") end
+    elseif not spec then
+      -- _raw fields, e.g. the dynamic <field>_<record id> names of update_dns_zone
+      local dyn = specs["<поле>_<id записи>"]
+      if dyn then
+        local f = tostring(p.name):match("^(%l+)_%d+$")
+        local known = false
+        for _, x in ipairs(DNS_FIELDS) do known = known or x == f end
+        if not known then
+          return vfail(c, "update_dns_zone: '" .. tostring(p.name) .. "' is not <field>_<record id> (field: name, type, content, ttl, prio)", p.name)
+        end
+      end
+      fields[#fields + 1] = { p.name, p.value }
+    else
+      fields[#fields + 1] = { p.name, typed(spec, p.value) }
+    end
+  end
+  -- constraints the generic validator does not know
+  for _, group in ipairs(entry.one_of or {}) do
+    local n = 0
+    for _, name in ipairs(group) do if given[name] then n = n + 1 end end
+    if n ~= 1 then
+      return vfail(c, "give exactly one of " .. table.concat(group, ", "), group[1])
+    end
+  end
+  local excl, nbody = nil, 0
+  for _, p in ipairs(placement.body) do
+    nbody = nbody + 1
+    if specs[p.name] and specs[p.name].exclusive then excl = p.name end
+  end
+  if excl and nbody > 1 then
+    return vfail(c, "'" .. excl .. "' changes an additional VPS setting: one parameter per request", excl)
+  end
+  local rq = entry.request
+  if not rq then return req end
+  if rq.omit_empty and #fields == 0 then return req end
+  local fmt = rq.xml_only and "xml" or c.format
+  local body
+  if rq.style == "action" then
+    if not action then return vfail(c, "missing the action (start, stop, reboot, rebuild)", "action") end
+    if action ~= "rebuild" and #fields > 0 then
+      return vfail(c, "imageId and vps_isp are parameters of the rebuild action only", fields[1][1])
+    end
+    if fmt == "xml" then
+      local attrs = {}
+      for _, f in ipairs(fields) do attrs[#attrs + 1] = " " .. f[1] .. '="' .. xml_escape(f[2], true) .. '"' end
+      body = XML_DECL .. "<" .. action .. table.concat(attrs) .. "/>\n"
+    else
+      body = core.json_encode({ [action] = json_object(fields) })
+    end
+  elseif rq.style == "single" then
+    if #fields ~= 1 then return vfail(c, "this call takes exactly one body parameter") end
+    if fmt == "xml" then
+      local out = {}
+      xml_value(out, fields[1][1], fields[1][2], 0)
+      body = XML_DECL .. out[1] .. "\n"
+    else
+      body = core.json_encode(json_object(fields))
+    end
+  elseif rq.style == "wrapped" then
+    if fmt == "xml" then
+      body = xml_element(rq.root, fields)
+    else
+      body = core.json_encode({ [rq.root] = json_object(fields) })
+    end
+  else -- flat: XML root, JSON not wrapped
+    if fmt == "xml" then
+      body = xml_element(rq.root, fields)
+    else
+      body = core.json_encode(json_object(fields))
+    end
+  end
+  if not body then return vfail(c, "cannot encode the request body") end
+  req.body = body
+  req.headers["Content-Type"] = c.catalog.content_types[fmt]
+  if entry.state_changing then req.headers["Cache-Control"] = "no-cache" end
+  return req
+end
+
+---------------------------------------------------------------------------------------------
+-- Authentication
+---------------------------------------------------------------------------------------------
+
+local function token_valid(c)
+  local t = c.clodo_token
+  return t and c.clock() < t.issued + (t.lifetime or c.token_lifetime) - c.token_margin
+end
+
+-- result of a 2xx authentication answer
+local function read_auth(c, resp)
+  local token, url = header(resp, "X-Auth-Token"), header(resp, "X-Server-Management-Url")
+  if not token or token == "" or not url or url == "" then
+    return nil, c:error { op = "authenticate", kind = "api", status = resp.status,
+      message = "authentication answered without X-Auth-Token / X-Server-Management-Url" }
+  end
+  local issued = c.clock()
+  local lifetime = c.token_lifetime
+  -- X-Auth-Token-Expired / -Issued (not in the 1.0 document, sent by later versions): use when present
+  local exp, iss = tonumber(header(resp, "X-Auth-Token-Expired") or ""), tonumber(header(resp, "X-Auth-Token-Issued") or "")
+  if exp and iss and exp > iss then lifetime = math.min(lifetime, exp - iss) end
+  c.clodo_token = { token = token, url = url:gsub("/$", ""), issued = issued, lifetime = lifetime }
+  return { token = token, management_url = c.clodo_token.url, issued = issued, expires = issued + lifetime }
+end
+
+function M.login(c)
+  local req = {
+    method = "GET", url = c.endpoint .. "/",
+    headers = { ["X-Auth-User"] = c.clodo_user, ["X-Auth-Key"] = c.clodo_key,
+                Accept = c.catalog.accept[c.format] },
+  }
+  local resp, terr = c:send(req)
+  if not resp then
+    return nil, c:error { op = "authenticate", kind = terr and terr.kind == "timeout" and "timeout" or "transport",
+      message = terr and terr.message or "transport failed", retryable = terr and terr.kind == "connect",
+      details = { transport = terr and terr.kind } }
+  end
+  if resp.status == 401 or resp.status == 403 then
+    return nil, c:error { op = "authenticate", kind = "auth", status = resp.status, code = resp.status, login = true,
+      message = "authentication failed: wrong user or key (ошибка авторизации)" }
+  end
+  if resp.status < 200 or resp.status > 299 then
+    return nil, M.error_from(c, c.operations.authenticate, resp)
+  end
+  return read_auth(c, resp)
+end
+
+function M.prepare(c, entry, req)
+  req.headers.Accept = c.catalog.accept[c.format]
+  if req.clodo_auth then
+    -- an explicit c:authenticate{}: the documented headers, at the endpoint root
+    req.url = c.endpoint .. "/"
+    c._clodo_last = req
+    return true
+  end
+  if not token_valid(c) then
+    local ok, err = M.login(c)
+    if not ok then return nil, err end
+  end
+  req.url = c.clodo_token.url .. req.clodo_path
+  req.headers["X-Auth-Token"] = c.clodo_token.token
+  c._clodo_last = req
+  return true
+end
+
+function M.reauth(c, entry, err)
+  if entry.endpoint == "auth" or err.login then return false end
+  c.clodo_token = nil -- prepare authenticates again (once: the engine replays a call only once)
+  return true
+end
+
+---------------------------------------------------------------------------------------------
+-- Decoding
+---------------------------------------------------------------------------------------------
+
+local function set_of(list)
+  local s = {}
+  for _, v in ipairs(list or {}) do s[v] = true end
+  return s
+end
+
+local function split(path)
+  local keys = {}
+  for k in path:gmatch("[^%.]+") do keys[#keys + 1] = k end
+  return keys
+end
+
+-- make node[keys[i..]] a list; an array met at a non-list level stands for the dropped XML level
+local function ensure(node, keys, i, listset)
+  if type(node) ~= "table" then return end
+  if is_array(node) then
+    for _, item in ipairs(node) do ensure(item, keys, i, listset) end
+    return
+  end
+  local k = keys[i]
+  local v = node[k]
+  if i == #keys then
+    if v == nil or v == "" or v == core.null then
+      node[k] = array()
+    elseif not is_array(v) then
+      node[k] = array({ v })
+    else
+      setmetatable(v, core.array_mt)
+    end
+    return
+  end
+  if v == nil or v == core.null or v == "" then return end
+  if is_array(v) and not listset[k] then
+    node[k] = { [keys[i + 1]] = v }
+    v = node[k]
+  end
+  ensure(v, keys, i + 1, listset)
+end
+
+local function each_item(node, keys, i, fn)
+  if type(node) ~= "table" then return end
+  if is_array(node) then
+    for _, item in ipairs(node) do each_item(item, keys, i, fn) end
+    return
+  end
+  if i > #keys then return fn(node) end
+  each_item(node[keys[i]], keys, i + 1, fn)
+end
+
+local function to_bool(v)
+  if v == true or v == 1 or v == "1" or v == "true" then return true end
+  return false
+end
+
+local function normalize(entry, value)
+  local r = entry.response or {}
+  if r.value then
+    return { [r.root] = value }
+  end
+  if value == "" or value == nil or value == core.null then value = {} end
+  if type(value) ~= "table" then return value end
+  if is_array(value) and r.items and not r.items:find(".", 1, true) then
+    value = { [r.items] = value }
+  end
+  local listset = set_of(r.lists)
+  for _, p in ipairs(r.list_paths or (r.items and { r.items }) or {}) do
+    ensure(value, split(p), 1, listset)
+  end
+  for p, aliases in pairs(r.field_alias or {}) do
+    each_item(value, split(p), 1, function(item)
+      for from, to in pairs(aliases) do
+        if item[to] == nil and item[from] ~= nil and type(item[from]) ~= "table" then item[to] = item[from] end
+      end
+    end)
+  end
+  if r.booleans and r.items then
+    each_item(value, split(r.items), 1, function(item)
+      for _, b in ipairs(r.booleans) do
+        if item[b] ~= nil then item[b] = to_bool(item[b]) end
+      end
+    end)
+  end
+  return value
+end
+M.normalize = normalize
+
+local function body_format(c, resp)
+  local ct = header(resp, "Content-Type") or ""
+  if ct:find("xml", 1, true) then return "xml" end
+  if ct:find("json", 1, true) then return "json" end
+  local b = resp.body or ""
+  if b:match("^%s*<") then return "xml" end
+  if b:match("^%s*[%[{]") then return "json" end
+  return c.format
+end
+
+-- raw (unescaped) HTML inside an element: keep its markup as text
+local function cdata_wrap(body, names)
+  for _, n in ipairs(names or {}) do
+    body = body:gsub("(<" .. n .. ">)(.-)(</" .. n .. ">)", function(a, inner, b)
+      if inner:find("<", 1, true) and not inner:find("<![CDATA[", 1, true) then
+        return a .. "<![CDATA[" .. inner:gsub("%]%]>", "]]]]><![CDATA[>") .. "]]>" .. b
+      end
+      return a .. inner .. b
+    end)
+  end
+  return body
+end
+
+local function decode_raw(c, entry, resp)
+  local body = resp.body or ""
+  if body:match("^%s*$") then return nil, nil, nil end
+  local fmt = body_format(c, resp)
+  local r = entry and entry.response or {}
+  if fmt == "xml" then
+    local v, root = core.xml_decode(cdata_wrap(body, r.raw_xml), { lists = set_of(r.lists), max_size = c.opts.max_response })
+    if v == nil then return nil, nil, root end
+    return v, root
+  end
+  local v, err = core.json_decode(body)
+  if v == nil then return nil, nil, err end
+  return v, nil
+end
+
+-- error body -> { name, code, message, details }
+local function parse_error(c, resp)
+  local v, root = decode_raw(c, nil, resp)
+  if type(v) ~= "table" then return nil end
+  local name, inner = root, v
+  if not root then
+    local k, x = next(v)
+    if type(k) ~= "string" or next(v, k) ~= nil or type(x) ~= "table" then
+      if v.code or v.message then return { code = v.code, message = v.message, details = v.details } end
+      return nil
+    end
+    name, inner = k, x
+  end
+  local function s(x) return (type(x) == "string" or type(x) == "number") and x or nil end
+  return { name = name, code = tonumber(s(inner.code)) or s(inner.code), message = s(inner.message), details = s(inner.details) }
+end
+
+local function rule_matches(rule, method, path)
+  if rule.verb and tostring(rule.verb):upper() ~= method then return false end
+  local re = tostring(rule.regex or ".*"):gsub("^%s+", ""):gsub("%s+$", "")
+  if re == ".*" or re == "" or re == "*" then return true end
+  local anchored = re:sub(1, 1) == "^"
+  local lit = anchored and re:sub(2) or re
+  if lit:find("[%.%*%+%?%[%(%$\\]") then
+    -- a real regex we cannot evaluate: treat as matching
+    return true
+  end
+  if anchored then return path:sub(1, #lit) == lit end
+  return path:find(lit, 1, true) ~= nil
+end
+
+--- Reads /limits and returns seconds to wait for a request (method, path), and the limit.
+function M.retry_after(c, method, path)
+  local entry = c.operations.get_limits
+  if not token_valid(c) then return nil end
+  local resp = c:send({ method = "GET", url = c.clodo_token.url .. entry.path,
+    headers = { Accept = c.catalog.accept[c.format], ["X-Auth-Token"] = c.clodo_token.token } })
+  if not resp or resp.status < 200 or resp.status > 299 then return nil end
+  local v = decode_raw(c, entry, resp)
+  if type(v) ~= "table" then return nil end
+  if type(v.limits) == "table" and next(v, "limits") == nil and next(v) == "limits" then v = v.limits end
+  v = normalize(entry, v)
+  local best
+  for _, l in ipairs(v.rate and v.rate.limit or {}) do
+    if rule_matches(l, method, path) and tonumber(l.remaining) and tonumber(l.remaining) <= 0 then
+      local reset = tonumber(l.resetTime)
+      if reset and (not best or reset > tonumber(best.resetTime)) then best = l end
+    end
+  end
+  if not best then return nil end
+  local now = c.opts.server_clock and c.opts.server_clock() or c.clock()
+  return math.max(0, tonumber(best.resetTime) - now), best
+end
+
+function M.error_from(c, entry, resp)
+  local status = resp.status
+  local e = parse_error(c, resp)
+  local doc = entry and entry.errors and entry.errors[status]
+  local msg
+  if e and (e.message or e.details) then
+    msg = (e.message or doc or ("HTTP " .. status)) .. (e.details and e.details ~= "" and (": " .. e.details) or "")
+  else
+    msg = doc or ("HTTP " .. status)
+  end
+  local method = c._clodo_last and c._clodo_last.method or (entry and entry.method) or "GET"
+  local safe = (IDEMPOTENT[method] and not (entry and entry.state_changing)) or (entry and entry.safe) or false
+  local fields = {
+    status = status, code = e and (e.name or e.code) or status, message = msg,
+    kind = status == 401 and "auth" or "api",
+    details = e and { error = e.name, code = e.code, message = e.message, details = e.details, doc = doc } or (doc and { doc = doc }) or nil,
+    retryable = (status == 500 or status == 502 or status == 503 or status == 504) and safe,
+  }
+  local limited = false
+  for _, s in ipairs(c.catalog.rate_limit_status or { 413, 429 }) do limited = limited or s == status end
+  if e and type(e.name) == "string" and e.name:lower():find("overlimit", 1, true) then limited = true end
+  if limited and entry and entry.endpoint ~= "auth" then
+    fields.kind = "api"
+    fields.rate_limited = true
+    local path = c._clodo_last and c._clodo_last.clodo_path or (entry and entry.path) or "/"
+    local wait, limit
+    if entry.path ~= "/limits" then wait, limit = M.retry_after(c, method, path) end
+    if not wait then
+      local ra = tonumber(header(resp, "Retry-After") or "")
+      wait = ra
+    end
+    fields.retry_after = wait
+    if limit then
+      fields.details = fields.details or {}
+      fields.details.limit = limit
+    end
+    local max_wait = c.opts.max_rate_wait or 60
+    fields.retryable = safe and wait ~= nil and wait <= max_wait
+  end
+  return c:error(fields)
+end
+
+function M.decode(c, entry, resp)
+  local status = resp.status or 0
+  if status < 200 or status > 299 then
+    if status == 401 and entry.endpoint == "auth" then
+      return nil, c:error { kind = "auth", status = status, code = status, login = true,
+        message = "authentication failed: wrong user or key (ошибка авторизации)" }
+    end
+    return nil, M.error_from(c, entry, resp)
+  end
+  if entry.endpoint == "auth" then return read_auth(c, resp) end
+  local v, root, err = decode_raw(c, entry, resp)
+  if err then
+    return nil, c:error { kind = "decode", status = status, message = "malformed response: " .. tostring(err) }
+  end
+  local r = entry.response or {}
+  if v == nil then return {} end -- 204 (or an empty 200)
+  if not root and type(v) == "table" and not is_array(v) and r.root then
+    local k, inner = next(v)
+    if k == r.root and next(v, k) == nil then v = inner end
+  end
+  return normalize(entry, v)
+end
+
+---------------------------------------------------------------------------------------------
+-- Waiting
+---------------------------------------------------------------------------------------------
+
+--- wait_check(c, target, opts): target =
+---   { req = N [, server_id = N] }  a backup request (result of create/delete/restore_backup);
+---                                  with server_id, restore progress comes from getstate
+---   N (a number)                   a request id
+---   { id = N [, status = s] }      a server (result of create_server): until its status is s
+---                                  (default is_running)
+function M.wait_check(c, target, opts)
+  if type(target) == "number" or type(target) == "string" then target = { req = target } end
+  if type(target) ~= "table" then
+    return nil, nil, c:error { kind = "validation", op = "wait", message = "wait: expected a request id or a result table" }
+  end
+  if target.req ~= nil then
+    local r, err = c:get_request_status { id = target.req }
+    if not r then return nil, nil, err end
+    local done = tostring(r.req_complete) == "1"
+    local progress = done and 100 or nil
+    if not done and target.server_id then
+      local st = c:get_restore_state { id = target.server_id, req = tostring(target.req) }
+      if type(st) == "table" then progress = tonumber(st.progress) end
+    end
+    return done and r or false, progress
+  end
+  local id = target.server_id or target.id
+  if id ~= nil then
+    local want = target.status or (opts and opts.status) or c.catalog.server_states.running
+    local s, err = c:get_server { id = id }
+    if not s then return nil, nil, err end
+    if target.fail_on and s.status == target.fail_on then
+      return nil, nil, c:error { kind = "api", op = "wait", message = "server " .. tostring(id) .. " is " .. tostring(s.status) }
+    end
+    return s.status == want and s or false, nil
+  end
+  return nil, nil, c:error { kind = "validation", op = "wait", message = "wait: the target has neither req nor id" }
+end
+
+return M
