@@ -1,0 +1,454 @@
+--- CenturyLink Cloud API v1 hooks: Logon cookie session, JSON (default) or XML, StatusCode errors,
+-- RequestID waiting through Queue/GetRequestStatus (notes/centurylink.md sections 2-6).
+--
+-- Client options: api_key, password (required), endpoint (default https://api.ctl.io),
+-- format "json" | "xml", account_alias (used by the Blueprint status call when waiting with via="blueprint").
+--
+-- How the wire format is handled: the engine builds every body as JSON (c.format is kept at "json"
+-- internally; the chosen format is c.wire_format). prepare() then rebuilds the body from the entry's
+-- params in the wire format (proper JSON types; XML with the entry's xml_root and array shapes),
+-- rewrites the /{format} URL segment and sets the Content-Type. decode() reads JSON or XML and turns
+-- the XML wrapper/item pairs into arrays, so both formats give the same tables.
+local core = require "luacloud.core"
+
+local M = {}
+
+local CT = { json = "application/json; charset=utf-8", xml = "text/xml" }
+local SEG = { json = "JSON", xml = "XML" }
+
+local function array(t) return setmetatable(t or {}, core.array_mt) end
+
+function M.init(c)
+  local o = c.opts
+  if type(o.api_key) ~= "string" or o.api_key == "" or type(o.password) ~= "string" or o.password == "" then
+    return nil, c:error { kind = "validation", op = "new", message = "centurylink needs api_key and password" }
+  end
+  c.endpoint = o.endpoint or c.catalog.default_endpoint
+  c.wire_format = (o.format or c.catalog.default_format or "json"):lower()
+  c.format = "json" -- the engine's own body; prepare() re-encodes it in c.wire_format
+  c.session = nil
+  return true
+end
+
+---------------------------------------------------------------------------------------------
+-- Request bodies
+---------------------------------------------------------------------------------------------
+
+local function xml_escape(s)
+  return (tostring(s):gsub("[&<>\"']", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&apos;" }))
+end
+
+local function to_bool(v)
+  if v == true or v == false then return v end
+  if type(v) == "string" then
+    local l = v:lower()
+    if l == "true" then return true elseif l == "false" then return false end
+  end
+  return v
+end
+
+local function to_int(v)
+  local n = tonumber(v)
+  if n and n == math.floor(n) then return math.tointeger and math.tointeger(n) or n end
+  return v
+end
+
+local function typed(spec_type, v)
+  if spec_type == "boolean" then return to_bool(v) end
+  if spec_type == "integer" then return to_int(v) end
+  if spec_type == "number" then return tonumber(v) or v end
+  return v
+end
+
+local function scalar_text(v)
+  if v == true then return "true" elseif v == false then return "false" end
+  if type(v) == "number" and v == math.floor(v) then return string.format("%d", v) end
+  return tostring(v)
+end
+
+--- The documented values of a call, typed per the entry's params, in documented order:
+-- array of { spec, value }.
+local function typed_values(entry, values)
+  local out = {}
+  for _, spec in ipairs(entry.params or {}) do
+    local v = values[spec.name]
+    if v ~= nil and v ~= core.null and not spec.internal then
+      if spec.type == "array" and type(v) == "table" then
+        local a = array()
+        for i, item in ipairs(v) do
+          if type(item) == "table" then
+            local rec = {}
+            for k, x in pairs(item) do rec[k] = x end
+            a[i] = rec
+          else
+            a[i] = typed(spec.items, item)
+          end
+        end
+        v = a
+      else
+        v = typed(spec.type, v)
+      end
+      out[#out + 1] = { spec, v }
+    end
+  end
+  -- values that are not documented params (the engine's _raw escape hatch): kept, sorted
+  local known = {}
+  for _, spec in ipairs(entry.params or {}) do known[spec.name] = true end
+  local extra = {}
+  for k in pairs(values) do if not known[k] then extra[#extra + 1] = k end end
+  table.sort(extra)
+  for _, k in ipairs(extra) do out[#out + 1] = { { name = k }, values[k] } end
+  return out
+end
+
+function M.json_body(entry, values)
+  local t = {}
+  for _, pv in ipairs(typed_values(entry, values)) do t[pv[1].name] = pv[2] end
+  if next(t) == nil then return "{}" end
+  return core.json_encode(t)
+end
+
+local function xml_attrs(rec, fields)
+  local parts, seen = {}, {}
+  for _, f in ipairs(fields or {}) do
+    if rec[f] ~= nil then
+      parts[#parts + 1] = f .. '="' .. xml_escape(scalar_text(rec[f])) .. '"'
+      seen[f] = true
+    end
+  end
+  local rest = {}
+  for k in pairs(rec) do if not seen[k] then rest[#rest + 1] = k end end
+  table.sort(rest)
+  for _, k in ipairs(rest) do parts[#parts + 1] = k .. '="' .. xml_escape(scalar_text(rec[k])) .. '"' end
+  return table.concat(parts, " ")
+end
+
+--- XML request: <xml_root><Param>value</Param>...</xml_root>, arrays per param.xml
+-- ({item=..} wrapper with items, {item=.., attrs=true} wrapper with attribute items,
+-- {repeat=true, attrs=true} repeated attribute elements).
+function M.xml_body(entry, values)
+  local root = entry.xml_root or ((entry.name or "Request"):match("([^/]+)$") .. "Request")
+  local out = { "<" .. root .. ">" }
+  for _, pv in ipairs(typed_values(entry, values)) do
+    local spec, v = pv[1], pv[2]
+    local name = spec.name
+    if type(v) == "table" then
+      local x = spec.xml or {}
+      if x["repeat"] then
+        for _, rec in ipairs(v) do
+          if type(rec) == "table" then
+            out[#out + 1] = "<" .. name .. " " .. xml_attrs(rec, spec.fields) .. " />"
+          else
+            out[#out + 1] = "<" .. name .. ">" .. xml_escape(scalar_text(rec)) .. "</" .. name .. ">"
+          end
+        end
+      else
+        local item = x.item or "item"
+        out[#out + 1] = "<" .. name .. ">"
+        for _, it in ipairs(v) do
+          if type(it) == "table" then
+            if x.attrs then
+              out[#out + 1] = "<" .. item .. " " .. xml_attrs(it, spec.fields) .. " />"
+            else
+              out[#out + 1] = "<" .. item .. ">"
+              for _, f in ipairs(spec.fields or {}) do
+                if it[f] ~= nil then out[#out + 1] = "<" .. f .. ">" .. xml_escape(scalar_text(it[f])) .. "</" .. f .. ">" end
+              end
+              out[#out + 1] = "</" .. item .. ">"
+            end
+          else
+            out[#out + 1] = "<" .. item .. ">" .. xml_escape(scalar_text(it)) .. "</" .. item .. ">"
+          end
+        end
+        out[#out + 1] = "</" .. name .. ">"
+      end
+    else
+      out[#out + 1] = "<" .. name .. ">" .. xml_escape(scalar_text(v)) .. "</" .. name .. ">"
+    end
+  end
+  out[#out + 1] = "</" .. root .. ">"
+  return table.concat(out)
+end
+
+---------------------------------------------------------------------------------------------
+-- Responses
+---------------------------------------------------------------------------------------------
+
+local function is_array(v)
+  return type(v) == "table" and getmetatable(v) == core.array_mt
+end
+
+local function is_empty(v)
+  return v == nil or v == "" or v == core.null
+end
+
+--- Turn an XML tree into the JSON shape: wrapper elements become arrays of their items,
+-- unwrapped repeated elements become arrays under their JSON name.
+local function xml_normalize(node, r)
+  if type(node) ~= "table" then return node end
+  local xi, xr, ren = r.xml_items or {}, r.xml_repeated or {}, r.xml_rename or {}
+  local keys = {}
+  for k in pairs(node) do keys[#keys + 1] = k end
+  for _, k in ipairs(keys) do
+    local v = node[k]
+    local name = ren[k] or k
+    if xi[k] then
+      local item = xi[k]
+      local items = array()
+      local occ = is_array(v) and v or { v }
+      for _, w in ipairs(occ) do
+        if type(w) == "table" then
+          local its = w[item]
+          if its ~= nil then
+            if not is_array(its) then its = { its } end
+            for _, it in ipairs(its) do
+              if not is_empty(it) then
+                items[#items + 1] = item == "int" and to_int(it) or xml_normalize(it, r)
+              end
+            end
+          elseif next(w) ~= nil then
+            items[#items + 1] = xml_normalize(w, r) -- an item written under the wrapper's name
+          end
+        end
+      end
+      node[k] = nil
+      node[name] = items
+    elseif xr[k] then
+      local occ = (type(v) == "table" and getmetatable(v) == core.array_mt) and v or { v }
+      local items = array()
+      for _, it in ipairs(occ) do
+        if not is_empty(it) and not (type(it) == "table" and next(it) == nil) then items[#items + 1] = xml_normalize(it, r) end
+      end
+      node[k] = nil
+      node[xr[k]] = items
+    elseif type(v) == "table" then
+      if getmetatable(v) == core.array_mt then
+        for i, it in ipairs(v) do v[i] = xml_normalize(it, r) end
+      else
+        node[k] = xml_normalize(v, r)
+      end
+      if name ~= k then node[name], node[k] = node[k], nil end
+    elseif name ~= k then
+      node[name], node[k] = v, nil
+    end
+  end
+  return node
+end
+
+local NUMERIC = { StatusCode = true, RequestID = true, PercentComplete = true, StepNumber = true }
+
+local function fix_envelope(v, fmt)
+  if type(v) ~= "table" then return v end
+  if fmt == "xml" then
+    if type(v.Success) == "string" then v.Success = v.Success:lower() == "true" end
+    for k in pairs(NUMERIC) do
+      if type(v[k]) == "string" and tonumber(v[k]) then v[k] = to_int(v[k]) end
+    end
+    for _, sub in ipairs { "RequestDetails" } do
+      local d = v[sub]
+      if type(d) == "table" then
+        for k in pairs(NUMERIC) do
+          if type(d[k]) == "string" and tonumber(d[k]) then d[k] = to_int(d[k]) end
+        end
+      end
+    end
+  elseif type(v.RequestID) == "string" and tonumber(v.RequestID) then
+    v.RequestID = to_int(v.RequestID)
+  end
+  if type(v.StatusCode) == "string" and tonumber(v.StatusCode) then v.StatusCode = to_int(v.StatusCode) end
+  return v
+end
+
+--- Decode a body in a given format into the JSON-shaped table (both formats alike).
+function M.decode_body(c, entry, body, fmt)
+  local r = entry and entry.response or {}
+  if body == nil or body:match("^%s*$") then return {} end
+  local v, root
+  if fmt == "xml" then
+    local lists = {}
+    for k in pairs(r.xml_repeated or {}) do lists[k] = true end
+    for _, item in pairs(r.xml_items or {}) do lists[item] = true end
+    v, root = core.xml_decode(body, { lists = lists, max_size = c and c.opts and c.opts.max_response })
+    if v == nil then return nil, root end
+    if type(v) ~= "table" then v = {} end
+    v = xml_normalize(v, r)
+  else
+    local lists = {}
+    for _, l in ipairs(r.lists or {}) do lists[l] = true end
+    v, root = core.json_decode(body, { lists = lists })
+    if v == nil then return nil, root end
+  end
+  -- promised lists exist even when the server left them out
+  for _, l in ipairs(r.lists or {}) do
+    if type(v) == "table" and v[l] ~= nil and (is_empty(v[l])) then v[l] = array() end
+  end
+  return fix_envelope(v, fmt), root
+end
+
+---------------------------------------------------------------------------------------------
+-- Session
+---------------------------------------------------------------------------------------------
+
+local function fmt_of(c)
+  return c._call_format or c.wire_format or "json"
+end
+
+--- Log on (Auth/Logon) with the client's api_key and password; the cookie lands in the client's jar.
+function M.logon(c)
+  local entry = c.operations.logon
+  local fmt = c.wire_format
+  local values = { APIKey = c.opts.api_key, Password = c.opts.password }
+  local req = {
+    method = "POST",
+    url = c.endpoint .. entry.path,
+    headers = { ["Content-Type"] = CT[fmt], Accept = CT[fmt] },
+    body = fmt == "xml" and M.xml_body(entry, values) or M.json_body(entry, values),
+  }
+  local resp, terr = c:send(req)
+  if not resp then
+    return nil, c:error { op = "logon", kind = terr and terr.kind == "timeout" and "timeout" or "transport",
+      message = terr and terr.message or "transport failed", retryable = terr and terr.kind == "connect" }
+  end
+  local saved = c._call_format
+  c._call_format = fmt
+  local res, err = M.decode(c, entry, resp, "logon")
+  c._call_format = saved
+  if not res then
+    -- 100 on Logon means bad credentials: never worth a retry
+    if err.kind == "auth" then err.retryable = false end
+    return nil, err
+  end
+  c.session = { since = c.clock() }
+  return res
+end
+
+function M.prepare(c, entry, req, params)
+  local id = entry.name
+  local is_logon, is_logout = id == "Auth/Logon", id == "Auth/Logout"
+  -- the wire format of this call: the client's, or an explicit per-call {format} segment
+  local fmt = c.wire_format
+  local seg = req.url:match("/REST/[^/]+/[^/?]+/([^/?]*)")
+  if entry.format_segment ~= false and seg then
+    local given = params and (params.format or params.Format)
+    if given and SEG[tostring(given):lower()] then fmt = tostring(given):lower() end
+    req.url = req.url:gsub("(/REST/[^/]+/[^/?]+/)[^/?]*", "%1" .. SEG[fmt], 1)
+  end
+  c._call_format = fmt
+  -- rebuild the body in the wire format from the engine's JSON body
+  local values = {}
+  if req.body and req.body ~= "" then
+    local v = core.json_decode(req.body)
+    if type(v) == "table" then values = v end
+  end
+  if is_logon and next(values) == nil then
+    values = { APIKey = c.opts.api_key, Password = c.opts.password }
+  end
+  if (entry.body or "none") == "none" and next(values) == nil then
+    req.body = fmt == "json" and "{}" or ""
+  else
+    req.body = fmt == "xml" and M.xml_body(entry, values) or M.json_body(entry, values)
+  end
+  req.headers["Content-Type"] = CT[fmt]
+  req.headers.Accept = CT[fmt]
+  if not is_logon and not is_logout and not c.session then
+    local ok, err = M.logon(c)
+    if not ok then return nil, err end
+    local cookie = c.cookies:header()
+    if cookie then req.headers.Cookie = cookie end
+  end
+  return true
+end
+
+local function envelope_error(c, entry, res, resp, op)
+  local code = res.StatusCode
+  local msg = res.Message
+  if (msg == nil or msg == "" or msg == core.null) and entry and entry.errors then msg = entry.errors[code] end
+  return c:error { op = op, status = resp.status, code = code,
+    kind = code == 100 and "auth" or "api",
+    message = tostring(msg or ("StatusCode " .. tostring(code))),
+    retryable = resp.status == 503 or resp.status == 429,
+    retry_after = tonumber(resp.headers and resp.headers["retry-after"]),
+    details = { StatusCode = code, Message = res.Message, documented = entry and entry.errors and entry.errors[code] } }
+end
+
+function M.decode(c, entry, resp, op)
+  local fmt = fmt_of(c)
+  local res, derr = M.decode_body(c, entry, resp.body, fmt)
+  if res == nil then
+    -- the other format, in case the server ignored ours
+    local other = fmt == "xml" and "json" or "xml"
+    res = M.decode_body(c, entry, resp.body, other)
+  end
+  local has_envelope = type(res) == "table" and (res.StatusCode ~= nil or res.Success ~= nil)
+  if resp.status >= 400 and not (has_envelope and res.Success == false) then
+    return nil, c:error { op = op, status = resp.status, code = resp.status,
+      kind = resp.status == 401 and "auth" or "http",
+      message = (has_envelope and res.Message ~= nil and tostring(res.Message)) or ("HTTP " .. resp.status),
+      retryable = resp.status == 503 or resp.status == 429 or resp.status == 502 or resp.status == 504,
+      retry_after = tonumber(resp.headers and resp.headers["retry-after"]) }
+  end
+  if res == nil then
+    return nil, c:error { op = op, kind = "decode", status = resp.status, message = "malformed response: " .. tostring(derr) }
+  end
+  if has_envelope and (res.Success == false or (tonumber(res.StatusCode) or 0) ~= 0) then
+    return nil, envelope_error(c, entry, res, resp, op)
+  end
+  if entry and entry.name == "Auth/Logout" then
+    c.session = nil
+    c.cookies:clear()
+  end
+  return c:normalize(entry, res)
+end
+
+function M.reauth(c, entry, err)
+  if entry.name == "Auth/Logon" or entry.name == "Auth/Logout" then return false end
+  c.session = nil
+  c.cookies:clear()
+  local ok, lerr = M.logon(c)
+  if not ok then return nil, lerr end
+  return true
+end
+
+---------------------------------------------------------------------------------------------
+-- Waiting for queued requests
+---------------------------------------------------------------------------------------------
+
+local function request_id(target)
+  if type(target) == "number" or (type(target) == "string" and tonumber(target)) then return to_int(target) end
+  if type(target) == "table" then
+    local id = target.RequestID or target.request_id
+    if id == nil and type(target.RequestDetails) == "table" then id = target.RequestDetails.RequestID end
+    return id and to_int(id)
+  end
+end
+
+--- c:wait(result_or_request_id [, opts]): polls Queue/GetRequestStatus until CurrentStatus is
+-- Succeeded (done; returns the RequestDetails) or Failed (error, kind "api", code "Failed").
+-- A target { RequestID =, via = "blueprint", AccountAlias =, LocationAlias = } polls
+-- Blueprint/GetDeploymentStatus instead (the Blueprint queue).
+function M.wait_check(c, target)
+  local id = request_id(target)
+  if not id then
+    return nil, nil, c:error { kind = "validation", op = "wait", message = "nothing to wait for: no RequestID in the target" }
+  end
+  local details, status, pct, desc
+  if type(target) == "table" and target.via == "blueprint" then
+    local res, err = c:call("get_deployment_status", { RequestID = id,
+      AccountAlias = target.AccountAlias or c.opts.account_alias, LocationAlias = target.LocationAlias })
+    if not res then return nil, nil, err end
+    details, status, pct, desc = res, res.CurrentStatus, tonumber(res.PercentComplete), res.Description
+  else
+    local res, err = c:call("get_request_status", { RequestID = id })
+    if not res then return nil, nil, err end
+    details = res.RequestDetails or {}
+    status, pct, desc = details.CurrentStatus, tonumber(details.PercentComplete), details.ProgressDesc
+  end
+  if status == "Succeeded" then return details, 100 end
+  if status == "Failed" then
+    return nil, pct, c:error { kind = "api", op = "wait", code = "Failed",
+      message = string.format("request %s failed: %s", tostring(id), tostring(desc or "")), details = details }
+  end
+  return false, pct
+end
+
+return M
