@@ -21,7 +21,17 @@ PKG_LIBS = $(shell pkg-config --libs $(DEPS))
 SO = $(OUT)/luacloud/core.so
 BUSTED = $(shell command -v busted)
 
-.PHONY: all luajit test unit bench sanitize clean lint
+.PHONY: all luajit test unit bench sanitize clean lint rock install
+
+# Used by the rockspec (build.type = "make"): LuaRocks passes LUA_INCDIR.
+rock:
+	@mkdir -p build/luacloud
+	$(CC) $(CFLAGS) -fPIC -std=gnu99 -shared -I$(LUA_INCDIR) $(shell pkg-config --cflags $(DEPS)) -o build/luacloud/core.so $(SRCS) $(PKG_LIBS)
+
+install:
+	mkdir -p $(LIBDIR)/luacloud $(LUADIR)
+	cp build/luacloud/core.so $(LIBDIR)/luacloud/core.so
+	cp -R lua/luacloud $(LUADIR)/
 
 all: $(SO)
 
@@ -41,7 +51,7 @@ bench: all
 
 # The C core under ASan+UBSan (a separate build dir, used by .ci/run).
 sanitize:
-	$(MAKE) OUT=build-asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined" build-asan/luacloud/core.so
+	$(MAKE) OUT=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined" build-asan/luacloud/core.so
 
 build-asan/luacloud/core.so: $(SRCS) $(HDRS)
 	@mkdir -p build-asan/luacloud
