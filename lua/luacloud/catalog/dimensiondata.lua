@@ -167,7 +167,11 @@ return {
       },
       body_root = "Account",
       body_ns = "directory",
-      body_order = { "userName", "password", "fullName", "firstName", "lastName", "emailAddress", "department", "customDefined1", "customDefined2", "orgId", "roles" },
+      body_order = {
+        Account = { "userName", "password", "fullName", "firstName", "lastName", "emailAddress", "department", "customDefined1", "customDefined2", "orgId", "roles" },
+        roles = { "role" },
+        role = { "name" },
+      },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = false,
@@ -190,7 +194,7 @@ return {
       path = "/oec/0.9/{org-id}/account/{userName}",
       body = "form",
       params = {
-        { name = "userName", ["in"] = "path", required = true, type = "string" },
+        { name = "userName", aliases = { "username" }, ["in"] = "path", required = true, type = "string" },
         { name = "password", required = false, min_len = 8, max_len = 75, type = "string" },
         { name = "emailAddress", required = false, max_len = 75, type = "string" },
         { name = "fullName", required = false, max_len = 75, type = "string" },
@@ -226,7 +230,7 @@ return {
       path = "/oec/0.9/{org-id}/account/{username}?delete",
       body = "none",
       params = {
-        { name = "username", ["in"] = "path", required = true, type = "string" },
+        { name = "username", aliases = { "user_name", "userName" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -251,7 +255,7 @@ return {
       path = "/oec/0.9/{org-id}/account/{username}?primary",
       body = "none",
       params = {
-        { name = "username", ["in"] = "path", required = true, type = "string" },
+        { name = "username", aliases = { "user_name", "userName" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -424,7 +428,7 @@ return {
       },
       body_root = "ImageNameExists",
       body_ns = "server",
-      body_order = { "location", "imageName" },
+      body_order = { ImageNameExists = { "location", "imageName" } },
       response = { root = "Exists", lists = {  }, text = "boolean" },
       paging = false,
       async = false,
@@ -541,7 +545,7 @@ return {
       },
       body_root = "NewImageImport",
       body_ns = "server",
-      body_order = { "ovfPackage", "location", "name", "description" },
+      body_order = { NewImageImport = { "ovfPackage", "location", "name", "description" } },
       response = { root = "ServerImageWithState", lists = { "additionalDisk", "softwareLabel", "artifact", "machineStatus", "step" } },
       paging = false,
       async = {
@@ -603,7 +607,7 @@ return {
       },
       body_root = "NewImageExport",
       body_ns = "server",
-      body_order = { "imageId", "ovfPackagePrefix" },
+      body_order = { NewImageExport = { "imageId", "ovfPackagePrefix" } },
       response = { root = "ImageExport", lists = { "additionalDisk", "step" } },
       paging = false,
       async = {
@@ -667,7 +671,7 @@ return {
       },
       body_root = "NewImageCopy",
       body_ns = "server",
-      body_order = { "sourceImageId", "targetImageName", "targetImageDescription", "targetLocation", "ovfPackagePrefix" },
+      body_order = { NewImageCopy = { "sourceImageId", "targetImageName", "targetImageDescription", "targetLocation", "ovfPackagePrefix" } },
       response = { root = "ImageCopy", lists = { "additionalDisk", "softwareLabel", "artifact", "machineStatus", "step" } },
       paging = false,
       async = {
@@ -721,7 +725,7 @@ return {
       },
       body_root = "NewRemoteOvfCopy",
       body_ns = "server",
-      body_order = { "sourceGeoId", "sourceOvfPackage" },
+      body_order = { NewRemoteOvfCopy = { "sourceGeoId", "sourceOvfPackage" } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = {
@@ -896,7 +900,7 @@ return {
       },
       body_root = "Server",
       body_ns = "server",
-      body_order = { "name", "description", "vlanResourcePath", "imageResourcePath", "administratorPassword", "isStarted" },
+      body_order = { Server = { "name", "description", "vlanResourcePath", "imageResourcePath", "administratorPassword", "isStarted" } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = {
@@ -1203,7 +1207,7 @@ return {
       },
       body_root = "ChangeDiskSpeed",
       body_ns = "server",
-      body_order = { "speed" },
+      body_order = { ChangeDiskSpeed = { "speed" } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = {
@@ -1263,7 +1267,7 @@ return {
       },
       body_root = "NewAntiAffinityRule",
       body_ns = "server",
-      body_order = { "serverId" },
+      body_order = { NewAntiAffinityRule = { "serverId" } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = false,
@@ -1346,7 +1350,7 @@ return {
       },
       body_root = "NewBackup",
       body_ns = "backup",
-      body_order = {  },
+      body_order = { NewBackup = {  } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = {
@@ -1407,7 +1411,7 @@ return {
       },
       body_root = "ModifyBackup",
       body_ns = "backup",
-      body_order = {  },
+      body_order = { ModifyBackup = {  } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = false,
@@ -1532,7 +1536,7 @@ return {
       },
       body_root = "NewBackupClient",
       body_ns = "backup",
-      body_order = { "type", "storagePolicyName", "schedulePolicyName", "alerting" },
+      body_order = { NewBackupClient = { "type", "storagePolicyName", "schedulePolicyName", "alerting" }, alerting = { "trigger", "emailAddress" } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = false,
@@ -1606,7 +1610,7 @@ return {
       },
       body_root = "ModifyBackupClient",
       body_ns = "backup",
-      body_order = { "storagePolicyName", "schedulePolicyName", "alerting" },
+      body_order = { ModifyBackupClient = { "storagePolicyName", "schedulePolicyName", "alerting" }, alerting = { "trigger", "emailAddress" } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = false,
@@ -1668,7 +1672,7 @@ return {
       },
       body_root = "RestoreBackup",
       body_ns = "backup",
-      body_order = { "asAtDate" },
+      body_order = { RestoreBackup = { "asAtDate" } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = { kind = "backup", doc = "yes: job id in additionalInformation \"backupClient.restoreJobId\"; monitor with Get Backup Details for Server" },
@@ -1737,7 +1741,7 @@ return {
       },
       body_root = "RestoreBackup",
       body_ns = "backup",
-      body_order = { "asAtDate", "targetServerId" },
+      body_order = { RestoreBackup = { "asAtDate", "targetServerId" } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = { kind = "backup", doc = "yes: job id in additionalInformation \"backupClient.restoreJobId\"; monitor with Get Backup Details for Server" },
@@ -1814,7 +1818,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{net-id}",
       body = "none",
       params = {
-        { name = "net_id", ["in"] = "path", required = true, type = "string" },
+        { name = "net_id", aliases = { "network_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "Network", lists = {  } },
       paging = false,
@@ -1840,7 +1844,7 @@ return {
       },
       body_root = "NewNetworkWithLocation",
       body_ns = "network",
-      body_order = { "name", "description", "location" },
+      body_order = { NewNetworkWithLocation = { "name", "description", "location" } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = false,
@@ -1864,7 +1868,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}?delete",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -1903,7 +1907,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}",
       body = "form",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "name", required = false, max_len = 75, type = "string" },
         { name = "description", required = false, max_len = 255, type = "string" },
       },
@@ -1929,7 +1933,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{net-id}/aclrule",
       body = "none",
       params = {
-        { name = "net_id", ["in"] = "path", required = true, type = "string" },
+        { name = "net_id", aliases = { "network_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "AclRuleList", lists = { "AclRule" }, items = "AclRule" },
       paging = false,
@@ -1945,7 +1949,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{net-id}/aclrule/{acl-id}?delete",
       body = "none",
       params = {
-        { name = "net_id", ["in"] = "path", required = true, type = "string" },
+        { name = "net_id", aliases = { "network_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "acl_id", ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
@@ -1971,7 +1975,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/aclrule",
       body = "xml",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "name", required = true, max_len = 60, type = "string" },
         { name = "position", required = true, type = "integer", min = 100, max = 500 },
         { name = "action", required = true, enum = { "PERMIT", "DENY" }, type = "string" },
@@ -2008,7 +2012,12 @@ return {
       },
       body_root = "AclRule",
       body_ns = "network",
-      body_order = { "name", "position", "action", "protocol", "sourceIpRange", "destinationIpRange", "portRange", "type" },
+      body_order = {
+        AclRule = { "name", "position", "action", "protocol", "sourceIpRange", "destinationIpRange", "portRange", "type" },
+        sourceIpRange = { "ipAddress", "netmask" },
+        destinationIpRange = { "ipAddress", "netmask" },
+        portRange = { "type", "port1", "port2" },
+      },
       response = { root = "AclRule", lists = {  } },
       paging = false,
       async = false,
@@ -2035,7 +2044,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{net-id}/natrule",
       body = "none",
       params = {
-        { name = "net_id", ["in"] = "path", required = true, type = "string" },
+        { name = "net_id", aliases = { "network_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "NatRules", lists = { "NatRule" }, items = "NatRule" },
       paging = false,
@@ -2051,13 +2060,13 @@ return {
       path = "/oec/0.9/{org-id}/network/{net-id}/natrule",
       body = "xml",
       params = {
-        { name = "net_id", ["in"] = "path", required = true, type = "string" },
+        { name = "net_id", aliases = { "network_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "name", required = true, type = "string" },
         { name = "sourceIp", required = true, type = "string" },
       },
       body_root = "NatRule",
       body_ns = "network",
-      body_order = { "name", "sourceIp" },
+      body_order = { NatRule = { "name", "sourceIp" } },
       response = { root = "NatRule", lists = {  } },
       paging = false,
       async = false,
@@ -2083,7 +2092,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/natrule/{natrule-id}?delete",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "natrule_id", ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
@@ -2109,7 +2118,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/config",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "NetworkConfiguration", lists = { "IpBlock", "Ip" } },
       paging = false,
@@ -2125,7 +2134,7 @@ return {
       path = "/oec/0.9/{org-id}/networkWithLocation/{network-id}/config",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "NetworkConfigurationWithLocation", lists = { "IpBlock", "Ip" } },
       paging = false,
@@ -2141,7 +2150,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/publicip?reserveNewWithSize",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -2163,7 +2172,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/publicip/{ipblock-id}?release",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "ipblock_id", ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
@@ -2188,7 +2197,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/publicip/{ipblock-id}",
       body = "form",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "ipblock_id", ["in"] = "path", required = true, type = "string" },
         { name = "serverToVipConnectivity", required = true, type = "boolean" },
       },
@@ -2215,7 +2224,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/multicast",
       body = "form",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "enabled", required = true, type = "boolean" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
@@ -2239,7 +2248,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/realServer",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "RealServers", lists = { "realServer" }, items = "realServer" },
       paging = false,
@@ -2255,14 +2264,14 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/realServer",
       body = "xml",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "name", required = true, max_len = 64, type = "string" },
         { name = "serverId", required = true, type = "string" },
         { name = "inService", required = true, type = "boolean" },
       },
       body_root = "NewRealServer",
       body_ns = "vip",
-      body_order = { "name", "serverId", "inService" },
+      body_order = { NewRealServer = { "name", "serverId", "inService" } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = false,
@@ -2287,7 +2296,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/realServer/{rserver-id}?delete",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "rserver_id", ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
@@ -2312,7 +2321,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/realServer/{rserver-id}",
       body = "form",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "rserver_id", ["in"] = "path", required = true, type = "string" },
         { name = "inService", required = true, type = "boolean" },
       },
@@ -2338,7 +2347,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/probe",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "Probes", lists = { "Probe" }, items = "Probe" },
       paging = false,
@@ -2354,7 +2363,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/probe",
       body = "xml",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "name", required = true, max_len = 64, type = "string" },
         { name = "type", required = true, enum = { "TCP", "UDP", "HTTP", "HTTPS", "ICMP" }, type = "string" },
         { name = "probeIntervalSeconds", required = true, type = "integer", min = 15, max = 65535 },
@@ -2378,7 +2387,10 @@ return {
       },
       body_root = "NewProbe",
       body_ns = "vip",
-      body_order = { "name", "type", "probeIntervalSeconds", "errorCountBeforeServerFail", "successCountBeforeServerEnable", "failedProbeIntervalSeconds", "maxReplyWaitSeconds", "statusCodeRange", "requestMethod", "port", "requestUrl", "matchContent" },
+      body_order = {
+        NewProbe = { "name", "type", "probeIntervalSeconds", "errorCountBeforeServerFail", "successCountBeforeServerEnable", "failedProbeIntervalSeconds", "maxReplyWaitSeconds", "statusCodeRange", "requestMethod", "port", "requestUrl", "matchContent" },
+        statusCodeRange = { "lowerBound", "upperBound" },
+      },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = false,
@@ -2401,7 +2413,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/probe/{probe-id}",
       body = "form",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "probe_id", ["in"] = "path", required = true, type = "string" },
         { name = "probeIntervalSeconds", required = false, type = "integer", min = 15, max = 65535 },
         { name = "errorCountBeforeServerFail", required = false, type = "integer", min = 1, max = 65535 },
@@ -2431,7 +2443,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/probe/{probe-id}?delete",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "probe_id", ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
@@ -2456,7 +2468,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "ServerFarms", lists = { "serverFarm" }, items = "serverFarm" },
       paging = false,
@@ -2472,7 +2484,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm/{server-farm-id}",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "server_farm_id", ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "ServerFarm", lists = { "probe", "realServer" } },
@@ -2494,7 +2506,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm",
       body = "xml",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "name", required = true, max_len = 64, type = "string" },
         { name = "probeId", required = true, type = "string" },
         { name = "predictor", required = true, enum = { "LEAST_CONNECTIONS", "ROUND_ROBIN" }, type = "string" },
@@ -2510,7 +2522,7 @@ return {
       },
       body_root = "NewServerFarm",
       body_ns = "vip",
-      body_order = { "name", "probeId", "predictor", "realServer" },
+      body_order = { NewServerFarm = { "name", "probeId", "predictor", "realServer" }, realServer = { "id", "port" } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = false,
@@ -2535,7 +2547,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm/{server-farm-id}?delete",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "server_farm_id", ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
@@ -2562,7 +2574,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm/{server-farm-id}/addRealServer",
       body = "form",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "server_farm_id", ["in"] = "path", required = true, type = "string" },
         { name = "realServerId", required = true, type = "string" },
         { name = "realServerPort", required = false, type = "integer", min = 1, max = 65535 },
@@ -2590,7 +2602,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm/{server-farm-id}/removeRealServer",
       body = "form",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "server_farm_id", ["in"] = "path", required = true, type = "string" },
         { name = "realServerId", required = true, type = "string" },
         { name = "realServerPort", required = false, type = "integer", min = 1, max = 65535 },
@@ -2618,7 +2630,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm/{server-farm-id}/addProbe",
       body = "form",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "server_farm_id", ["in"] = "path", required = true, type = "string" },
         { name = "probeId", required = true, type = "string" },
       },
@@ -2645,7 +2657,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm/{server-farm-id}/removeProbe",
       body = "form",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "server_farm_id", ["in"] = "path", required = true, type = "string" },
         { name = "probeId", required = true, type = "string" },
       },
@@ -2672,7 +2684,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm/{server-farm-id}",
       body = "form",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "server_farm_id", ["in"] = "path", required = true, type = "string" },
         { name = "predictor", required = true, enum = { "LEAST_CONNECTIONS", "ROUND_ROBIN" }, type = "string" },
       },
@@ -2698,7 +2710,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/persistenceProfile",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "PersistenceProfiles", lists = { "PersistenceProfile" }, items = "PersistenceProfile" },
       paging = false,
@@ -2714,7 +2726,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/persistenceProfile",
       body = "xml",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "name", required = true, max_len = 64, type = "string" },
         { name = "serverFarmId", required = true, type = "string" },
         { name = "timeoutMinutes", required = true, type = "integer", min = 1, max = 480 },
@@ -2726,7 +2738,7 @@ return {
       },
       body_root = "NewPersistenceProfile",
       body_ns = "vip",
-      body_order = { "name", "serverFarmId", "timeoutMinutes", "type", "direction", "netmask", "cookieName", "cookieType" },
+      body_order = { NewPersistenceProfile = { "name", "serverFarmId", "timeoutMinutes", "type", "direction", "netmask", "cookieName", "cookieType" } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = false,
@@ -2750,7 +2762,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/persistenceProfile/{persistence-profile-id}?delete",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "persistence_profile_id", ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
@@ -2775,7 +2787,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/vip",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "Vips", lists = { "vip" }, items = "vip" },
       paging = false,
@@ -2791,7 +2803,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/vip",
       body = "xml",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "name", required = true, max_len = 64, type = "string" },
         { name = "ipAddress", required = false, type = "string" },
         { name = "port", required = true, type = "integer", min = 1, max = 65535 },
@@ -2803,7 +2815,7 @@ return {
       },
       body_root = "NewVip",
       body_ns = "vip",
-      body_order = { "name", "ipAddress", "port", "protocol", "vipTargetType", "vipTargetId", "replyToIcmp", "inService" },
+      body_order = { NewVip = { "name", "ipAddress", "port", "protocol", "vipTargetType", "vipTargetId", "replyToIcmp", "inService" } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = false,
@@ -2829,7 +2841,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/vip/{vip-id}?delete",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "vip_id", ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
@@ -2853,7 +2865,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/vip/{vip-id}",
       body = "form",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
         { name = "vip_id", ["in"] = "path", required = true, type = "string" },
         { name = "inService", required = false, type = "boolean" },
         { name = "replyToIcmp", required = false, type = "boolean" },
@@ -2890,7 +2902,7 @@ return {
       },
       body_root = "NewStorageAccount",
       body_ns = "storage",
-      body_order = { "userName", "password", "email", "allocatedStorageMb", "displayName", "description", "subAdminUserName" },
+      body_order = { NewStorageAccount = { "userName", "password", "email", "allocatedStorageMb", "displayName", "description", "subAdminUserName" } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = false,
@@ -2926,7 +2938,7 @@ return {
       path = "/oec/0.9/{org-id}/storageAccount/{files-account-username}?delete",
       body = "none",
       params = {
-        { name = "files_account_username", ["in"] = "path", required = true, type = "string" },
+        { name = "files_account_username", aliases = { "username" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -2949,7 +2961,7 @@ return {
       path = "/oec/0.9/{org-id}/storageAccount/{files-account-username}",
       body = "form",
       params = {
-        { name = "files_account_username", ["in"] = "path", required = true, type = "string" },
+        { name = "files_account_username", aliases = { "username" }, ["in"] = "path", required = true, type = "string" },
         { name = "displayName", required = false, type = "string" },
         { name = "description", required = false, max_len = 255, type = "string" },
         { name = "email", required = false, type = "string" },
@@ -3293,7 +3305,14 @@ return {
       path = "/oec/0.9/{Image Provider}/image/web",
       body = "none",
       params = {
-        { name = "image_provider", ["in"] = "path", required = true, enum = { "opsource", "ntta", "ntte", "partner" }, type = "string" },
+        {
+          name = "Image Provider",
+          aliases = { "image_provider" },
+          ["in"] = "path",
+          required = true,
+          enum = { "opsource", "ntta", "ntte", "partner" },
+          type = "string",
+        },
       },
       response = { root = "ServerImages", lists = { "ServerImage" }, items = "ServerImage" },
       paging = false,
@@ -3309,7 +3328,14 @@ return {
       path = "/oec/0.9/{Image Provider}/image/db",
       body = "none",
       params = {
-        { name = "image_provider", ["in"] = "path", required = true, enum = { "opsource", "ntta", "ntte", "partner" }, type = "string" },
+        {
+          name = "Image Provider",
+          aliases = { "image_provider" },
+          ["in"] = "path",
+          required = true,
+          enum = { "opsource", "ntta", "ntte", "partner" },
+          type = "string",
+        },
       },
       response = { root = "ServerImages", lists = { "ServerImage" }, items = "ServerImage" },
       paging = false,
@@ -3397,7 +3423,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/server/deployedWithDisks",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = {
         root = "DeployedServersWithDisks",
@@ -3417,7 +3443,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/server/pendingDeployWithDisks",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = {
         root = "PendingDeployServersWithDisks",
@@ -3437,7 +3463,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/server/deployedWithSoftwareLabels",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = {
         root = "DeployedServersWithSoftwareLabels",
@@ -3457,7 +3483,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/server/pendingDeploy",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "PendingDeployServers", lists = { "PendingDeployServer", "step" }, items = "PendingDeployServer" },
       paging = false,
@@ -3493,7 +3519,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/server/deployed",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "DeployedServers", lists = { "DeployedServer", "step" }, items = "DeployedServer" },
       paging = false,
@@ -3543,7 +3569,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/server/deployedWithStatus",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "DeployedServers", lists = { "DeployedServer", "machineStatus", "step" }, items = "DeployedServer" },
       paging = false,
@@ -3559,7 +3585,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/server",
       body = "none",
       params = {
-        { name = "network_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "Servers", lists = { "Server" }, items = "Server" },
       paging = false,
@@ -3594,7 +3620,7 @@ return {
       },
       body_root = "Network",
       body_ns = "network",
-      body_order = { "name", "description" },
+      body_order = { Network = { "name", "description" } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = false,
@@ -3617,7 +3643,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{net-id}/publicip?reserveNew",
       body = "none",
       params = {
-        { name = "net_id", ["in"] = "path", required = true, type = "string" },
+        { name = "net_id", aliases = { "network_id" }, ["in"] = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,

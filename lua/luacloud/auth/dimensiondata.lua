@@ -1,0 +1,320 @@
+--- Dimension Data / OpSource Cloud REST API 0.9 hooks.
+-- Pre-emptive HTTP Basic auth on every request (section 1.3.1), the organization id learned once
+-- from Get My Account Details unless `org_id` is given, hosts by vendor/region (section 1.2),
+-- request namespaces from a configurable base, Status documents turned into results or errors
+-- (section 1.3.2), paging attributes kept (section 1.8), waiters for servers/images/backups/copies.
+--
+-- Client options: username, password (required); org_id; endpoint, or vendor (default
+-- "dimensiondata") + region (default "na"); namespace (base URI of request bodies, default the
+-- catalog's namespace_base "http://oec.api.opsource.net/schemas/").
+local core = require "luacloud.core"
+
+local M = {}
+
+local function trim(s)
+  return (tostring(s):gsub("^%s+", ""):gsub("%s+$", ""))
+end
+
+function M.init(c)
+  local o = c.opts
+  if type(o.username) ~= "string" or o.username == "" or type(o.password) ~= "string" then
+    return nil, c:error { kind = "validation", op = "new",
+      message = "dimensiondata needs username and password (HTTP Basic credentials)" }
+  end
+  local endpoint = o.endpoint
+  if not endpoint then
+    local vendor = o.vendor or c.catalog.default_vendor or "dimensiondata"
+    local region = o.region or c.catalog.default_region or "na"
+    local hosts = c.catalog.hosts[vendor]
+    if not hosts then
+      local names = {}
+      for k in pairs(c.catalog.hosts) do names[#names + 1] = k end
+      table.sort(names)
+      return nil, c:error { kind = "validation", op = "new",
+        message = "unknown vendor '" .. tostring(vendor) .. "' (" .. table.concat(names, ", ") .. ")" }
+    end
+    endpoint = hosts[tostring(region):lower()]
+    if not endpoint then
+      local names = {}
+      for k in pairs(hosts) do names[#names + 1] = k end
+      table.sort(names)
+      return nil, c:error { kind = "validation", op = "new",
+        message = "vendor '" .. vendor .. "' has no region '" .. tostring(region) .. "' (" .. table.concat(names, ", ") .. ")" }
+    end
+  end
+  -- a cloudApiUrl from List Multi-Geography Data Centers already ends in /oec/0.9
+  endpoint = tostring(endpoint):gsub("/+$", ""):gsub("/oec/0%.9$", "")
+  c.endpoint = endpoint
+  c.org_id = o.org_id
+  c.auth_header = core.basic_auth(o.username, o.password)
+  local base = o.namespace or c.catalog.namespace_base
+  if base:sub(-1) ~= "/" then base = base .. "/" end
+  c.namespace_base = base
+  c.namespace = function(entry) return base .. (entry.body_ns or "general") end
+  return true
+end
+
+local function decode_status(v)
+  local st = {
+    operation = v.operation, result = v.result, resultDetail = v.resultDetail, resultCode = v.resultCode,
+    additionalInformation = v.additionalInformation or {}, info = {},
+  }
+  for _, ai in ipairs(st.additionalInformation) do
+    if type(ai) == "table" and ai.name then st.info[ai.name] = ai.value end
+  end
+  local code = type(st.resultCode) == "string" and st.resultCode or nil
+  st.code_number = code and tonumber(code:match("_(%d+)$")) or nil
+  -- Real server, probe, farm, profile and VIP creates return the new id only inside resultDetail
+  if type(st.resultDetail) == "string" then
+    st.id = st.resultDetail:match("%(id:%s*([^)%s]+)%s*%)")
+  end
+  return st
+end
+M.decode_status = decode_status
+
+--- Learn the organization id once (Get My Account Details).
+function M.discover_org(c)
+  if c.org_id then return c.org_id end
+  local entry = c.operations.get_my_account
+  local resp, terr = c:send { method = "GET", url = c.endpoint .. "/oec/0.9/myaccount",
+    headers = { Authorization = c.auth_header, Accept = "application/xml" } }
+  if not resp then
+    return nil, c:error { op = "get_my_account", kind = terr and terr.kind == "timeout" and "timeout" or "transport",
+      message = terr and terr.message or "transport failed", retryable = terr and terr.kind == "connect" }
+  end
+  local res, err = M.decode(c, entry, resp)
+  if not res then return nil, err end
+  if type(res.orgId) ~= "string" or res.orgId == "" then
+    return nil, c:error { op = "get_my_account", kind = "api", message = "Get My Account Details returned no orgId" }
+  end
+  c.org_id = res.orgId
+  c.account = res
+  return c.org_id
+end
+
+local function xml_attr_escape(s)
+  return (s:gsub('"', "&quot;"))
+end
+
+function M.prepare(c, entry, req)
+  req.headers.Authorization = c.auth_header
+  req.headers.Accept = req.headers.Accept or "application/xml"
+  if entry.path:find("{org-id}", 1, true) and not c.org_id then
+    local org, err = M.discover_org(c)
+    if not org then return nil, err end
+    req.url = req.url:gsub("/oec/0%.9//", "/oec/0.9/" .. core.urlencode(org) .. "/", 1)
+  end
+  -- attribute-only bodies (<NewBackup servicePlan="..."/>): move the value into the root
+  if req.body and entry.body_root then
+    for _, p in ipairs(entry.params or {}) do
+      if p.attribute then
+        local v
+        req.body = req.body:gsub("<" .. p.name .. ">(.-)</" .. p.name .. ">", function(x) v = x return "" end, 1)
+        if v then
+          req.body = req.body:gsub("<" .. entry.body_root .. "([ >])",
+            function(sep) return "<" .. entry.body_root .. " " .. p.name .. '="' .. xml_attr_escape(v) .. '"' .. sep end, 1)
+        end
+      end
+    end
+    req.body = req.body:gsub("<(" .. entry.body_root .. ")([^>]*)></%1>", "<%1%2/>")
+  end
+  -- IN filters (section 1.8): a list value repeats the parameter
+  local q = {}
+  for _, kv in ipairs(req.query) do
+    if type(kv[2]) == "table" then
+      for _, v in ipairs(kv[2]) do q[#q + 1] = { kv[1], v } end
+    else
+      q[#q + 1] = kv
+    end
+  end
+  req.query = q
+  return true
+end
+
+local function header(resp, name)
+  local h = resp.headers or {}
+  return h[name] or h[name:lower()]
+end
+
+local RETRYABLE = { REASON_5 = true, REASON_11 = true, REASON_529 = true, REASON_392 = true, REASON_601 = true }
+
+local function csv_result(c, resp)
+  local body = resp.body or ""
+  -- Software Units and Backup reports separate with ", ": undo before parsing
+  local rows, err = core.csv_decode(body)
+  if not rows then
+    return nil, c:error { kind = "decode", status = resp.status, message = "malformed CSV report: " .. tostring(err) }
+  end
+  local clean = {}
+  for i, r in ipairs(rows) do
+    local t = {}
+    for k, v in pairs(r) do
+      if type(k) == "string" then t[trim(k)] = type(v) == "string" and trim(v) or v else t[k] = v end
+    end
+    clean[i] = t
+  end
+  local header_line = body:match("^([^\r\n]*)") or ""
+  local columns = {}
+  for f in (header_line .. ","):gmatch("([^,]*),") do columns[#columns + 1] = trim(f) end
+  return { csv = body, columns = columns, rows = clean }
+end
+
+function M.decode(c, entry, resp)
+  local status = resp.status
+  local body = resp.body or ""
+  local ctype = tostring(header(resp, "content-type") or "")
+  if status == 401 then
+    return nil, c:error { kind = "auth", status = 401, code = 401, message = "Invalid request credentials." }
+  end
+  local is_xml = body:match("^%s*<") ~= nil and not ctype:find("html", 1, true)
+  if status == 200 and entry.response and entry.response.format == "csv" and not is_xml then
+    return csv_result(c, resp)
+  end
+  if not is_xml then
+    if status >= 400 then
+      return nil, c:error { kind = "http", status = status, code = status, message = "HTTP " .. status,
+        retryable = status == 503 or status == 429 or status == 502 or status == 504,
+        retry_after = tonumber(header(resp, "retry-after") or "") }
+    end
+    if body:match("^%s*$") then return {} end
+    return nil, c:error { kind = "decode", status = status, message = "unexpected non-XML response" }
+  end
+  local v, root = c:decode_body(entry, resp, "xml")
+  if v == nil then
+    local err = root
+    if status >= 400 then
+      return nil, c:error { kind = "http", status = status, code = status, message = "HTTP " .. status .. " (" .. tostring(err and err.message) .. ")",
+        retryable = status == 503 or status == 429 }
+    end
+    return nil, err
+  end
+  if root == "Status" then
+    if type(v) ~= "table" then v = {} end
+    if type(v.additionalInformation) == "table" and getmetatable(v.additionalInformation) ~= core.array_mt
+        and v.additionalInformation.name then
+      v.additionalInformation = { v.additionalInformation }
+    end
+    local st = decode_status(v)
+    if status == 200 and st.result == "SUCCESS" then return st end
+    local code = st.resultCode or status
+    local known = (entry.errors and entry.errors[code]) or (c.catalog.common_errors[code] or {}).text
+      or (c.catalog.paging_errors and c.catalog.paging_errors[code])
+    return nil, c:error { kind = "api", status = status, code = code,
+      message = (type(st.resultDetail) == "string" and st.resultDetail ~= "" and st.resultDetail) or known or ("HTTP " .. status),
+      retryable = RETRYABLE[code] or false,
+      retry_after = tonumber(header(resp, "retry-after") or ""),
+      details = { operation = st.operation, result = st.result, resultDetail = st.resultDetail, documented = known,
+        info = st.info, code_number = st.code_number } }
+  end
+  if status >= 400 then
+    return nil, c:error { kind = "http", status = status, code = status, message = "HTTP " .. status,
+      retryable = status == 503 or status == 429 }
+  end
+  local r = entry.response or {}
+  if r.text == "boolean" then
+    local s = type(v) == "table" and v._text or v
+    return { exists = s == "true", value = s }
+  end
+  if type(v) ~= "table" then v = { _text = v } end
+  v = c:normalize(entry, v)
+  if v.totalCount ~= nil or v.pageNumber ~= nil then
+    v.paging = { totalCount = tonumber(v.totalCount), pageCount = tonumber(v.pageCount),
+      pageNumber = tonumber(v.pageNumber), pageSize = tonumber(v.pageSize) }
+  end
+  return v
+end
+
+--- Next page of a paged list (section 1.8), or nil when this was the last page.
+function M.next_page(c, entry, params, res, items)
+  local pg = type(res) == "table" and res.paging
+  if not pg or not pg.pageNumber or not pg.pageSize or not pg.totalCount then return nil end
+  if pg.pageNumber * pg.pageSize >= pg.totalCount or (pg.pageCount or 0) == 0 then return nil end
+  local p = {}
+  for k, v in pairs(params) do
+    if type(k) ~= "string" or (k:lower() ~= "pagenumber" and k ~= "page_number") then p[k] = v end
+  end
+  p.pageNumber = pg.pageNumber + 1
+  return p
+end
+
+local function progress_of(obj)
+  local st = type(obj) == "table" and obj.status
+  local step = type(st) == "table" and st.step
+  if type(step) == "table" then
+    local last = step[#step] or step
+    return tonumber(last.percentComplete)
+  end
+end
+
+local function find_server(c, target)
+  local params = { id = target.server_id }
+  if not target.server_id then
+    params = { name = target.name or target.server_name }
+    if target.network_id then params.networkId = target.network_id end
+  end
+  local res, err = c:call("list_servers_with_backup", params)
+  if not res then return nil, err end
+  return (res.server or {})[1], nil, res
+end
+
+--- c:wait(target): target is one of
+---   { server_id = id } or { name = server name [, network_id =] }    server NORMAL, deployed, no work
+---     optional started = true|false (wait for the power state), deleted = true (wait until gone)
+---   { image_id = id }                 customer image NORMAL (clone, import, copy target)
+---   { backup_server_id = id }         backup of a server NORMAL
+---   { remote_copy_id = id } / { image_copy_id = id } / { image_export_id = id }  gone from "in progress"
+function M.wait_check(c, target, opts)
+  if type(target) ~= "table" then
+    return nil, nil, c:error { kind = "validation", op = "wait", message = "wait target must be a table" }
+  end
+  if target.server_id or target.name or target.server_name then
+    local s, err = find_server(c, target)
+    if err then return nil, nil, err end
+    if not s then
+      if target.deleted then return true, 100 end
+      return false, nil -- not listed yet
+    end
+    if target.deleted then return false, progress_of(s) end
+    local state = s.state
+    if type(state) == "string" and state:match("^FAILED") or (type(s.status) == "table" and s.status.failureReason) then
+      return nil, nil, c:error { kind = "api", op = "wait", code = state,
+        message = "server " .. tostring(s.id) .. " is " .. tostring(state) ..
+          (type(s.status) == "table" and s.status.failureReason and (": " .. tostring(s.status.failureReason)) or "") }
+    end
+    local done = state == "NORMAL" and s.isDeployed == "true" and s.status == nil
+    if done and target.started ~= nil then done = (s.isStarted == "true") == target.started end
+    return done and s or false, done and 100 or progress_of(s)
+  elseif target.image_id then
+    local img, err = c:call("get_server_image", { image_id = target.image_id })
+    if not img then return nil, nil, err end
+    if type(img.state) == "string" and img.state:match("^FAILED") then
+      return nil, nil, c:error { kind = "api", op = "wait", code = img.state, message = "image " .. target.image_id .. " is " .. img.state }
+    end
+    local done = img.state == "NORMAL" and img.status == nil
+    return done and img or false, done and 100 or progress_of(img)
+  elseif target.backup_server_id then
+    local res, err = c:call("list_servers_with_backup", { id = target.backup_server_id })
+    if not res then return nil, nil, err end
+    local s = (res.server or {})[1]
+    local b = s and s.backup
+    return type(b) == "table" and b.state == "NORMAL" and b or false, nil
+  end
+  local lists = {
+    remote_copy_id = { "list_remote_ovf_package_copying_in_progress", "ovfCopy", "remoteCopyId" },
+    image_copy_id = { "list_customer_image_copying_in_progress", "imageCopy", "imageCopyId" },
+    image_export_id = { "list_customer_image_exports_in_progress", "ImageExport", "id" },
+  }
+  for key, spec in pairs(lists) do
+    if target[key] then
+      local res, err = c:call(spec[1], key == "remote_copy_id" and { id = target[key] } or nil)
+      if not res then return nil, nil, err end
+      for _, it in ipairs(res[spec[2]] or {}) do
+        if it[spec[3]] == target[key] then return false, progress_of(it) end
+      end
+      return true, 100
+    end
+  end
+  return nil, nil, c:error { kind = "validation", op = "wait", message = "unknown wait target (server_id, name, image_id, backup_server_id, remote_copy_id, image_copy_id, image_export_id)" }
+end
+
+return M
