@@ -21,6 +21,7 @@ PKG_LIBS = $(shell pkg-config --libs $(DEPS))
 SO = $(OUT)/luacloud/core.so
 BUSTED = $(shell command -v busted)
 
+.DEFAULT_GOAL := all
 .PHONY: all luajit test unit bench sanitize clean lint rock install
 
 # Used by the rockspec (build.type = "make"): LuaRocks passes LUA_INCDIR.

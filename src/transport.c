@@ -290,6 +290,12 @@ static int push_result(lua_State *L, xfer *x) {
     lua_setfield(L, -2, "body");
     push_headers(L, &x->head);
     lua_setfield(L, -2, "headers");
+    {
+      long conns = 0;
+      curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &conns);
+      lua_pushinteger(L, conns); /* 0 when a kept-alive connection was reused */
+      lua_setfield(L, -2, "new_connections");
+    }
   }
   return 1;
 }

@@ -1,0 +1,145 @@
+-- The libcurl transport against the real nginx-hosted simulator host.
+local core = require "luacloud.core"
+local support = require "spec.support.sim"
+
+describe("transport (libcurl) over HTTP", function()
+  local sim, s
+  setup(function()
+    sim = support.start()
+    s = core.session { timeout = 10 }
+  end)
+  teardown(function()
+    if s then s:close() end
+    if sim then sim.stop() end
+  end)
+  before_each(function() sim.admin("DELETE", "/_sim/fault") end)
+
+  local function echo(q) return sim.base .. "/echo" .. (q or "") end
+
+  it("returns any 3-digit status, standard or not", function()
+    for _, st in ipairs({ 200, 431, 530, 570, 299 }) do
+      local r = assert(s:request { url = echo("?status=" .. st) })
+      assert.are.equal(st, r.status)
+    end
+  end)
+
+  it("reuses kept-alive connections", function()
+    assert(s:request { url = echo() })
+    local r = assert(s:request { url = echo() })
+    assert.are.equal(0, r.new_connections)
+  end)
+
+  it("sends method, headers and body, and accepts gzip", function()
+    local r = assert(s:request { method = "PUT", url = echo(), headers = { ["X-Test"] = "1" }, body = "a=b" })
+    local e = core.json_decode(r.body)
+    assert.are.equal("PUT", e.method)
+    assert.are.equal("a=b", e.body)
+    assert.are.equal("1", e.headers["x-test"])
+    assert.matches("gzip", e.headers["accept-encoding"])
+    assert.is_nil(e.headers.expect)
+  end)
+
+  it("lower-cases response header names", function()
+    local r = assert(s:request { url = echo() })
+    assert.matches("json", r.headers["content-type"])
+  end)
+
+  it("times out a slow response within the total timeout", function()
+    sim.admin("POST", "/_sim/fault", { provider = "echo", kind = "delay", ms = 3000, count = 1 })
+    local t0 = core.now()
+    local r, err = s:request { url = echo(), timeout = 0.5 }
+    assert.is_nil(r)
+    assert.are.equal("timeout", err.kind)
+    assert.is_true(core.now() - t0 < 2)
+  end)
+
+  it("reports a refused connection as kind 'connect'", function()
+    local r, err = s:request { url = "http://127.0.0.1:9/" }
+    assert.is_nil(r)
+    assert.are.equal("connect", err.kind)
+  end)
+
+  it("refuses responses larger than max_response", function()
+    local small = core.session { max_response = 10000 }
+    local r, err = small:request { method = "POST", url = echo(), body = string.rep("x", 50000) }
+    assert.is_nil(r)
+    assert.are.equal("too_large", err.kind)
+    small:close()
+  end)
+
+  it("reports dropped and truncated responses", function()
+    sim.admin("POST", "/_sim/fault", { provider = "echo", kind = "drop", count = 1 })
+    local r, err = s:request { url = echo() }
+    assert.is_nil(r)
+    assert.are.equal("transport", err.kind)
+    sim.admin("POST", "/_sim/fault", { provider = "echo", kind = "truncate", count = 1 })
+    r, err = s:request { url = echo() }
+    assert.is_nil(r)
+    assert.are.equal("transport", err.kind)
+  end)
+
+  it("runs a batch concurrently with a limit and keeps input order", function()
+    sim.admin("POST", "/_sim/fault", { provider = "echo", kind = "delay", ms = 300, count = 6 })
+    local reqs = {}
+    for i = 1, 6 do reqs[i] = { url = echo("?i=" .. i) } end
+    local t0 = core.now()
+    local res = s:batch(reqs, 3)
+    local elapsed = core.now() - t0
+    for i = 1, 6 do
+      assert.are.equal("/?i=" .. i, core.json_decode(res[i].body).path) -- the host strips /echo
+    end
+    -- 6 delayed requests, 3 at a time: two rounds, not six
+    assert.is_true(elapsed < 1.5, "batch took " .. elapsed)
+    assert.is_true(elapsed >= 0.55, "batch took " .. elapsed)
+  end)
+
+  it("puts failures of a batch in their slot", function()
+    local res = s:batch({ { url = echo() }, { url = "http://127.0.0.1:9/" }, { url = echo() } }, 2)
+    assert.are.equal(200, res[1].status)
+    assert.are.equal("connect", res[2].err.kind)
+    assert.are.equal(200, res[3].status)
+  end)
+
+  it("goes through the configured proxy", function()
+    local p = core.session { proxy = sim.base }
+    local r = assert(p:request { url = "http://luacloud-proxy-test.invalid/echo?via=proxy" })
+    assert.are.equal("/?via=proxy", core.json_decode(r.body).path)
+    p:close()
+  end)
+
+  it("does not follow redirects by itself", function()
+    local r = assert(s:request { url = echo("?status=302") })
+    assert.are.equal(302, r.status)
+  end)
+
+  it("refuses header injection", function()
+    assert.has_error(function() s:request { url = echo(), headers = { ["X"] = "a\r\nEvil: 1" } } end)
+  end)
+
+  it("keeps sessions of two clients apart", function()
+    local a, b = core.session { cookie_jar = true }, core.session { cookie_jar = true }
+    assert.are.same({}, a:cookies())
+    assert.are.same({}, b:cookies())
+    a:close(); b:close()
+    assert.has_error(function() a:request { url = echo() } end)
+  end)
+end)
+
+describe("transport over TLS", function()
+  local sim
+  setup(function() sim = support.start { tls = true } end)
+  teardown(function() if sim then sim.stop() end end)
+
+  it("refuses the simulator's certificate unless its CA is trusted", function()
+    local plain = core.session {}
+    local r, err = plain:request { url = sim.base .. "/echo" }
+    assert.is_nil(r)
+    assert.are.equal("tls", err.kind)
+    local trusted = core.session { ca_file = sim.ca_file }
+    r = assert(trusted:request { url = sim.base .. "/echo" })
+    assert.are.equal(200, r.status)
+    local unverified = core.session { verify_tls = false }
+    r = assert(unverified:request { url = sim.base .. "/echo" })
+    assert.are.equal(200, r.status)
+  end)
+end)
