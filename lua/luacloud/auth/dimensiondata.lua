@@ -217,6 +217,9 @@ function M.decode(c, entry, resp)
   end
   if type(v) ~= "table" then v = { _text = v } end
   v = c:normalize(entry, v)
+  if entry == c.operations.get_my_account and not c.org_id and type(v.orgId) == "string" then
+    c.org_id = v.orgId -- saves the discovery request later
+  end
   if v.totalCount ~= nil or v.pageNumber ~= nil then
     v.paging = { totalCount = tonumber(v.totalCount), pageCount = tonumber(v.pageCount),
       pageNumber = tonumber(v.pageNumber), pageSize = tonumber(v.pageSize) }
