@@ -22,7 +22,7 @@ SO = $(OUT)/luacloud/core.so
 BUSTED = $(shell command -v busted)
 
 .DEFAULT_GOAL := all
-.PHONY: all luajit test unit bench sanitize clean lint rock install
+.PHONY: deps demo all luajit test unit bench sanitize clean lint rock install
 
 # Used by the rockspec (build.type = "make"): LuaRocks passes LUA_INCDIR.
 rock:
@@ -43,9 +43,18 @@ $(SO): $(SRCS) $(HDRS)
 luajit:
 	$(MAKE) LUA=luajit
 
+deps:
+	./bin/setup-deps
+
 # All specs: codecs, engine, simulators in-process and over nginx.
-test: all luajit
+test: deps
+	$(MAKE) all luajit
 	./bin/run-tests
+
+# The quickstart examples against the built-in simulators (started and stopped here).
+demo: deps
+	$(MAKE) all luajit
+	./bin/luacloud-demo
 
 bench: all
 	$(LUA) bench/run.lua
