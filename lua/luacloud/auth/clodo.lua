@@ -385,7 +385,11 @@ local function ensure(node, keys, i, listset)
     end
     return
   end
-  if v == nil or v == core.null or v == "" then return end
+  if v == nil or v == core.null or v == "" then
+    -- a missing container of a promised list: the list is empty
+    v = {}
+    node[k] = v
+  end
   if is_array(v) and not listset[k] then
     node[k] = { [keys[i + 1]] = v }
     v = node[k]
