@@ -56,7 +56,7 @@ demo: deps
 	$(MAKE) all luajit
 	./bin/luacloud-demo
 
-bench: all
+bench: all luajit
 	$(LUA) bench/run.lua
 
 # The C core under ASan+UBSan (a separate build dir, used by .ci/run).

@@ -22,6 +22,8 @@ typedef struct session {
   int verify_tls, cookie_jar;   /* cookie_jar: libcurl keeps cookies (the engine has its own jar) */
   char *ca_file, *proxy, *user_agent;
   curl_off_t max_response;
+  CURL *idle[16];          /* easy handles kept for reuse: set-up cost off the hot path */
+  int nidle;
 } session;
 
 typedef struct xfer {
@@ -85,6 +87,15 @@ static void xfer_free(xfer *x, CURLM *multi) {
   lc_buf_free(&x->head);
 }
 
+/* Give a finished transfer's easy handle back to the session for reuse. */
+static void xfer_recycle(session *s, xfer *x) {
+  if (x->easy && x->done && s->multi && s->nidle < (int)(sizeof s->idle / sizeof s->idle[0])) {
+    s->idle[s->nidle++] = x->easy;
+    x->easy = NULL;
+  }
+  xfer_free(x, NULL);
+}
+
 static int batch_gc(lua_State *L) {
   batch *b = (batch *)lua_touserdata(L, 1);
   int i;
@@ -114,7 +125,13 @@ static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
   const char *body = NULL;
   CURL *e;
   luaL_checktype(L, t, LUA_TTABLE);
-  x->easy = e = curl_easy_init();
+  if (s->nidle > 0) {
+    e = s->idle[--s->nidle];
+    curl_easy_reset(e);
+  } else {
+    e = curl_easy_init();
+  }
+  x->easy = e;
   if (!e) luaL_error(L, "curl_easy_init failed");
   x->max = s->max_response;
   lua_getfield(L, t, "url");
@@ -323,7 +340,7 @@ static int l_request(lua_State *L) {
   setup_xfer(L, s, &b->x[0], 2);
   run(s->multi, b->x, 1, 1);
   r = push_result(L, &b->x[0]);
-  xfer_free(&b->x[0], NULL);
+  xfer_recycle(s, &b->x[0]);
   return r;
 }
 
@@ -352,7 +369,7 @@ static int l_batch(lua_State *L) {
       lua_remove(L, -2);
     }
     lua_rawseti(L, -2, i + 1);
-    xfer_free(&b->x[i], NULL);
+    xfer_recycle(s, &b->x[i]);
   }
   return 1;
 }
@@ -379,6 +396,7 @@ static int l_clear_cookies(lua_State *L) {
 
 static int l_close(lua_State *L) {
   session *s = (session *)luaL_checkudata(L, 1, SESSION_MT);
+  while (s->nidle > 0) curl_easy_cleanup(s->idle[--s->nidle]);
   if (s->jar) { curl_easy_cleanup(s->jar); s->jar = NULL; }
   if (s->multi) { curl_multi_cleanup(s->multi); s->multi = NULL; }
   if (s->share) { curl_share_cleanup(s->share); s->share = NULL; }

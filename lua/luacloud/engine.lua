@@ -99,9 +99,10 @@ function Client:send(req)
   local cookie = self.cookies:header()
   if cookie and not req.headers.Cookie then req.headers.Cookie = cookie end
   req.timeout = req.timeout or self.opts.timeout
-  local t0 = core.now()
+  local logging = self.opts.log ~= nil
+  local t0 = logging and core.now()
   local resp, err = self.transport(req)
-  local ms = (core.now() - t0) * 1000
+  local ms = logging and (core.now() - t0) * 1000
   if not resp then
     self:log { event = "transport_error", method = req.method, url = req.url, ms = ms, message = err and err.message }
     return nil, err
@@ -201,8 +202,12 @@ local function ensure_list(t, path)
   end
 end
 
+local list_cache = setmetatable({}, { __mode = "k" })
 local function list_names(entry)
-  local set = {}
+  local set = list_cache[entry]
+  if set then return set end
+  set = {}
+  list_cache[entry] = set
   local r = entry.response or {}
   for _, l in ipairs(r.lists or {}) do set[l:match("([^%.]+)$")] = true end
   if r.items then set[r.items:match("([^%.]+)$")] = true end

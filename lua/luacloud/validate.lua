@@ -65,12 +65,30 @@ local function check_value(client, spec, v)
   return true
 end
 
+local lookup
 local function placeholders(path)
   local set = {}
   for ph in path:gmatch("{([^}]+)}") do
     if ph ~= "org-id" then set[snake(ph)] = ph end
   end
   return set
+end
+
+-- per-entry lookup tables, built once (catalog entries are immutable data)
+local lookups = setmetatable({}, { __mode = "k" })
+lookup = function(entry)
+  local l = lookups[entry]
+  if l then return l[1], l[2] end
+  local by_key = {}
+  for _, spec in ipairs(entry.params or {}) do
+    by_key[spec.name] = spec
+    by_key[snake(spec.name)] = by_key[snake(spec.name)] or spec
+    by_key[spec.name:lower()] = by_key[spec.name:lower()] or spec
+    for _, a in ipairs(spec.aliases or {}) do by_key[a] = by_key[a] or spec; by_key[snake(a)] = by_key[snake(a)] or spec end
+  end
+  l = { by_key, placeholders(entry.path or "") }
+  lookups[entry] = l
+  return l[1], l[2]
 end
 
 --- check(client, id, entry, params) -> placement | nil, err
@@ -82,14 +100,7 @@ function M.check(client, id, entry, params)
   end
   params = params or {}
   local specs = entry.params or {}
-  local by_key = {}
-  for _, spec in ipairs(specs) do
-    by_key[spec.name] = spec
-    by_key[snake(spec.name)] = by_key[snake(spec.name)] or spec
-    by_key[spec.name:lower()] = by_key[spec.name:lower()] or spec
-    for _, a in ipairs(spec.aliases or {}) do by_key[a] = by_key[a] or spec; by_key[snake(a)] = by_key[snake(a)] or spec end
-  end
-  local phs = placeholders(entry.path or "")
+  local by_key, phs = lookup(entry)
   local given, values = {}, {}
   for k, v in pairs(params) do
     if k ~= "_raw" then

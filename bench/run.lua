@@ -1,0 +1,114 @@
+-- luacloud benchmarks: every figure is measured side by side in this one run
+-- and printed as a ratio against its baseline.
+--   1. decoding a 10,000-server listing: XML (libxml2 -> tables) and JSON (cJSON -> tables)
+--      against lua-cjson decoding the same data as JSON; libxml2 parse-only time beside them.
+--   2. small calls per second over keep-alive: the full client (validate, sign, send, decode)
+--      against a raw libcurl loop on the same URL of the same simulator.
+package.path = "lua/?.lua;lua/?/init.lua;spec/?.lua;" .. package.path
+package.cpath = "build/?.so;" .. package.cpath
+local core = require "luacloud.core"
+local ok_cjson, cjson = pcall(require, "cjson")
+
+local N = tonumber(os.getenv("BENCH_SERVERS")) or 10000
+local REPS = tonumber(os.getenv("BENCH_REPS")) or 5
+
+local function best(f)
+  local t = math.huge
+  for _ = 1, REPS do
+    collectgarbage()
+    collectgarbage("stop")
+    local t0 = core.now()
+    f()
+    t = math.min(t, core.now() - t0)
+    collectgarbage("restart")
+  end
+  return t
+end
+
+-- a Dimension Data-like listing, namespaced, with attributes and nesting
+local function make_data(n)
+  local xml = { '<?xml version="1.0" encoding="UTF-8"?><ns4:ServersWithBackup xmlns:ns4="http://oec.api.opsource.net/schemas/server" pageNumber="1" pageCount="1" totalCount="', n, '" pageSize="', n, '">' }
+  local list = {}
+  for i = 1, n do
+    local s = { id = ("e75ead52-692f-4314-8725-%012d"):format(i), location = "NA1", name = "server-" .. i,
+      description = "web tier node " .. i, operatingSystem = { id = "REDHAT564", displayName = "REDHAT5/64", type = "UNIX" },
+      cpuCount = tostring(1 + i % 8), memoryMb = tostring(1024 * (1 + i % 4)), osStorageGb = "10",
+      additionalDisk = { { id = "d" .. i, scsiId = "1", diskSizeGb = "50", state = "NORMAL" } },
+      machineName = "10-157-" .. i, privateIp = ("10.157.%d.%d"):format(i // 250, i % 250), networkId = "a4dee6a4",
+      state = "NORMAL", isDeployed = "true", isStarted = tostring(i % 3 ~= 0), created = "2012-05-25T20:48:23.000Z" }
+    list[i] = s
+    xml[#xml + 1] = ('<ns4:serverWithBackup id="%s" location="%s"><ns4:name>%s</ns4:name><ns4:description>%s</ns4:description>'
+      .. '<ns4:operatingSystem id="%s" displayName="%s" type="%s"/><ns4:cpuCount>%s</ns4:cpuCount><ns4:memoryMb>%s</ns4:memoryMb>'
+      .. '<ns4:osStorageGb>%s</ns4:osStorageGb><ns4:additionalDisk id="%s" scsiId="%s" diskSizeGb="%s" state="%s"/>'
+      .. '<ns4:machineName>%s</ns4:machineName><ns4:privateIp>%s</ns4:privateIp><ns4:networkId>%s</ns4:networkId>'
+      .. '<ns4:state>%s</ns4:state><ns4:isDeployed>%s</ns4:isDeployed><ns4:isStarted>%s</ns4:isStarted><ns4:created>%s</ns4:created></ns4:serverWithBackup>')
+      :format(s.id, s.location, s.name, s.description, s.operatingSystem.id, s.operatingSystem.displayName, s.operatingSystem.type,
+        s.cpuCount, s.memoryMb, s.osStorageGb, s.additionalDisk[1].id, s.additionalDisk[1].scsiId, s.additionalDisk[1].diskSizeGb,
+        s.additionalDisk[1].state, s.machineName, s.privateIp, s.networkId, s.state, s.isDeployed, s.isStarted, s.created)
+  end
+  xml[#xml + 1] = "</ns4:ServersWithBackup>"
+  local json = core.json_encode({ pageNumber = 1, pageCount = 1, totalCount = n, pageSize = n,
+                                  serverWithBackup = setmetatable(list, core.array_mt) })
+  return table.concat(xml), json
+end
+
+local function decode_bench()
+  local xml, json = make_data(N)
+  print(("== decode %d servers: XML %.1f MB, JSON %.1f MB (best of %d)"):format(N, #xml / 1e6, #json / 1e6, REPS))
+  local lists = { serverWithBackup = true, additionalDisk = true }
+  local check = assert(core.xml_decode(xml, { lists = lists }))
+  assert(#check.serverWithBackup == N and check.serverWithBackup[N].name == "server-" .. N)
+  assert(#assert(core.json_decode(json, { lists = lists })).serverWithBackup == N)
+  local t_xml = best(function() core.xml_decode(xml, { lists = lists }) end)
+  local t_parse = best(function() core.xml_decode(xml, { parse_only = true }) end)
+  local t_json = best(function() core.json_decode(json, { lists = lists }) end)
+  if not ok_cjson then
+    print("lua-cjson is not installed (apt-get install lua-cjson): no baseline")
+    print(("xml_decode %.1f ms, json_decode %.1f ms, libxml2 parse only %.1f ms"):format(t_xml * 1e3, t_json * 1e3, t_parse * 1e3))
+    return
+  end
+  local t_cjson = best(function() cjson.decode(json) end)
+  print(("lua-cjson decode (baseline)   %8.1f ms   1.00x"):format(t_cjson * 1e3))
+  print(("luacloud json_decode (cJSON)  %8.1f ms   %.2fx   target <= 1.3x  %s"):format(t_json * 1e3, t_json / t_cjson,
+    t_json / t_cjson <= 1.3 and "MET" or "MISSED"))
+  print(("luacloud xml_decode (libxml2) %8.1f ms   %.2fx   target <= 2x    %s"):format(t_xml * 1e3, t_xml / t_cjson,
+    t_xml / t_cjson <= 2 and "MET" or "MISSED"))
+  print(("libxml2 parse only (no tables)%8.1f ms   %.2fx"):format(t_parse * 1e3, t_parse / t_cjson))
+end
+
+local function calls_bench()
+  local support = require "support.sim"
+  local sh = support.sh
+  local out, rc = sh("cc -O2 -o /tmp/luacloud_raw_curl bench/raw_curl.c $(pkg-config --cflags --libs libcurl)")
+  if rc ~= 0 then print("cannot build bench/raw_curl.c: " .. out) return end
+  local sim = support.start()
+  local ok, err = pcall(function()
+    local luacloud = require "luacloud"
+    local c = assert(luacloud.new("reliacloud", { endpoint = sim.endpoints.reliacloud, api_key = "demo-api-key",
+                                                  secret_key = "demo-secret-key" }))
+    local calls = tonumber(os.getenv("BENCH_CALLS")) or 2000
+    assert(c:list_zones { available = true })
+    local signed = assert(c:call("list_zones", { available = true }) and
+      luacloud.new("reliacloud", { endpoint = sim.endpoints.reliacloud, api_key = "demo-api-key",
+                                   secret_key = "demo-secret-key", dry_run = true }):list_zones { available = true }).request.url
+    print(("== small calls over keep-alive: %d x listZones against the nginx simulator"):format(calls))
+    local rounds = {}
+    for round = 1, 3 do
+      local raw = tonumber((sh("/tmp/luacloud_raw_curl '" .. signed .. "' " .. calls)))
+      local t0 = core.now()
+      for _ = 1, calls do assert(c:list_zones { available = true }) end
+      local ours = calls / (core.now() - t0)
+      rounds[round] = { raw = raw, ours = ours }
+    end
+    table.sort(rounds, function(a, b) return a.ours / a.raw > b.ours / b.raw end)
+    local r = rounds[2] -- the median round
+    print(("raw libcurl loop (baseline)   %8.0f calls/s   1.00x"):format(r.raw))
+    print(("luacloud client               %8.0f calls/s   %.2fx   target >= 0.85x  %s"):format(r.ours, r.ours / r.raw,
+      r.ours / r.raw >= 0.85 and "MET" or "MISSED"))
+  end)
+  sim.stop()
+  if not ok then print("calls bench failed: " .. tostring(err)) end
+end
+
+decode_bench()
+calls_bench()
