@@ -72,6 +72,7 @@ local function ordinal_less(a, b)
 end
 
 local function xml_escape(s)
+  if not s:find('[&<>"]') then return s end
   return (s:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;"):gsub('"', "&quot;"))
 end
 
@@ -79,13 +80,16 @@ local JSON_ESC = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f
   ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
 
 local function json_string(s)
+  if not s:find('[%c"\\]') then return '"' .. s .. '"' end
   return '"' .. s:gsub('[%c"\\]', function(c)
     return JSON_ESC[c] or string.format("\\u%04x", c:byte())
   end) .. '"'
 end
 
 local function str(v)
-  if type(v) == "boolean" then return v and "true" or "false" end
+  local t = type(v)
+  if t == "string" then return v end
+  if t == "boolean" then return v and "true" or "false" end
   if type(v) == "number" then
     if v == math.floor(v) then return string.format("%d", v) end
     return tostring(v)
@@ -129,8 +133,13 @@ end
 ---------------------------------------------------------------------------------------------
 
 local function xml_fields(buf, fields, indent)
+  local n = #buf
   for _, kv in ipairs(fields) do
-    buf[#buf + 1] = indent .. "<" .. kv[1] .. ">" .. xml_escape(str(kv[2])) .. "</" .. kv[1] .. ">\n"
+    local name = kv[1]
+    buf[n + 1] = indent .. "<" .. name .. ">"
+    buf[n + 2] = xml_escape(str(kv[2]))
+    buf[n + 3] = "</" .. name .. ">\n"
+    n = n + 3
   end
 end
 
@@ -149,13 +158,24 @@ local function render_xml(model)
   return table.concat(buf)
 end
 
+-- element names are few: their quoted forms are cached
+local json_keys = setmetatable({}, { __index = function(t, k)
+  local q = json_string(k) .. ":"
+  t[k] = q
+  return q
+end })
+
 local function json_fields(buf, fields)
-  buf[#buf + 1] = "{"
+  local n = #buf
+  buf[n + 1] = "{"
+  n = n + 1
   for i, kv in ipairs(fields) do
-    if i > 1 then buf[#buf + 1] = "," end
-    buf[#buf + 1] = json_string(kv[1]) .. ":" .. json_string(str(kv[2]))
+    if i > 1 then n = n + 1; buf[n] = "," end
+    buf[n + 1] = json_keys[kv[1]]
+    buf[n + 2] = json_string(str(kv[2]))
+    n = n + 2
   end
-  buf[#buf + 1] = "}"
+  buf[n + 1] = "}"
 end
 
 local function render_json(model)
