@@ -13,6 +13,11 @@
 --                    names case-insensitively, and lower case makes both signature sort readings agree).
 --   response.root_aliases  other root names a server may plausibly use (the document's typos fixed).
 --   success          true: the response is <success>true</success> only.
+--   idempotent, safe safe: a read (list*), always safe to repeat; idempotent: repeating it leaves the same
+--                    state (start/stop, createOrUpdate rules). Every command is a GET, so the HTTP method
+--                    says nothing about safety: deploy, reboot, destroy, associate... must not be re-sent
+--                    blindly after a timeout or a 530.
+--   timeout          seconds: the command answers synchronously and may take minutes (deploy/start/stop/reboot).
 
 -- Error texts as printed in the document (section "Error Codes" of each command).
 local T = {
@@ -68,7 +73,7 @@ return {
           "The network domain to assign this virtual machine to. If not specified, a default domain will be specified."),
       },
       response = { root = "deployvirtualmachineresponse", lists = {}, items = nil },
-      paging = false, async = false, deprecated = false, idempotent = false,
+      paging = false, async = false, deprecated = false, idempotent = false, safe = false,
       timeout = 600,
       errors = errors{ 401, 430, 431, 530, 531,
         [540] = "A server error occurred while trying to deploy the virtual machine." },
@@ -82,7 +87,7 @@ return {
       method = "GET", path = "?command=startVirtualMachine", body = "query",
       params = { ID_VM() },
       response = { root = "startvirtualmachineresponse", lists = {}, items = nil },
-      paging = false, async = false, deprecated = false, idempotent = true,
+      paging = false, async = false, deprecated = false, idempotent = true, safe = false,
       timeout = 600,
       errors = errors{ 401, 430, 431, 530,
         [543] = "A server occurred while trying to start the virtual machine." },
@@ -97,7 +102,7 @@ return {
       params = { ID_VM() },
       response = { root = "stopvirtualmachineresponse", lists = {}, items = nil },
       success = true,
-      paging = false, async = false, deprecated = false, idempotent = true,
+      paging = false, async = false, deprecated = false, idempotent = true, safe = false,
       timeout = 600,
       errors = errors{ 401, 430, 431, 530,
         [544] = "A server error occurred while trying to stop the virtual machine." },
@@ -112,7 +117,7 @@ return {
       params = { ID_VM() },
       response = { root = "rebootvirtualmachineresponse", lists = {}, items = nil },
       success = true,
-      paging = false, async = false, deprecated = false, idempotent = false,
+      paging = false, async = false, deprecated = false, idempotent = false, safe = false,
       timeout = 600,
       errors = errors{ 401, 430, 431, 530,
         [542] = "A server error occurred while trying to reboot the virtual machine." },
@@ -127,7 +132,7 @@ return {
       params = { ID_VM() },
       response = { root = "destroyvirtualmachineresponse", lists = {}, items = nil },
       success = true,
-      paging = false, async = false, deprecated = false, idempotent = false,
+      paging = false, async = false, deprecated = false, idempotent = false, safe = false,
       errors = errors{ 401, 430, 431, 530,
         [541] = "A server error occurred while trying to destroy the virtual machine." },
     },
@@ -144,7 +149,7 @@ return {
       },
       response = { root = "changeserviceforvirtualmachineresponse", lists = {}, items = nil },
       success = true,
-      paging = false, async = false, deprecated = false, idempotent = true,
+      paging = false, async = false, deprecated = false, idempotent = true, safe = false,
       errors = errors{ 401, 430, 431, 530,
         [546] = "A server error occurred while trying to upgrade the virtual machine." },
     },
@@ -161,7 +166,7 @@ return {
       },
       response = { root = "enablehaforvirtualmachineresponse", lists = {}, items = nil },
       success = true,
-      paging = false, async = false, deprecated = false, idempotent = true,
+      paging = false, async = false, deprecated = false, idempotent = true, safe = false,
       errors = errors{ 401, 430, 431, 530 },
     },
 
@@ -173,7 +178,7 @@ return {
       method = "GET", path = "?command=resetPasswordForVirtualMachine", body = "query",
       params = { ID_VM() },
       response = { root = "resetpasswordforvirtualmachineresponse", lists = {}, items = nil },
-      paging = false, async = false, deprecated = false, idempotent = false,
+      paging = false, async = false, deprecated = false, idempotent = false, safe = false,
       timeout = 600,
       errors = errors{ 401, 430, 431, 530,
         [545] = "A server error occurred while trying to reset the password for the virtual machine." },
@@ -193,7 +198,7 @@ return {
         p("zoneId", false, "string", "The zone that the virtual machine belongs to."),
       },
       response = { root = "listvirtualmachinesresponse", lists = { "virtualmachine" }, items = "virtualmachine" },
-      paging = false, async = false, deprecated = false, idempotent = true,
+      paging = false, async = false, deprecated = false, idempotent = true, safe = true,
       errors = errors{ 401, 430, 530, 531,
         [547] = "A server error occurred while trying to list virtual machines." },
     },
@@ -210,7 +215,7 @@ return {
           "Specify true if you want templates that are ready to be used. (default = true)."),
       },
       response = { root = "listtemplatesresponse", lists = { "template" }, items = "template" },
-      paging = false, async = false, deprecated = false, idempotent = true,
+      paging = false, async = false, deprecated = false, idempotent = true, safe = true,
       -- 544 is StopVirtualMachine's code too (VM_STOP_ERROR in Cloud.com code): printed as is.
       errors = errors{ 401, 430, 530,
         [544] = "A server error occurred while trying to list templates." },
@@ -231,7 +236,7 @@ return {
           { aliases = { "virtualMachineld" } }),
       },
       response = { root = "listserviceofferingsresponse", lists = { "offering" }, items = "offering" },
-      paging = false, async = false, deprecated = false, idempotent = true,
+      paging = false, async = false, deprecated = false, idempotent = true, safe = true,
       errors = errors{ 401, 430, 530, 531 },
     },
 
@@ -246,7 +251,7 @@ return {
           { aliases = { "zoneId" } }),
       },
       response = { root = "associateipaddressresponse", lists = {}, items = nil },
-      paging = false, async = false, deprecated = false, idempotent = false,
+      paging = false, async = false, deprecated = false, idempotent = false, safe = false,
       errors = errors{ 401, 430, 431, 530,
         [560] = "A server error occurred while trying to associate an ip address." },
     },
@@ -262,7 +267,7 @@ return {
       },
       response = { root = "disassociateipaddressresponse", lists = {}, items = nil },
       success = true,
-      paging = false, async = false, deprecated = false, idempotent = false,
+      paging = false, async = false, deprecated = false, idempotent = false, safe = false,
       -- The document prints 560 (Cloud.com code: 561 NET_IP_DIASSOC_ERROR); both are listed.
       errors = errors{ 401, 430, 431, 530,
         [560] = "A server error occurred while trying to disassociate an ip address.",
@@ -277,7 +282,7 @@ return {
       method = "GET", path = "?command=listIPAddress", body = "query",
       params = {},
       response = { root = "listipaddressesresponse", lists = { "allocatedipaddress" }, items = "allocatedipaddress" },
-      paging = false, async = false, deprecated = false, idempotent = true,
+      paging = false, async = false, deprecated = false, idempotent = true, safe = true,
       errors = errors{ 401, 430, 431, 530,
         [570] = "A server error occurred while trying to list ip addresses." },
     },
@@ -299,7 +304,7 @@ return {
       -- root printed with the typo "createrr..." (for "createor...")
       response = { root = "createrrupdateipforwardingruleresponse", lists = {}, items = nil,
                    root_aliases = { "createorupdateipforwardingruleresponse" } },
-      paging = false, async = false, deprecated = false, idempotent = true,
+      paging = false, async = false, deprecated = false, idempotent = true, safe = false,
       errors = errors{ 401, 430, 530,
         [432] = "The parameters passed in for the ip forwarding rule was invalid.",
         [562] = "A server error occurred while trying to create or update an ip forwarding rule.",
@@ -315,7 +320,7 @@ return {
       params = { p("id", true, "string", "The ip forwarding rule id.") },
       response = { root = "deleteipforwardingruleresponse", lists = {}, items = nil },
       success = true,
-      paging = false, async = false, deprecated = false, idempotent = false,
+      paging = false, async = false, deprecated = false, idempotent = false, safe = false,
       errors = errors{ 401, 430, 431, 530,
         [563] = "A server error occurred while trying to delete an ip forwarding rule." },
     },
@@ -328,7 +333,7 @@ return {
       method = "GET", path = "?command=listIpForwardingRules", body = "query",
       params = { p("publicip", true, "string", "The public ip address.") },
       response = { root = "listipforwardingrulesresponse", lists = { "ipforwardingrule" }, items = "ipforwardingrule" },
-      paging = false, async = false, deprecated = false, idempotent = true,
+      paging = false, async = false, deprecated = false, idempotent = true, safe = true,
       errors = errors{ 401, 430, 431, 530,
         [570] = "A server error occurred while trying to list ip forwarding rules." },
     },
@@ -350,7 +355,7 @@ return {
       -- root printed "createrrupdateloadbalancerruleresponse", closed as "...rulereponse" (mismatched tag)
       response = { root = "createrrupdateloadbalancerruleresponse", lists = {}, items = nil,
                    root_aliases = { "createorupdateloadbalancerruleresponse" } },
-      paging = false, async = false, deprecated = false, idempotent = true,
+      paging = false, async = false, deprecated = false, idempotent = true, safe = false,
       errors = errors{ 401, 430, 530,
         [432] = "The parameters passed in for the load balancer was invalid.",
         [566] = "A server error occurred while trying to create or update a load balancer rule.",
@@ -368,7 +373,7 @@ return {
       response = { root = "deleteloadbalancerrulereponse", lists = {}, items = nil,
                    root_aliases = { "deleteloadbalancerruleresponse" } },
       success = true,
-      paging = false, async = false, deprecated = false, idempotent = false,
+      paging = false, async = false, deprecated = false, idempotent = false, safe = false,
       -- The document lists 530 twice ("Unknown server internal error." and "A server error occurred while
       -- trying to delete a load balancer rule."); Cloud.com code has 567 for the latter.
       errors = errors{ 401, 430, 431, 530,
@@ -383,7 +388,7 @@ return {
       method = "GET", path = "?command=listLoadBalancerRules", body = "query",
       params = { p("publicip", true, "string", "The public ip address.") },
       response = { root = "listloadbalancerrulesresponse", lists = { "loadbalancerrule" }, items = "loadbalancerrule" },
-      paging = false, async = false, deprecated = false, idempotent = true,
+      paging = false, async = false, deprecated = false, idempotent = true, safe = true,
       errors = errors{ 401, 430, 431, 530,
         [570] = "A server error occurred while trying to list load balancer rules." },
     },
@@ -398,7 +403,7 @@ return {
         p("available", false, "boolean", "Set to true if you want to see all available zones."),
       },
       response = { root = "listzonesresponse", lists = { "zone" }, items = "zone" },
-      paging = false, async = false, deprecated = false, idempotent = true,
+      paging = false, async = false, deprecated = false, idempotent = true, safe = true,
       errors = errors{ 401, 430, 530 },
     },
 
@@ -415,7 +420,7 @@ return {
         p("endDate", false, "string", "List events by end date."),
       },
       response = { root = "listeventsresponse", lists = { "event" }, items = "event" },
-      paging = false, async = false, deprecated = false, idempotent = true,
+      paging = false, async = false, deprecated = false, idempotent = true, safe = true,
       errors = errors{ 401, 430, 530, 531 },
     },
 
@@ -427,7 +432,7 @@ return {
       method = "GET", path = "?command=listAccountStatistics", body = "query",
       params = {},
       response = { root = "listaccountstatisticsresponse", lists = { "accountstat" }, items = "accountstat" },
-      paging = false, async = false, deprecated = false, idempotent = true,
+      paging = false, async = false, deprecated = false, idempotent = true, safe = true,
       errors = errors{ 401, 430, 530, [531] = "Unable to find account." },
     },
 
@@ -443,7 +448,7 @@ return {
       },
       response = { root = "login", lists = {}, items = nil },
       auth = "none",                     -- not signed; the response sets the JSESSIONID cookie
-      paging = false, async = false, deprecated = false, idempotent = false,
+      paging = false, async = false, deprecated = false, idempotent = false, safe = false,
       errors = errors{ 401, 430, 530 },
     },
 
@@ -456,7 +461,7 @@ return {
       params = {},
       response = { root = "logout", lists = {}, items = nil },
       auth = "session",
-      paging = false, async = false, deprecated = false, idempotent = true,
+      paging = false, async = false, deprecated = false, idempotent = true, safe = false,
       errors = {},                       -- the document lists no error codes for logout
     },
   },
