@@ -161,6 +161,31 @@ describe("json", function()
     assert.are.same({}, t.Empty)
   end)
 
+  it("decodes escapes, surrogate pairs and numbers exactly", function()
+    local t = assert(core.json_decode('{"s":"a\\"b\\\\c\\n\\u00e9\\ud83d\\ude00","i":-42,"f":1.5e3,"z":0,"b":[true,false]}'))
+    assert.are.equal('a"b\\c\n\195\169\240\159\152\128', t.s)
+    assert.are.equal(-42, t.i)
+    assert.are.equal(1500, t.f)
+    assert.are.equal(0, t.z)
+    assert.are.same({ true, false }, t.b)
+    if math.type then assert.are.equal("integer", math.type(t.i)) end
+    assert.is_nil((core.json_decode('"\\ud83d"')))
+    assert.is_nil((core.json_decode('"bad \\q"')))
+    assert.is_nil((core.json_decode('01')))
+    assert.is_nil((core.json_decode('[1,]')))
+    assert.is_nil((core.json_decode('{"a" 1}')))
+    assert.is_nil((core.json_decode("")))
+  end)
+
+  it("agrees with lua-cjson on a document with every kind of value", function()
+    local ok, cjson = pcall(require, "cjson")
+    if not ok then pending("lua-cjson is not installed") return end
+    local doc = '{"a":[1,2.25,-3e-2,"x\\u0041",{"b":null}],"c":{"d":true,"e":"","f":[]},"g":123456789012}'
+    local ours, theirs = core.json_decode(doc), cjson.decode(doc)
+    theirs.a[5].b = core.null
+    assert.are.same(theirs, ours)
+  end)
+
   it("encodes arrays vs objects by marker, not by guess", function()
     assert.are.equal("[]", core.json_encode(setmetatable({}, core.array_mt)))
     assert.are.equal("{}", core.json_encode({}))
