@@ -60,15 +60,17 @@ bench: all luajit
 	$(LUA) bench/run.lua
 
 # The C core under ASan+UBSan (a separate build dir, used by .ci/run).
+# Kept out of the tree so tools that search it for core.so find the normal build.
+ASAN_DIR ?= /tmp/luacloud-asan
 sanitize:
-	$(MAKE) OUT=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined" build-asan/luacloud/core.so
+	$(MAKE) ASAN_DIR=$(ASAN_DIR) CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined" $(ASAN_DIR)/luacloud/core.so
 
-build-asan/luacloud/core.so: $(SRCS) $(HDRS)
-	@mkdir -p build-asan/luacloud
+$(ASAN_DIR)/luacloud/core.so: $(SRCS) $(HDRS)
+	@mkdir -p $(ASAN_DIR)/luacloud
 	$(CC) $(CFLAGS) $(WARN) -std=gnu99 -fPIC -shared $(shell pkg-config --cflags lua5.4 $(DEPS)) -o $@ $(SRCS) $(PKG_LIBS) $(LDFLAGS)
 
 lint:
 	luacheck lua spec bench examples bin/*.lua
 
 clean:
-	rm -rf build build-luajit build-asan
+	rm -rf build build-luajit $(ASAN_DIR)
