@@ -65,12 +65,16 @@ return {
       method = "GET", path = "?command=deployVirtualMachine", body = "query",
       params = {
         p("zoneId", true, "string",
-          "The id of the zone in which to deploy the virtual machine. Specifying -1 as the zone will use the default zone."),
-        p("serviceOfferingId", true, "string", "The id of the service offering to use when creating the virtual machine."),
+          "The id of the zone in which to deploy the virtual machine. "
+          .. "Specifying -1 as the zone will use the default zone."),
+        p("serviceOfferingId", true, "string",
+          "The id of the service offering to use when creating the virtual machine."),
         p("templateId", true, "string", "The id of the template to use when creating the virtual machine."),
-        -- Marked [required], yet its text says a default domain is used when not specified (document contradiction).
+        -- Marked [required], yet its text says a default domain is used when not specified
+        -- (document contradiction).
         p("networkDomain", true, "string",
-          "The network domain to assign this virtual machine to. If not specified, a default domain will be specified."),
+          "The network domain to assign this virtual machine to. "
+          .. "If not specified, a default domain will be specified."),
       },
       response = { root = "deployvirtualmachineresponse", lists = {}, items = nil },
       paging = false, async = false, deprecated = false, idempotent = false, safe = false,
@@ -359,7 +363,8 @@ return {
       errors = errors{ 401, 430, 530,
         [432] = "The parameters passed in for the load balancer was invalid.",
         [566] = "A server error occurred while trying to create or update a load balancer rule.",
-        [568] = "The rule conflicts with an existing ip forwarding rule or with a load balancer rule of the same algorithm." },
+        [568] = "The rule conflicts with an existing ip forwarding rule "
+          .. "or with a load balancer rule of the same algorithm." },
     },
 
     delete_load_balancer_rule = {

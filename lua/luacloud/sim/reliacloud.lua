@@ -29,6 +29,7 @@ Sim.__index = Sim
 local ACCOUNT_ID = "3"
 local SESSION_TIMEOUT = 1800
 local DEFAULT_NETWORK_DOMAIN = "reliacloud.internal"
+local INVALID = "The parameters passed in was invalid: "
 local AUTH_FAILED = "unable to verify user credentials and/or request signature"
 
 M.CREDENTIALS = {
@@ -561,7 +562,7 @@ function Sim:get_vm(p)
   local id = check_id(required(p, "id"), "id")
   local vm = self.vms[id]
   if not vm or vm.destroyed then
-    fail(431, "The parameters passed in was invalid: unable to find virtual machine with id " .. id)
+    fail(431, INVALID .. "unable to find virtual machine with id " .. id)
   end
   return vm
 end
@@ -584,12 +585,12 @@ function H.deployVirtualMachine(self, p)
   -- specified": the simulator accepts its absence.
   if zid == "-1" then zid = self.zones[1].id end
   local zone = self.zone_by_id[zid]
-  if not zone then fail(431, "The parameters passed in was invalid: unknown zone " .. zid) end
+  if not zone then fail(431, INVALID .. "unknown zone " .. zid) end
   local offering = self.offering_by_id[oid]
-  if not offering then fail(431, "The parameters passed in was invalid: unknown service offering " .. oid) end
+  if not offering then fail(431, INVALID .. "unknown service offering " .. oid) end
   local template = self.template_by_id[tid]
-  if not template then fail(431, "The parameters passed in was invalid: unknown template " .. tid) end
-  if not template.isready then fail(431, "The parameters passed in was invalid: template " .. tid .. " is not ready") end
+  if not template then fail(431, INVALID .. "unknown template " .. tid) end
+  if not template.isready then fail(431, INVALID .. "template " .. tid .. " is not ready") end
   local vm = self:create_vm(zone, template, offering, p.networkdomain)
   return { root = "deployvirtualmachineresponse", fields = vm_deploy_fields(vm) }
 end
@@ -617,7 +618,7 @@ function H.rebootVirtualMachine(self, p)
   -- The document says "returns an error if the machine is already running"; a reboot needs a
   -- running machine, so the error is for a machine that is not running.
   if vm.state ~= "Running" then
-    fail(431, "The parameters passed in was invalid: virtual machine " .. vm.id .. " is not running")
+    fail(431, INVALID .. "virtual machine " .. vm.id .. " is not running")
   end
   self:event("VM.REBOOT", "successfully rebooted VM instance : " .. vm.name)
   return success("rebootvirtualmachineresponse")
@@ -649,13 +650,13 @@ function H.changeServiceForVirtualMachine(self, p)
   local vm = self:get_vm(p)
   local oid = check_id(required(p, "serviceofferingid"), "serviceOfferingId")
   local offering = self.offering_by_id[oid]
-  if not offering then fail(431, "The parameters passed in was invalid: unknown service offering " .. oid) end
+  if not offering then fail(431, INVALID .. "unknown service offering " .. oid) end
   if vm.state ~= "Stopped" then
-    fail(431, "The parameters passed in was invalid: virtual machine " .. vm.id
+    fail(431, INVALID .. "virtual machine " .. vm.id
       .. " must be Stopped to change its service offering (state " .. vm.state .. ")")
   end
   if offering == vm.offering then
-    fail(431, "The parameters passed in was invalid: virtual machine " .. vm.id
+    fail(431, INVALID .. "virtual machine " .. vm.id
       .. " already has service offering " .. oid)
   end
   vm.offering = offering
@@ -674,7 +675,7 @@ end
 function H.resetPasswordForVirtualMachine(self, p)
   local vm = self:get_vm(p)
   if not vm.template.passwordenabled then
-    fail(431, "The parameters passed in was invalid: template " .. vm.template.id .. " is not password enabled")
+    fail(431, INVALID .. "template " .. vm.template.id .. " is not password enabled")
   end
   vm.password = self:password(8)
   self:event("VM.RESETPASSWORD", "reset password for VM instance : " .. vm.name)
@@ -721,7 +722,7 @@ function H.listServiceOfferings(self, p)
   local vmid = check_id(p.virtualmachineid or p.virtualmachineld, "virtualMachineId")
   if vmid then
     vm = self.vms[vmid]
-    if not vm then fail(431, "The parameters passed in was invalid: unable to find virtual machine with id " .. vmid) end
+    if not vm then fail(431, INVALID .. "unable to find virtual machine with id " .. vmid) end
   end
   local items = {}
   for _, o in ipairs(self.offerings) do
@@ -738,7 +739,7 @@ end
 function H.associateIPAddress(self, p)
   local zid = check_id(required(p, "zoneid"), "zoneid")
   local zone = self.zone_by_id[zid]
-  if not zone then fail(431, "The parameters passed in was invalid: unknown zone " .. zid) end
+  if not zone then fail(431, INVALID .. "unknown zone " .. zid) end
   local ip = self:allocate_ip(zone, false)
   return { root = "associateipaddressresponse", fields = ip_fields(ip) }
 end
@@ -746,9 +747,9 @@ end
 function H.disassociateIPAddress(self, p)
   local addr = required(p, "ipaddress")
   local ip = self.ips[addr]
-  if not ip then fail(431, "The parameters passed in was invalid: ip address " .. addr .. " is not associated with the account") end
+  if not ip then fail(431, INVALID .. "ip address " .. addr .. " is not associated with the account") end
   if ip.sourcenat then
-    fail(431, "The parameters passed in was invalid: ip address " .. addr .. " is the source nat address of zone " .. ip.zone.id)
+    fail(431, INVALID .. "ip address " .. addr .. " is the source nat address of zone " .. ip.zone.id)
   end
   self:release_ip(ip)
   return success("disassociateipaddressresponse")
@@ -825,7 +826,7 @@ function H.deleteIpForwardingRule(self, p)
   local id = check_id(required(p, "id"), "id")
   local r = self.rules[id]
   if not r or r.kind ~= "ipfw" then
-    fail(431, "The parameters passed in was invalid: unable to find ip forwarding rule " .. id)
+    fail(431, INVALID .. "unable to find ip forwarding rule " .. id)
   end
   self:remove_rule(r)
   return success("deleteipforwardingruleresponse")
@@ -834,7 +835,7 @@ end
 function Sim:list_rules(p, kind, root, item)
   local publicip = required(p, "publicip")
   if not self.ips[publicip] then
-    fail(431, "The parameters passed in was invalid: public ip " .. publicip .. " is not associated with the account")
+    fail(431, INVALID .. "public ip " .. publicip .. " is not associated with the account")
   end
   local items = {}
   for _, r in ipairs(self.rule_list) do
@@ -887,7 +888,7 @@ function H.deleteLoadBalancerRule(self, p)
   local id = check_id(required(p, "id"), "id")
   local r = self.rules[id]
   if not r or r.kind ~= "lb" then
-    fail(431, "The parameters passed in was invalid: unable to find load balancer rule " .. id)
+    fail(431, INVALID .. "unable to find load balancer rule " .. id)
   end
   self:remove_rule(r)
   return success("deleteloadbalancerrulereponse")
@@ -1128,7 +1129,7 @@ end
 
 --- The API's own answer to a fault. ReliaCloud documents no maintenance mode and no rate limit;
 --- both are answered with its generic server error, 530 "Unknown server internal error.".
-function Sim:fault(kind, fmt)
+function Sim:fault(kind, fmt) -- luacheck: no unused args
   if kind == "maintenance" then
     return error_response(530, "Unknown server internal error. (the service is under maintenance)", fmt)
   elseif kind == "rate_limit" then
