@@ -235,7 +235,10 @@ local function render_element(buf, name, node, shape, indent, elements)
   for _, k in ipairs(sorted_keys(node)) do
     local v = node[k]
     if type(v) == "table" and not is_date(v) and v ~= NULL then
-      kids[#kids + 1] = k
+      -- an empty list written as repeated elements leaves nothing behind
+      if not (shape.repeated_back[k] and #v == 0) then kids[#kids + 1] = k end
+    elseif v == NULL and not elements[k] then
+      -- null attributes are left out (the samples omit them)
     elseif elements[k] then
       kids[#kids + 1] = k
     elseif v ~= nil then
