@@ -1,6 +1,7 @@
 -- Every ReliaCloud operation through the client, in-process against the simulator
 -- (transport = function(req) ... sim:handle ... end), with API keys and with a login
--- session, in XML and in JSON.
+-- session, in XML and in JSON. At the end, the same over HTTP against the simulator in nginx
+-- (LuaJIT), with the libcurl transport, and the quickstart example.
 local luacloud = require "luacloud"
 local catalog = require "luacloud.catalog.reliacloud"
 local simmod = require "luacloud.sim.reliacloud"
@@ -23,7 +24,7 @@ end
 local covered = {}
 
 -- opts.auth: "key" (default) or "session"; opts.format.
-local function setup(opts)
+local function make_client(opts)
   opts = opts or {}
   local clock = { t = 1260000000 }
   local sim = simmod.new { now = function() return clock.t end }
@@ -146,7 +147,7 @@ end
 describe("reliacloud operations against the simulator", function()
   for _, fmt in ipairs({ "xml", "json" }) do
     it("run the whole API with API keys in " .. fmt, function()
-      local _, run, try, _, _, log = setup { format = fmt }
+      local _, run, try, _, _, log = make_client { format = fmt }
       scenario(run, try)
       for _, l in ipairs(log) do
         assert.matches("[?&]signature=", l.req.url)
@@ -155,7 +156,7 @@ describe("reliacloud operations against the simulator", function()
     end)
 
     it("run the whole API with a login session in " .. fmt, function()
-      local _, run, try, _, _, log = setup { auth = "session", format = fmt }
+      local _, run, try, _, _, log = make_client { auth = "session", format = fmt }
       scenario(run, try)
       -- one login (a form POST that keeps the password out of the URL), then unsigned calls
       assert.are.equal("POST", log[1].req.method)
@@ -174,7 +175,7 @@ describe("reliacloud operations against the simulator", function()
   end
 
   it("log in explicitly, log out, and log in again when the session is gone", function()
-    local c, run, try, sim, clock, log = setup { auth = "session" }
+    local c, run, try, sim, clock, log = make_client { auth = "session" }
     local l = run("login", { username = "demo", password = "demo-password" })
     assert.are.equal("success", l.description)
     assert.are.equal("1800", l.timeout)
@@ -208,7 +209,7 @@ describe("reliacloud operations against the simulator", function()
   end)
 
   it("report API errors with the status, the documented text and the operation", function()
-    local _, _, try = setup()
+    local _, _, try = make_client()
     local _, err = try("start_virtual_machine", { id = "4242" })
     assert.are.equal(431, err.status)
     assert.are.equal(431, err.code)
@@ -222,7 +223,7 @@ describe("reliacloud operations against the simulator", function()
   end)
 
   it("accept the document's spellings of operation and parameter names", function()
-    local c = setup()
+    local c = make_client()
     local zones = assert(c:call("listZones", { available = true })).zone
     local vm = assert(c:call("deployVirtualMachine", { zoneId = zones[2].id, serviceOfferingId = "1",
       templateId = "3", networkDomain = "x.test" }))
@@ -234,7 +235,7 @@ describe("reliacloud operations against the simulator", function()
   end)
 
   it("iterate list items with each()", function()
-    local c, _, _, sim = setup()
+    local c, _, _, sim = make_client()
     sim:seed("virtualmachine", 12)
     local n, names = 0, {}
     for vm in c:each("list_virtual_machine", {}) do
@@ -251,5 +252,59 @@ describe("reliacloud operations against the simulator", function()
     for id in pairs(catalog.operations) do
       assert.is_true(covered[id] == true, "operation not exercised: " .. id)
     end
+  end)
+end)
+
+describe("reliacloud over HTTP (simulator in nginx)", function()
+  local support = require "spec.support.sim"
+  local nginx
+  setup(function()
+    local ok, res = pcall(support.start)
+    if ok then nginx = res end
+  end)
+  teardown(function() if nginx then nginx.stop() end end)
+
+  local function endpoint()
+    if not nginx then pending("nginx simulator not available") return nil end
+    -- a fresh simulator state for each test
+    local res, status = nginx.admin("POST", "/_sim/reset", { provider = "reliacloud" })
+    assert(status == 200, "reset: " .. tostring(status))
+    assert.is_table(res)
+    return nginx.base .. "/reliacloud/client/api"
+  end
+
+  it("runs the whole API with the libcurl transport, keys and session", function()
+    local ep = endpoint()
+    if not ep then return end
+    for i, auth in ipairs({ "key", "session" }) do
+      if i > 1 then endpoint() end
+      local o = { endpoint = ep, timeout = 20, format = auth == "key" and "xml" or "json", retries = 0 }
+      if auth == "key" then o.api_key, o.secret_key = "demo-api-key", "demo-secret-key"
+      else o.username, o.password = "demo", "demo-password" end
+      local c = assert(luacloud.new("reliacloud", o))
+      local function run(id, params)
+        local res, err = c:call(id, params or {})
+        assert(res, auth .. " " .. id .. ": " .. tostring(err))
+        return res
+      end
+      local function try(id, params) return c:call(id, params or {}) end
+      scenario(run, try)
+      c:close()
+    end
+  end)
+
+  it("runs the quickstart example", function()
+    local ep = endpoint()
+    if not ep then return end
+    local p = assert(io.popen("LUACLOUD_RELIACLOUD_ENDPOINT='" .. ep
+      .. "' lua5.4 examples/reliacloud_quickstart.lua 2>&1; echo __rc=$?"))
+    local out = p:read("*a")
+    p:close()
+    assert.matches("__rc=0", out, 1, true)
+    local vm = out:match("deployed vm (%d+) ")
+    assert.is_string(vm, out)
+    assert.matches("forwarding rule %d+: [%d%.]+:22 %-> [%d%.]+:22 TCP", out)
+    assert.matches("destroyed vm " .. vm, out, 1, true)
+    assert.matches("0 virtual machine%(s%) left", out)
   end)
 end)
