@@ -44,7 +44,8 @@ for _, b in ipairs(must(c:list_backups { id = server_id }).backup) do before[tos
 local r = must(c:create_backup { id = server_id })
 print("backup requested, request " .. r.req)
 must(c:wait(r, { timeout = 3600, interval = 5, max_interval = 30,
-  progress = function(_, info) io.write(("\rwaiting for request %s ... poll %d"):format(r.req, info.polls)); io.flush() end }))
+  progress = function(_, info) io.write(("\rwaiting for request %s ... poll %d"):format(r.req,
+    info.polls)); io.flush() end }))
 print()
 
 -- 3. Find the new copy and set its calendar and description.
@@ -55,7 +56,8 @@ end
 assert(new, "the new backup is not listed")
 must(c:set_backup_schedule { id = server_id, file = tostring(new.file),
   backups_days = env("LUACLOUD_CLODO_DAYS") or "1,3,5", backups_time = env("LUACLOUD_CLODO_TIME") or "03:30" })
-must(c:set_backup_description { id = server_id, file = tostring(new.file), desc = "luacloud example " .. os.date("%Y-%m-%d") })
+must(c:set_backup_description { id = server_id, file = tostring(new.file), desc = "luacloud example "
+  .. os.date("%Y-%m-%d") })
 print("backups of server " .. server_id .. " after:")
 show(server_id)
 

@@ -70,7 +70,8 @@ for _, w in ipairs(WANTED) do
   local r = current[k]
   if not r then
     add[#add + 1] = w
-  elseif r.content ~= w.content or tostring(r.ttl) ~= tostring(w.ttl) or tostring(r.prio or 0) ~= tostring(w.prio or 0) then
+  elseif r.content ~= w.content or tostring(r.ttl) ~= tostring(w.ttl) or tostring(r.prio or 0) ~= tostring(w.prio
+    or 0) then
     change[#change + 1] = { id = r.id, content = w.content, ttl = w.ttl, prio = w.prio or 0 }
   end
 end

@@ -87,7 +87,8 @@ describe("clodo client against the simulator", function()
         assert.are.equal("web", got.name)
         assert.are_not.equal("is_running", got.status)
         local progress_calls = 0
-        local final = assert(e.c:wait(s, { interval = 5, progress = function() progress_calls = progress_calls + 1 end }))
+        local final = assert(e.c:wait(s, { interval = 5,
+          progress = function() progress_calls = progress_calls + 1 end }))
         assert.are.equal("is_running", final.status)
         assert.is_true(progress_calls >= 2)
         assert.is_true(#e.slept >= 1)
@@ -96,14 +97,17 @@ describe("clodo client against the simulator", function()
 
       it("create_server: exactly one of name/vps_title and vps_os/vps_os_preset, checked before sending", function()
         local e = env(fmt)
-        local res, err = e.c:create_server { vps_type = "VirtualServer", vps_memory = 512, vps_hdd = 5, vps_admin = 1, vps_os = 551 }
+        local res, err = e.c:create_server { vps_type = "VirtualServer", vps_memory = 512, vps_hdd = 5, vps_admin = 1,
+          vps_os = 551 }
         assert.is_nil(res)
         assert.are.equal("validation", err.kind)
-        res, err = e.c:create_server { name = "a", vps_type = "VirtualServer", vps_memory = 512, vps_hdd = 5, vps_admin = 1,
+        res, err = e.c:create_server { name = "a", vps_type = "VirtualServer", vps_memory = 512, vps_hdd = 5,
+          vps_admin = 1,
           vps_os = 551, vps_os_preset = 62 }
         assert.is_nil(res)
         assert.are.equal("validation", err.kind)
-        res, err = e.c:create_server { name = "a", vps_type = "Mainframe", vps_memory = 512, vps_hdd = 5, vps_admin = 1, vps_os = 551 }
+        res, err = e.c:create_server { name = "a", vps_type = "Mainframe", vps_memory = 512, vps_hdd = 5,
+          vps_admin = 1, vps_os = 551 }
         assert.is_nil(res)
         assert.are.equal("validation", err.kind)
         assert.are.equal(0, #e.sent)
@@ -185,13 +189,15 @@ describe("clodo client against the simulator", function()
         local list = assert(e.c:list_backups { id = 60 }).backup
         assert.are.equal(before + 1, #list)
         local newest = list[#list]
-        assert(e.c:set_backup_schedule { id = 60, file = tostring(newest.file), backups_days = "1,3,5", backups_time = "03:30" })
+        assert(e.c:set_backup_schedule { id = 60, file = tostring(newest.file), backups_days = "1,3,5",
+          backups_time = "03:30" })
         assert(e.c:set_backup_description { id = 60, file = tostring(newest.file), desc = "перед обновлением" })
         local b = find(e.c:list_backups { id = 60 }.backup, "file", newest.file)
         assert.are.equal("1,3,5", b.days)
         assert.are.equal("03:30", b.time)
         assert.are.equal("перед обновлением", b.desc)
-        local res, err = e.c:set_backup_schedule { id = 60, file = tostring(newest.file), backups_days = "1,9", backups_time = "03:30" }
+        local res, err = e.c:set_backup_schedule { id = 60, file = tostring(newest.file), backups_days = "1,9",
+          backups_time = "03:30" }
         assert.is_nil(res)
         assert.are.equal(400, err.status)
         assert.are.equal("BadRequest", err.code)
@@ -240,7 +246,8 @@ describe("clodo client against the simulator", function()
         local zones = assert(e.c:list_dns_zones())
         assert.is_table(find(zones.domains.domain, "name", "shop.ru"))
         assert.is_true(#zones.reverse.zone >= 1)
-        assert(e.c:update_dns_zone { id = z.id, records = { { name = "www.shop.ru", type = "A", content = "10.1.1.1", ttl = 600 } } })
+        assert(e.c:update_dns_zone { id = z.id, records = { { name = "www.shop.ru", type = "A", content = "10.1.1.1",
+          ttl = 600 } } })
         local zone = assert(e.c:get_dns_zone { id = z.id })
         assert.is_true(#zone.record_types.record_type >= 5)
         local www = find(zone.records.record, "name", "www.shop.ru")
@@ -275,7 +282,8 @@ describe("clodo client against the simulator", function()
       it("helpdesk: open a ticket, add a message, read it back", function()
         local e = env(fmt)
         local before = #assert(e.c:list_tickets()).tickets.ticket
-        assert(e.c:create_ticket { tickets_type = 1, tickets_subj = "Не загружается VPS", tickets_text = "Помогите", virtual_mashines_num = 60 })
+        assert(e.c:create_ticket { tickets_type = 1, tickets_subj = "Не загружается VPS", tickets_text = "Помогите",
+          virtual_mashines_num = 60 })
         local list = e.c:list_tickets().tickets.ticket
         assert.are.equal(before + 1, #list)
         local t = find(list, "subject", "Не загружается VPS")
@@ -329,7 +337,8 @@ describe("clodo client against the simulator", function()
         assert.is_true(tonumber(b.total_debit_amount) > 0)
         assert.is_table(b.debits.vps)
         assert.is_table(b.credits.credit)
-        assert(e.c:list_server_billing_operations { id = 60, from = tostring(e.clock.t - 3600), to = tostring(e.clock.t) })
+        assert(e.c:list_server_billing_operations { id = 60, from = tostring(e.clock.t - 3600),
+          to = tostring(e.clock.t) })
         local res, err = e.c:list_server_billing_operations { id = 999 }
         assert.is_nil(res)
         assert.are.equal(404, err.status)
@@ -451,7 +460,8 @@ describe("clodo client against the simulator", function()
     it("the daily server-creation limit is too far away to wait for", function()
       local e = env("json")
       e.sim:set_limit("POST", "^/servers", 1)
-      local args = { name = "a", vps_type = "ScaleServer", vps_memory = 512, vps_memory_max = 1024, vps_hdd = 5, vps_admin = 1, vps_os = 541 }
+      local args = { name = "a", vps_type = "ScaleServer", vps_memory = 512, vps_memory_max = 1024, vps_hdd = 5,
+        vps_admin = 1, vps_os = 541 }
       assert(e.c:create_server(args))
       local res, err = e.c:create_server(args)
       assert.is_nil(res)

@@ -266,8 +266,10 @@ describe("clodo response samples", function()
   end)
 
   it("list_billing_operations: debits keyed by type, credits a list (also when empty)", function()
-    local j = assert(call_with_body("list_billing_operations", nil, read("list_billing_operations.response.json"), "json"))
-    local x = assert(call_with_body("list_billing_operations", nil, read("list_billing_operations.response.xml"), "xml"))
+    local j = assert(call_with_body("list_billing_operations", nil, read("list_billing_operations.response.json"),
+      "json"))
+    local x = assert(call_with_body("list_billing_operations", nil, read("list_billing_operations.response.xml"),
+      "xml"))
     assert.are.equal(24.52, j.debits.mem.debits_amount)
     assert.are.equal("24.48", x.debits.mem.debits_amount)
     assert.are.equal(0, #j.credits.credit)
@@ -334,15 +336,19 @@ end
 
 -- op, params, method on the wire, documented path, { fixture files }
 local REQUESTS = {
-  { "create_server", { vps_title = "api-test", vps_type = "VirtualServer", vps_memory = 512, vps_hdd = 5, vps_admin = 1, vps_os = 551 },
+  { "create_server", { vps_title = "api-test", vps_type = "VirtualServer", vps_memory = 512, vps_hdd = 5,
+    vps_admin = 1, vps_os = 551 },
     "POST", "/servers", { "create_server.request.xml" } },
-  { "create_server", { vps_title = "api-test", vps_type = "ScaleServer", vps_memory = 512, vps_memory_max = 512, vps_hdd = 5,
+  { "create_server", { vps_title = "api-test", vps_type = "ScaleServer", vps_memory = 512, vps_memory_max = 512,
+    vps_hdd = 5,
     vps_admin = 1, vps_os = 541 }, "POST", "/servers", { "create_server.request.2.xml" } },
-  { "update_server", { id = 298, vps_hdd = 5 }, "PUT", "/servers/298", { "update_server.request.xml", "update_server.request.json" } },
+  { "update_server", { id = 298, vps_hdd = 5 }, "PUT", "/servers/298", { "update_server.request.xml",
+    "update_server.request.json" } },
   { "change_server_type", { id = 298, pay_type = "3m" }, "GET", "/servers/298/change_type/",
     { "change_server_type.request.xml", "change_server_type.request.json" } },
   { "server_action", { id = 298, action = "reboot" }, "POST", "/servers/298/action", { "server_action.request.xml" } },
-  { "server_action", { id = 298, action = "rebuild", imageId = 27 }, "POST", "/servers/298/action", { "server_action.request.2.xml" } },
+  { "server_action", { id = 298, action = "rebuild", imageId = 27 }, "POST", "/servers/298/action",
+    { "server_action.request.2.xml" } },
   { "get_server_stats", { id = 298, from = "2011-04-04 00:00:00", to = "2011-04-04 23:59:59" }, "POST", "/stats/298",
     { "get_server_stats.request.xml" } },
   { "get_server_stats", { id = 298, from = "1301860800", to = "1301947199" }, "POST", "/stats/298",
@@ -359,13 +365,16 @@ local REQUESTS = {
     "/servers/298/backup/setcal", { "set_backup_schedule.request.xml", "set_backup_schedule.request.json" } },
   { "set_backup_description", { id = 298, file = "2", desc = "Описание" }, "POST", "/servers/298/backup/setdesc",
     { "set_backup_description.request.xml", "set_backup_description.request.json" } },
-  { "delete_ip", { id = 298, ip = "62.76.41.218" }, "DELETE", "/servers/298/ips", { "delete_ip.request.xml", "delete_ip.request.json" } },
-  { "move_ip", { id = 298, ip = "62.76.41.218" }, "GET", "/servers/298/ips/moveip/", { "move_ip.request.xml", "move_ip.request.json" } },
+  { "delete_ip", { id = 298, ip = "62.76.41.218" }, "DELETE", "/servers/298/ips", { "delete_ip.request.xml",
+    "delete_ip.request.json" } },
+  { "move_ip", { id = 298, ip = "62.76.41.218" }, "GET", "/servers/298/ips/moveip/", { "move_ip.request.xml",
+    "move_ip.request.json" } },
   { "create_ticket", { tickets_type = 1, tickets_subj = "Тема сообщения", tickets_text = "Текст сообщения!!!",
     tickets_sla_type = 0, virtual_mashines_num = 0 }, "POST", "/helpdesk/", { "create_ticket.request.xml" } },
   { "add_ticket_message", { id = 445822, text = "Текст сообщения!!!" }, "POST", "/helpdesk/445822",
     { "add_ticket_message.request.repaired.xml" } },
-  { "update_user_profile", { users_profile_jabber = "test@jabber.com", users_profile_icq = "13382781" }, "POST", "/user/update",
+  { "update_user_profile", { users_profile_jabber = "test@jabber.com", users_profile_icq = "13382781" }, "POST",
+    "/user/update",
     { "update_user_profile.request.xml", "update_user_profile.request.repaired.json" } },
   { "update_storage", { id = 1, title = "storage", cache_bypass = "X-Cache-Bypass-xjKRssBE" }, "POST", "/storage/1",
     { "update_storage.request.xml" } },
@@ -431,7 +440,8 @@ describe("clodo request samples", function()
       transport = function(req)
         sent[#sent + 1] = req
         if #sent == 1 then return { status = status, headers = h, body = "" } end
-        return { status = 200, headers = { ["content-type"] = "application/xml" }, body = read("list_servers.response.xml") }
+        return { status = 200, headers = { ["content-type"] = "application/xml" },
+          body = read("list_servers.response.xml") }
       end }))
     local res, err = c:list_servers()
     assert.is_nil(err)

@@ -53,12 +53,14 @@ function M.init(c)
   if not endpoint and o.datacenter then
     for _, dc in ipairs(c.catalog.datacenters or {}) do
       local dcname = tostring(o.datacenter):lower()
-      if dc.host:lower() == dcname or dc.title:lower() == dcname or dc.host:lower():match("^api%.(%w+)%.") == dcname then
+      local host = dc.host:lower()
+      if host == dcname or dc.title:lower() == dcname or host:match("^api%.(%w+)%.") == dcname then
         endpoint = "https://" .. dc.host
       end
     end
     if not endpoint then
-      return nil, c:error { kind = "validation", op = "new", message = "unknown clodo datacenter '" .. tostring(o.datacenter) .. "'" }
+      return nil, c:error { kind = "validation", op = "new",
+        message = "unknown clodo datacenter '" .. tostring(o.datacenter) .. "'" }
     end
   end
   c.endpoint = endpoint or c.catalog.default_endpoint
@@ -124,7 +126,7 @@ end
 
 -- update_dns_zone: records = { [record id] = { field = value } } or array of { id = , field = value }
 local DNS_FIELDS = { "name", "type", "content", "ttl", "prio" }
-local function expand_records(c, records, out)
+local function expand_records(records, out)
   local function one(id, rec)
     id = tostring(id or 0)
     if not id:match("^%d+$") then return "record ids must be numbers (0 adds a record)" end
@@ -199,7 +201,7 @@ function M.build(c, entry, values, placement)
     if spec and spec.location == "root" then
       action = tostring(p.value)
     elseif p.name == "records" and spec and spec.location == "dynamic" then
-      local err = expand_records(c, p.value, fields)
+      local err = expand_records(p.value, fields)
       if err then return vfail(c, "update_dns_zone: " .. err, "records") end
     elseif not spec then
       -- _raw fields, e.g. the dynamic <field>_<record id> names of update_dns_zone
@@ -209,7 +211,8 @@ function M.build(c, entry, values, placement)
         local known = false
         for _, x in ipairs(DNS_FIELDS) do known = known or x == f end
         if not known then
-          return vfail(c, "update_dns_zone: '" .. tostring(p.name) .. "' is not <field>_<record id> (field: name, type, content, ttl, prio)", p.name)
+          return vfail(c, "update_dns_zone: '" .. tostring(p.name)
+            .. "' is not <field>_<record id> (field: name, type, content, ttl, prio)", p.name)
         end
       end
       fields[#fields + 1] = { p.name, p.value }
@@ -298,7 +301,8 @@ local function read_auth(c, resp)
   local issued = c.clock()
   local lifetime = c.token_lifetime
   -- X-Auth-Token-Expired / -Issued (not in the 1.0 document, sent by later versions): use when present
-  local exp, iss = tonumber(header(resp, "X-Auth-Token-Expired") or ""), tonumber(header(resp, "X-Auth-Token-Issued") or "")
+  local exp = tonumber(header(resp, "X-Auth-Token-Expired") or "")
+  local iss = tonumber(header(resp, "X-Auth-Token-Issued") or "")
   if exp and iss and exp > iss then lifetime = math.min(lifetime, exp - iss) end
   c.clodo_token = { token = token, url = url:gsub("/$", ""), issued = issued, lifetime = lifetime }
   return { token = token, management_url = c.clodo_token.url, issued = issued, expires = issued + lifetime }
@@ -326,7 +330,7 @@ function M.login(c)
   return read_auth(c, resp)
 end
 
-function M.prepare(c, entry, req)
+function M.prepare(c, _, req)
   req.headers.Accept = c.catalog.accept[c.format]
   if req.clodo_auth then
     -- an explicit c:authenticate{}: the documented headers, at the endpoint root
@@ -473,7 +477,8 @@ local function decode_raw(c, entry, resp)
   local fmt = body_format(c, resp)
   local r = entry and entry.response or {}
   if fmt == "xml" then
-    local v, root = core.xml_decode(cdata_wrap(body, r.raw_xml), { lists = set_of(r.lists), max_size = c.opts.max_response })
+    local v, root = core.xml_decode(cdata_wrap(body, r.raw_xml),
+      { lists = set_of(r.lists), max_size = c.opts.max_response })
     if v == nil then return nil, nil, root end
     return v, root
   end
@@ -496,7 +501,8 @@ local function parse_error(c, resp)
     name, inner = k, x
   end
   local function s(x) return (type(x) == "string" or type(x) == "number") and x or nil end
-  return { name = name, code = tonumber(s(inner.code)) or s(inner.code), message = s(inner.message), details = s(inner.details) }
+  return { name = name, code = tonumber(s(inner.code)) or s(inner.code), message = s(inner.message),
+           details = s(inner.details) }
 end
 
 local function rule_matches(rule, method, path)
@@ -551,7 +557,8 @@ function M.error_from(c, entry, resp)
   local fields = {
     status = status, code = e and (e.name or e.code) or status, message = msg,
     kind = status == 401 and "auth" or "api",
-    details = e and { error = e.name, code = e.code, message = e.message, details = e.details, doc = doc } or (doc and { doc = doc }) or nil,
+    details = e and { error = e.name, code = e.code, message = e.message, details = e.details, doc = doc }
+              or (doc and { doc = doc }) or nil,
     retryable = (status == 500 or status == 502 or status == 503 or status == 504) and safe,
   }
   local limited = false
@@ -614,7 +621,8 @@ end
 function M.wait_check(c, target, opts)
   if type(target) == "number" or type(target) == "string" then target = { req = target } end
   if type(target) ~= "table" then
-    return nil, nil, c:error { kind = "validation", op = "wait", message = "wait: expected a request id or a result table" }
+    return nil, nil, c:error { kind = "validation", op = "wait",
+      message = "wait: expected a request id or a result table" }
   end
   if target.req ~= nil then
     local r, err = c:get_request_status { id = target.req }
@@ -633,7 +641,8 @@ function M.wait_check(c, target, opts)
     local s, err = c:get_server { id = id }
     if not s then return nil, nil, err end
     if target.fail_on and s.status == target.fail_on then
-      return nil, nil, c:error { kind = "api", op = "wait", message = "server " .. tostring(id) .. " is " .. tostring(s.status) }
+      return nil, nil, c:error { kind = "api", op = "wait",
+        message = "server " .. tostring(id) .. " is " .. tostring(s.status) }
     end
     return s.status == want and s or false, nil
   end

@@ -16,6 +16,7 @@
 --     req_complete 1 afterwards (0 before), getstate reports restore progress;
 --   * error bodies: <Name code="N"><message/><details/></Name> or {"Name":{"code":N,"message":..,"details":..}}.
 
+-- luacheck: ignore 212/self
 local unpack = table.unpack or unpack
 
 local M = {}
@@ -397,7 +398,8 @@ function Sim:reset()
   s60.backups[3] = { file = 3, date = fmt_date(now - 86400 * 30), price = 0.05, size = 5, desc = "",
                      days = "", time = "00:00", os_type = "debian" }
   self.zones[1] = { id = 1, name = "example.ru", type = "MASTER", serial = 2012010101, records = {
-    [1] = { id = 1, name = "example.ru", type = "SOA", content = "ns1.clodo.ru hostmaster.clodo.ru 2012010101", ttl = 86400, prio = 0 },
+    [1] = { id = 1, name = "example.ru", type = "SOA", content = "ns1.clodo.ru hostmaster.clodo.ru 2012010101",
+      ttl = 86400, prio = 0 },
     [2] = { id = 2, name = "example.ru", type = "NS", content = "ns1.clodo.ru", ttl = 86400, prio = 0 },
     [3] = { id = 3, name = "www.example.ru", type = "A", content = "188.127.237.202", ttl = 3600, prio = 0 },
   } }
@@ -461,7 +463,8 @@ function Sim:seed(kind, n)
       local z = self.zones[zid]
       local rid = self.next_id.record
       self.next_id.record = rid + 1
-      z.records[rid] = { id = rid, name = "h" .. rid .. "." .. z.name, type = "A", content = "10.0.0.1", ttl = 3600, prio = 0 }
+      z.records[rid] = { id = rid, name = "h" .. rid .. "." .. z.name, type = "A", content = "10.0.0.1", ttl = 3600,
+        prio = 0 }
     elseif kind == "tickets" or kind == "ticket" then
       local id = self.next_id.ticket
       self.next_id.ticket = id + 1
@@ -560,7 +563,8 @@ end
 function Sim:log(srv, command)
   local id = self.next_id.log
   self.next_id.log = id + 1
-  table.insert(srv.log, 1, { id = id, command = command, user = "Cloud API", date = fmt_date(self.now(), "ru"), status = "ОК" })
+  table.insert(srv.log, 1, { id = id, command = command, user = "Cloud API", date = fmt_date(self.now(), "ru"),
+    status = "ОК" })
 end
 
 ---------------------------------------------------------------------------------------------
@@ -944,7 +948,8 @@ route("POST", "/stats/(%d+)", function(self, ctx, id)
   if first > to then return self:error_response(ctx.xml, 404, "записей не найдено") end
   if (to - first) / 60 > 1440 then first = to - 1440 * 60; first = math.ceil(first / 60) * 60 end
   local rows, nodes = array(), {}
-  local keys = { "statdate", "cpu_sec", "cpu_perc", "mem_current", "mem_used", "net_rx", "net_tx", "hdd_read", "hdd_write" }
+  local keys = { "statdate", "cpu_sec", "cpu_perc", "mem_current", "mem_used", "net_rx", "net_tx", "hdd_read",
+    "hdd_write" }
   local t = first
   while t <= to do
     local k = (t / 60) % 7
@@ -1048,7 +1053,8 @@ route("GET", "/servers/(%d+)/backup/getstate", function(self, ctx, id)
     return self:error_response(ctx.xml, 400, "запрос на восстановление не найден")
   end
   local progress = r.done and 100 or math.floor((self.now() - r.started) * 100 / r.duration)
-  return ok(ctx, { restore_state = { progress = progress } }, el("restore_state", { progress = progress }, { "progress" }))
+  return ok(ctx, { restore_state = { progress = progress } }, el("restore_state", { progress = progress },
+    { "progress" }))
 end)
 
 local function valid_days(s)
@@ -1069,7 +1075,8 @@ route("POST", "/servers/(%d+)/backup/setcal", function(self, ctx, id)
   local days = p.backups_days ~= nil and tostring(p.backups_days) or nil
   local h, m = tostring(p.backups_time or ""):match("^(%d%d?):(%d%d)$")
   if not valid_days(days) then return self:error_response(ctx.xml, 400, "некорректный список дней") end
-  if not h or tonumber(h) > 23 or tonumber(m) > 59 then return self:error_response(ctx.xml, 400, "некорректное время") end
+  if not h or tonumber(h) > 23 or tonumber(m) > 59 then return self:error_response(ctx.xml, 400,
+    "некорректное время") end
   b.days, b.time = days, string.format("%02d:%s", tonumber(h), m)
   return no_content()
 end)
@@ -1219,13 +1226,15 @@ route("PUT", "/dns/", function(self, ctx)
   local id = self.next_id.zone
   self.next_id.zone = id + 1
   local serial = tonumber(os.date("!%Y%m%d", math.floor(self.now())) .. "01")
-  self.zones[id] = { id = id, name = name, type = p.newdomain_type, master = p.slave_addr, serial = serial, records = {} }
+  self.zones[id] = { id = id, name = name, type = p.newdomain_type, master = p.slave_addr, serial = serial,
+    records = {} }
   if p.newdomain_type == "MASTER" then
     local rid = self.next_id.record
     self.next_id.record = rid + 2
     self.zones[id].records[rid] = { id = rid, name = name, type = "SOA",
       content = "ns1.clodo.ru hostmaster.clodo.ru " .. serial, ttl = 86400, prio = 0 }
-    self.zones[id].records[rid + 1] = { id = rid + 1, name = name, type = "NS", content = "ns1.clodo.ru", ttl = 86400, prio = 0 }
+    self.zones[id].records[rid + 1] = { id = rid + 1, name = name, type = "NS", content = "ns1.clodo.ru", ttl = 86400,
+      prio = 0 }
   end
   return ok(ctx, { dns = { id = id } }, el("dns", { id = id }, { "id" }))
 end)
@@ -1252,7 +1261,8 @@ route("GET", "/dns/(%d+)", function(self, ctx, id)
     rnodes[#rnodes + 1] = el("record", r, RECORD_KEYS)
   end
   return ok(ctx, { dns = { record_types = types, records = recs } },
-    { name = "dns", children = { { name = "record_types", children = tnodes }, { name = "records", children = rnodes } } })
+    { name = "dns", children = { { name = "record_types", children = tnodes }, { name = "records",
+      children = rnodes } } })
 end)
 
 local VALID_TYPE = {}
@@ -1327,7 +1337,8 @@ route("GET", "/helpdesk/", function(self, ctx)
     local v = { id = t.id, subject = t.subject, status = t.status, type_name = t.type_name,
       open_date = t.open_date, status_id = t.status_id, is_new_events = t.new_events and "1" or "" }
     list[#list + 1] = v
-    nodes[#nodes + 1] = el("ticket", v, { "id", "subject", "status", "type_name", "open_date", "status_id", "is_new_events" })
+    nodes[#nodes + 1] = el("ticket", v, { "id", "subject", "status", "type_name", "open_date", "status_id",
+      "is_new_events" })
   end
   return ok(ctx, { helpdesk = { tickets = list } },
     { name = "helpdesk", children = { { name = "tickets", children = nodes } } })
@@ -1346,13 +1357,15 @@ route("GET", "/helpdesk/(%d+)", function(self, ctx, id)
   t.new_events = false
   return ok(ctx, { helpdesk = { ticket = tv, events = ev, works = array() } },
     { name = "helpdesk", children = {
-      el("ticket", tv, { "id", "text", "subject", "status", "status_id", "type_name", "open_date", "operator_name", "sla", "vote" }),
+      el("ticket", tv, { "id", "text", "subject", "status", "status_id", "type_name", "open_date", "operator_name",
+        "sla", "vote" }),
       { name = "events", children = evn }, { name = "works", children = {} } } })
 end)
 
 route("POST", "/helpdesk/", function(self, ctx)
   local p = ctx.params
-  if not int(p.tickets_type) or not p.tickets_subj or p.tickets_subj == "" or not p.tickets_text or p.tickets_text == "" then
+  if not int(p.tickets_type) or not p.tickets_subj or p.tickets_subj == "" or not p.tickets_text
+    or p.tickets_text == "" then
     return self:error_response(ctx.xml, 400, "не указан раздел, тема или текст сообщения")
   end
   local vps = int(p.virtual_mashines_num)
@@ -1388,7 +1401,8 @@ route("GET", "/user/", function(self, ctx)
   p.users_balance = self.balance
   local keys = sorted_ids(p)
   local dcs = array({ { id = 1, apihost = "api.oversun.clodo.ru", title = "Oversun" },
-    { id = 2, apihost = "api.kh.clodo.ru", title = "KIAE House" }, { id = 3, apihost = "api.mn.clodo.ru", title = "Miran" } })
+    { id = 2, apihost = "api.kh.clodo.ru", title = "KIAE House" }, { id = 3, apihost = "api.mn.clodo.ru",
+      title = "Miran" } })
   local ips = array({ { ip = "127.0.0.1" } })
   local log = array({ { auth_date = fmt_date(self.now() - 3600), auth_ip = "127.0.0.1", auth_status = "ОК" } })
   local node = el("user", p, keys)
@@ -1422,7 +1436,8 @@ end)
 
 -- Storage -----------------------------------------------------------------------------------
 
-local STORAGE_SETTINGS = { "title", "cache_xomcc", "cache_expires", "cache_bypass", "cache_refererfilter", "cache_publicsearch" }
+local STORAGE_SETTINGS = { "title", "cache_xomcc", "cache_expires", "cache_bypass", "cache_refererfilter",
+  "cache_publicsearch" }
 local STORAGE_DETAIL = { "id", "title", "login", "cluster", "key", "size", "is_default", "cache_xomcc", "cache_expires",
   "cache_bypass", "cache_refererfilter", "cache_publicsearch", "public_url", "public_url_checked" }
 
@@ -1465,7 +1480,8 @@ local function check_storage_params(p)
     for _, s in ipairs(STORAGE_SETTINGS) do if s == k then known = true end end
     if not known or type(v) == "table" then return "неизвестный параметр " .. tostring(k) end
   end
-  if p.cache_publicsearch ~= nil and tostring(p.cache_publicsearch) ~= "0" and tostring(p.cache_publicsearch) ~= "1" then
+  if p.cache_publicsearch ~= nil and tostring(p.cache_publicsearch) ~= "0"
+    and tostring(p.cache_publicsearch) ~= "1" then
     return "некорректное значение cache_publicsearch"
   end
   if p.title ~= nil and (type(p.title) ~= "string" or p.title == "") then return "некорректное название" end
@@ -1513,7 +1529,8 @@ route("GET", "/requests/(%d+)", function(self, ctx, id)
   if not r then return self:error_response(ctx.xml, 404, "запрос не найден") end
   local v = { vps_num = r.vps_num or "", req_complete = r.done and 1 or 0,
     req_complete_date = r.done and fmt_date(r.done_at) or "", req_requests_inwork = fmt_date(r.started) }
-  return ok(ctx, { request = v }, el("request", v, { "vps_num", "req_complete", "req_complete_date", "req_requests_inwork" }))
+  return ok(ctx, { request = v }, el("request", v, { "vps_num", "req_complete", "req_complete_date",
+    "req_requests_inwork" }))
 end)
 
 route("GET", "/billing/balance", function(self, ctx)
@@ -1549,7 +1566,8 @@ local function billing(self, ctx, id)
   end
   for _, e in ipairs(servers) do
     local s, hours = e[1], e[2]
-    if s.type == "VirtualServer" then add("vps", hours * 1.35, hours) else add("mem", hours * s.vps_memory / 1000, hours * 100) end
+    if s.type == "VirtualServer" then add("vps", hours * 1.35, hours) else add("mem", hours * s.vps_memory / 1000,
+      hours * 100) end
     add("vbd", hours * 0.0158 * s.vps_hdd, hours * 30)
     local nb = count(s.backups)
     if nb > 0 then add("backup", hours * 0.05 * nb, hours * 5 * nb) end
@@ -1575,11 +1593,12 @@ end
 route("GET|POST", "/billing", function(self, ctx) return billing(self, ctx, nil) end)
 route("GET|POST", "/billing/(%d+)", function(self, ctx, id) return billing(self, ctx, id) end)
 
-local function images(self, ctx, detail)
+local function images(_, ctx, detail)
   local list, nodes = array(), {}
   for _, im in ipairs(IMAGES) do
     local v = { id = im.id, name = im.name, vps_type = im.vps_type, status = "ACTIVE" }
-    local node = { name = "image", attrs = { { "id", im.id }, { "name", im.name }, { "vps_type", im.vps_type }, { "status", "ACTIVE" } } }
+    local node = { name = "image", attrs = { { "id", im.id }, { "name", im.name }, { "vps_type", im.vps_type },
+      { "status", "ACTIVE" } } }
     if detail then
       v.os_type, v.os_bits, v.os_hvm = im.os_type, im.os_bits, 0
       node.children = { { name = "os_type", text = im.os_type }, { name = "os_bits", text = tostring(im.os_bits) },
@@ -1593,7 +1612,7 @@ end
 route("GET", "/images", function(self, ctx) return images(self, ctx, false) end)
 route("GET", "/images/detail", function(self, ctx) return images(self, ctx, true) end)
 
-route("GET", "/images/presets", function(self, ctx)
+route("GET", "/images/presets", function(_, ctx)
   local list, nodes = array(), {}
   for _, pr in ipairs(PRESETS) do
     local fields, fnodes = array(), {}
