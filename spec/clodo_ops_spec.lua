@@ -471,4 +471,111 @@ describe("clodo client against the simulator", function()
       assert.is_false(err.retryable)
     end)
   end)
+  describe("waiting and options", function()
+    it("c:wait gives up with a timeout error while the server is still installing", function()
+      local e = env("json")
+      e.sim.durations.install = 10000
+      local s = assert(e.c:create_server { name = "slow", vps_type = "VirtualServer", vps_memory = 512, vps_hdd = 5,
+        vps_admin = 1, vps_os = 551 })
+      local res, err = e.c:wait(s, { timeout = 60, interval = 10 })
+      assert.is_nil(res)
+      assert.are.equal("timeout", err.kind)
+      assert.is_true(e.clock.t >= 1325376000 + 60)
+    end)
+
+    it("a datacenter option selects that datacenter's API host", function()
+      local urls = {}
+      local c = assert(luacloud.new("clodo", { datacenter = "kh", user = "u", key = "k",
+        transport = function(req) urls[#urls + 1] = req.url; return { status = 401, headers = {}, body = "" } end }))
+      c:list_servers()
+      assert.are.equal("https://api.kh.clodo.ru/", urls[1])
+      local bad, err = luacloud.new("clodo", { datacenter = "mars", user = "u", key = "k" })
+      assert.is_nil(bad)
+      assert.are.equal("validation", err.kind)
+    end)
+  end)
+end)
+
+describe("clodo simulator protocol", function()
+  local function raw(sim, method, path, headers, body)
+    local st, h, b = sim:handle({ method = method, path = path, headers = headers or {}, body = body })
+    return st, h, b
+  end
+  local function login(sim)
+    local st, h = raw(sim, "GET", "/", { ["x-auth-user"] = "demo", ["x-auth-key"] = "demo-key" })
+    assert.are.equal(204, st)
+    return h["X-Auth-Token"], h["X-Server-Management-Url"]
+  end
+
+  it("authenticates with the demo credentials, answers 401 in the documented error shape otherwise", function()
+    local sim = simmod.new({ now = function() return 1000 end, base_url = BASE })
+    local token, url = login(sim)
+    assert.is_string(token)
+    assert.are.equal(BASE .. "/v1", url)
+    local st, h, b = raw(sim, "GET", "/", { ["x-auth-user"] = "demo", ["x-auth-key"] = "nope",
+      accept = "application/xml" })
+    assert.are.equal(401, st)
+    assert.truthy(h["Content-Type"]:find("xml", 1, true))
+    local v, root = simmod.xml_parse(b)
+    assert.are.equal("Unauthorized", root)
+    assert.are.equal("401", v.code)
+    assert.is_string(v.message)
+    st, _, b = raw(sim, "GET", "/v1/servers", { accept = "application/json" })
+    assert.are.equal(401, st)
+    assert.truthy(b:find('"Unauthorized":{', 1, true))
+  end)
+
+  it("keeps the documented paths: trailing slashes matter, wrong methods get 405", function()
+    local sim = simmod.new({ now = function() return 1000 end, base_url = BASE })
+    local token = login(sim)
+    local h = { ["x-auth-token"] = token, accept = "application/json" }
+    assert.are.equal(200, (raw(sim, "GET", "/v1/dns/", h)))
+    assert.are.equal(404, (raw(sim, "GET", "/v1/dns", h)))
+    assert.are.equal(200, (raw(sim, "GET", "/v1/servers/60/log/", h)))
+    assert.are.equal(404, (raw(sim, "GET", "/v1/servers/60/log", h)))
+    assert.are.equal(404, (raw(sim, "GET", "/servers", h))) -- not under the management URL
+    assert.are.equal(405, (raw(sim, "DELETE", "/v1/images", h)))
+  end)
+
+  it("reads XML and JSON bodies in the documented shapes, refuses malformed ones", function()
+    local sim = simmod.new({ now = function() return 1000 end, base_url = BASE })
+    local token = login(sim)
+    local function h(ct) return { ["x-auth-token"] = token, accept = "application/json", ["content-type"] = ct } end
+    local st = raw(sim, "POST", "/v1/servers/60/backup/setdesc", h("application/xml"),
+      '<?xml version="1.0" encoding="UTF-8"?>\n<backup><file>2</file><desc>A &amp; B</desc></backup>')
+    assert.are.equal(204, st)
+    local _, _, b = raw(sim, "GET", "/v1/servers/60/backup/getlist", h())
+    assert.truthy(b:find('"desc":"A & B"', 1, true))
+    st = raw(sim, "POST", "/v1/servers/60/backup/setdesc", h("application/json"), '{"file":"2","desc":"x"}')
+    assert.are.equal(204, st)
+    st = raw(sim, "POST", "/v1/servers/60/backup/setdesc", h("application/xml"), "<backup><file>2</desc></backup>")
+    assert.are.equal(400, st)
+    st = raw(sim, "PUT", "/v1/servers/60", h("application/json"), '{"server":{"vps_hdd":')
+    assert.are.equal(400, st)
+  end)
+
+  it("seed adds objects and reset restores the documented sample account", function()
+    local sim = simmod.new({ now = function() return 1000 end, base_url = BASE })
+    local before = 0
+    for _ in pairs(sim.servers) do before = before + 1 end
+    sim:seed("servers", 3)
+    sim:seed("zones", 2)
+    local n = 0
+    for _ in pairs(sim.servers) do n = n + 1 end
+    assert.are.equal(before + 3, n)
+    sim:reset()
+    n = 0
+    for _ in pairs(sim.servers) do n = n + 1 end
+    assert.are.equal(before, n)
+    assert.has_error(function() sim:seed("spaceships", 1) end)
+  end)
+
+  it("fault() gives the API's own rate-limit and maintenance answers", function()
+    local sim = simmod.new({ now = function() return 1000 end, base_url = BASE })
+    local st, _, b = sim:fault("rate_limit")
+    assert.are.equal(413, st)
+    assert.truthy(b:find("OverLimit", 1, true))
+    st = sim:fault("maintenance")
+    assert.are.equal(405, st)
+  end)
 end)
