@@ -18,6 +18,7 @@
 --   send_method : method actually sent where the document allows GET or POST (POST preferred: a body on GET is fragile)
 --   state_changing = true : a GET that changes state (never retried); safe = true : a POST that only reads
 --   response.field_alias : { [path] = { json_key = "xml_key" } } unifies JSON and XML item keys
+--   success : documented success codes other than the general rule (200 with data / 204 without)
 --   response.value = true : the root element itself holds the value (<balance>1234</balance>)
 --   params[i].location : "path" ({id} placeholder), "header" (authenticate), "body" (default),
 --                        "root" (server_action: the element name), "dynamic" (update_dns_zone <field>_<record id>)
@@ -68,7 +69,8 @@ return {
       },
       response = { root = false, headers = { "X-Server-Management-Url", "X-Auth-Token" } },
       paging = false, async = false, deprecated = false,
-      errors = { [204] = "без ошибок (no errors)", [401] = "ошибка авторизации (authorization error)" },
+      success = { [204] = "без ошибок (no errors)" },
+      errors = { [401] = "ошибка авторизации (authorization error)" },
     },
     get_limits = {
       name = "Ограничения на количество запросов",
@@ -692,7 +694,8 @@ return {
       response = { root = "user", lists = { "dc", "auth_ip", "auth" }, items = "dcs.dc",
                    list_paths = { "dcs.dc", "auth_ips.auth_ip", "auth_log.auth" } },
       paging = false, async = false, deprecated = false,
-      errors = { [204] = "без ошибок (no errors; documented although the call returns data)" },
+      success = { [204] = "без ошибок (no errors; documented although the call returns data)" },
+      errors = {},
     },
     update_user_profile = {
       name = "Изменение профиля пользователя",
@@ -849,9 +852,9 @@ return {
           doc = "начинать поиск с контейнера Public (0|1)" },
       },
       response = { root = "storage" }, -- 200: changed parameters with new values; 204: no changes
+      success = { [200] = "без ошибок (the changed parameters with their new values)", [204] = "изменений небыло (no changes)" },
       paging = false, async = false, deprecated = false,
       errors = {
-        [204] = "изменений небыло (no changes)",
         [400] = "ошибка сохранения изменений (error saving changes)",
         [404] = "хранилище не найдено (storage not found)",
       },
