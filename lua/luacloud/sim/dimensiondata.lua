@@ -319,15 +319,15 @@ local OS_IMAGES = {
 
 local ROLE_OF = {} -- filled below: route category -> role
 
---- Creates a simulator. opts: now (function -> seconds), base_url, deploy_seconds (default 30),
---- action_seconds (default 5), namespace (base URI written on responses).
+--- Creates a simulator. opts: now (function -> seconds), base_url, deploy_seconds (default 12),
+--- action_seconds (default 3), namespace (base URI written on responses).
 function M.new(opts)
   opts = opts or {}
   local self = setmetatable({}, Sim)
   self.now = opts.now or os.time
   self.base_url = opts.base_url
-  self.deploy_seconds = tonumber(opts.deploy_seconds) or 30
-  self.action_seconds = tonumber(opts.action_seconds) or 5
+  self.deploy_seconds = tonumber(opts.deploy_seconds) or 12
+  self.action_seconds = tonumber(opts.action_seconds) or 3
   self.ns_base = opts.namespace
   self.credentials = { username = "demo", password = "demo-password", org_id = ORG_ID,
     readonly_username = "viewer", readonly_password = "viewer-password" }
