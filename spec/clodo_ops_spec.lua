@@ -471,6 +471,28 @@ describe("clodo client against the simulator", function()
       assert.is_false(err.retryable)
     end)
   end)
+  describe("empty lists", function()
+    it("an account without servers answers 404, the client returns an empty list", function()
+      local e = env("xml")
+      assert(e.c:delete_server { id = 60 })
+      assert(e.c:delete_server { id = 186 })
+      local res, err = e.c:list_servers()
+      assert.is_nil(err)
+      assert.are.same({}, res.server)
+      local n = 0
+      for _ in e.c:each("list_servers_detail") do n = n + 1 end
+      assert.are.equal(0, n)
+      -- the raw API answer really is a 404
+      local last = e.sent[#e.sent]
+      local st = e.sim:handle({ method = "GET", path = last.path, headers = last.headers })
+      assert.are.equal(404, st)
+      -- a 404 naming a missing server stays an error
+      local r2, err2 = e.c:list_backups { id = 60 }
+      assert.is_nil(r2)
+      assert.are.equal(404, err2.status)
+    end)
+  end)
+
   describe("waiting and options", function()
     it("c:wait gives up with a timeout error while the server is still installing", function()
       local e = env("json")

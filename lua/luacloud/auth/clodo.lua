@@ -592,6 +592,9 @@ function M.decode(c, entry, resp)
       return nil, c:error { kind = "auth", status = status, code = status, login = true,
         message = "authentication failed: wrong user or key (ошибка авторизации)" }
     end
+    if entry.empty_on and status == entry.empty_on then
+      return normalize(entry, {}) -- "no servers found" / "not found" of a list: an empty list
+    end
     return nil, M.error_from(c, entry, resp)
   end
   if entry.endpoint == "auth" then return read_auth(c, resp) end

@@ -20,6 +20,14 @@
 --   response.field_alias : { [path] = { json_key = "xml_key" } } unifies JSON and XML item keys
 --   success : documented success codes other than the general rule (200 with data / 204 without)
 --   response.value = true : the root element itself holds the value (<balance>1234</balance>)
+--   empty_on = 404 : a list call without ids answers 404 when there is nothing: the client returns empty lists
+--   one_of = { {a, b}, ... } : exactly one of the names per group; params[i].exclusive : alone in its request
+--   response.booleans : item fields given as 0|1 / "1"|"" / true|false, returned as booleans
+--   response.raw_xml : elements holding unescaped HTML, returned as text
+--   async = { kind = "request" } : the result's `req` is polled at /requests/<req> (c:wait);
+--           { kind = "server" } : no request id, c:wait(result) polls the server's status
+--   sensitive : response fields holding secrets (passwords, keys), never to be logged
+--   endpoint = "auth" : sent to the endpoint root, not to the management URL
 --   params[i].location : "path" ({id} placeholder), "header" (authenticate), "body" (default),
 --                        "root" (server_action: the element name), "dynamic" (update_dns_zone <field>_<record id>)
 return {
@@ -294,7 +302,6 @@ return {
       },
       response = { root = "stats", lists = { "row" }, items = "row", list_paths = { "row" } },
       paging = false, async = false, deprecated = false,
-      empty_on = 404,
       errors = {
         [400] = "некорректный запрос (bad request)",
         [404] = "записей не найдено (no records found)",
@@ -962,7 +969,6 @@ return {
       debit_types = { "mem", "cpu", "vps", "vbd", "vbd_io", "traff", "traffin", "traffout", "ip", "admin",
                       "ispprorent", "backup", "sms", "cloudstoragesize", "cloudstoragetraffout", "cloudstoragereqs" },
       paging = false, async = false, deprecated = false,
-      empty_on = 404,
       errors = { [404] = "записей не найдено (no records found)" },
     },
     list_images = {
