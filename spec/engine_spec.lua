@@ -185,6 +185,27 @@ describe("retries", function()
   end)
 end)
 
+describe("retry safety", function()
+  it("never repeat a ReliaCloud deploy (a GET) after a server error", function()
+    local calls = 0
+    local c = assert(luacloud.new("reliacloud", { api_key = "k", secret_key = "s", retries = 3, sleep = function() end,
+      transport = function() calls = calls + 1 return { status = 530, headers = {}, body = "" } end }))
+    local _, err = c:deploy_virtual_machine { zoneId = "1", serviceOfferingId = "1", templateId = "1", networkDomain = "d" }
+    assert.are.equal(530, err.status)
+    assert.are.equal(1, calls)
+    calls = 0
+    c:list_zones {}
+    assert.are.equal(4, calls)
+  end)
+end)
+
+describe("command override", function()
+  it("puts the caller's wire name on the wire", function()
+    local c = client { dry_run = true, commands = { list_ip_address = "listIpAddresses" } }
+    assert.matches("command=listIpAddresses&", c:list_ip_address {}.request.url)
+  end)
+end)
+
 describe("logging", function()
   it("never hands secrets to the log hook", function()
     local events = {}

@@ -14,7 +14,7 @@
 #define SESSION_MT "luacloud.session"
 #define BATCH_MT "luacloud.batch"
 
-typedef struct session {
+struct session {
   CURLM *multi;
   CURLSH *share;
   CURL *jar;               /* bound to the share: reads and clears cookies */
@@ -24,7 +24,8 @@ typedef struct session {
   curl_off_t max_response;
   CURL *idle[16];          /* easy handles kept for reuse: set-up cost off the hot path */
   int nidle;
-} session;
+  int live;                /* easy handles checked out to transfers; the share is freed when 0 */
+};
 
 typedef struct xfer {
   CURL *easy;
@@ -36,10 +37,11 @@ typedef struct xfer {
   char errbuf[CURL_ERROR_SIZE];
 } xfer;
 
+typedef struct session session;
 typedef struct batch {
   xfer *x;
   int n;
-  CURLM *multi;
+  session *s;   /* its multi handle is NULL once the session is closed */
 } batch;
 
 static char *dupstr(const char *s) {
@@ -76,11 +78,16 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
   return n;
 }
 
-static void xfer_free(xfer *x, CURLM *multi) {
+/* Release a transfer's resources. Its easy handle goes back to libcurl; a
+ * session closed while transfers were still out frees its share handle when
+ * the last one comes home (libcurl refuses to free a share still in use). */
+static void xfer_free(session *s, xfer *x) {
   if (x->easy) {
-    if (x->started && !x->done && multi) curl_multi_remove_handle(multi, x->easy);
+    if (x->started && !x->done && s->multi) curl_multi_remove_handle(s->multi, x->easy);
     curl_easy_cleanup(x->easy);
     x->easy = NULL;
+    s->live--;
+    if (!s->multi && s->live == 0 && s->share) { curl_share_cleanup(s->share); s->share = NULL; }
   }
   if (x->hdrs) { curl_slist_free_all(x->hdrs); x->hdrs = NULL; }
   lc_buf_free(&x->body);
@@ -92,14 +99,15 @@ static void xfer_recycle(session *s, xfer *x) {
   if (x->easy && x->done && s->multi && s->nidle < (int)(sizeof s->idle / sizeof s->idle[0])) {
     s->idle[s->nidle++] = x->easy;
     x->easy = NULL;
+    s->live--;
   }
-  xfer_free(x, NULL);
+  xfer_free(s, x);
 }
 
 static int batch_gc(lua_State *L) {
   batch *b = (batch *)lua_touserdata(L, 1);
   int i;
-  for (i = 0; i < b->n; i++) xfer_free(&b->x[i], b->multi);
+  for (i = 0; i < b->n; i++) xfer_free(b->s, &b->x[i]);
   free(b->x);
   b->x = NULL;
   b->n = 0;
@@ -132,6 +140,7 @@ static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
     e = curl_easy_init();
   }
   x->easy = e;
+  if (e) s->live++;
   if (!e) luaL_error(L, "curl_easy_init failed");
   x->max = s->max_response;
   lua_getfield(L, t, "url");
@@ -192,36 +201,46 @@ static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
   curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 }
 
+/* Read finished transfers, whoever started them (a batch, or a pending
+ * request started earlier with s:start): each easy handle points to its xfer. */
+static void collect(CURLM *m) {
+  CURLMsg *msg;
+  int left;
+  while ((msg = curl_multi_info_read(m, &left))) {
+    if (msg->msg == CURLMSG_DONE) {
+      xfer *d = NULL;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&d);
+      d->rc = msg->data.result;
+      d->done = 1;
+      curl_multi_remove_handle(m, d->easy);
+    }
+  }
+}
+
+static int add(CURLM *m, xfer *x) {
+  x->started = 1;
+  if (curl_multi_add_handle(m, x->easy) != CURLM_OK) {
+    x->done = 1;
+    x->rc = CURLE_FAILED_INIT;
+    return 0;
+  }
+  return 1;
+}
+
 /* The transfer loop: no Lua API call happens in here. */
 static void run(CURLM *m, xfer *x, int n, int limit) {
-  int next = 0, active = 0, running = 0, i;
+  int next = 0, running = 0, i;
   if (limit < 1) limit = 1;
   for (;;) {
-    CURLMsg *msg;
-    int left;
-    while (active < limit && next < n) {
-      x[next].started = 1;
-      if (curl_multi_add_handle(m, x[next].easy) != CURLM_OK) {
-        x[next].done = 1;
-        x[next].rc = CURLE_FAILED_INIT;
-      } else {
-        active++;
-      }
-      next++;
-    }
+    int active = 0;
+    for (i = 0; i < next; i++) active += !x[i].done;
+    while (active < limit && next < n) active += add(m, &x[next++]);
     if (active == 0) break;
     curl_multi_perform(m, &running);
-    while ((msg = curl_multi_info_read(m, &left))) {
-      if (msg->msg == CURLMSG_DONE) {
-        xfer *d = NULL;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&d);
-        d->rc = msg->data.result;
-        d->done = 1;
-        curl_multi_remove_handle(m, d->easy);
-        active--;
-      }
-    }
-    if (active > 0 && running > 0) curl_multi_poll(m, NULL, 0, 1000, NULL);
+    collect(m);
+    active = 0;
+    for (i = 0; i < next; i++) active += !x[i].done;
+    if (active > 0) curl_multi_poll(m, NULL, 0, 1000, NULL);
   }
   for (i = 0; i < n; i++) if (!x[i].done) { x[i].done = 1; x[i].rc = CURLE_FAILED_INIT; }
 }
@@ -320,7 +339,7 @@ static int push_result(lua_State *L, xfer *x) {
 static batch *new_batch(lua_State *L, session *s, int n) {
   batch *b = (batch *)lua_newuserdata(L, sizeof(batch));
   b->n = 0;
-  b->multi = s->multi;
+  b->s = s;
   b->x = NULL;
   luaL_getmetatable(L, BATCH_MT);
   lua_setmetatable(L, -2);
@@ -374,6 +393,54 @@ static int l_batch(lua_State *L) {
   return 1;
 }
 
+/* s:start(req) -> pending: the request is sent now and completes while the
+ * caller does other work (c:each uses it to fetch the next page early). */
+static int l_start(lua_State *L) {
+  session *s = check_session(L, 1);
+  batch *b;
+  int running = 0;
+  lua_settop(L, 2);
+  b = new_batch(L, s, 1);
+  setup_xfer(L, s, &b->x[0], 2);
+  lua_createtable(L, 0, 2);
+  lua_pushvalue(L, 1); /* the pending request keeps its session alive */
+  lua_setfield(L, -2, "session");
+  lua_pushvalue(L, 2);
+  lua_setfield(L, -2, "request"); /* keeps the body string alive */
+#if LUA_VERSION_NUM >= 502
+  lua_setuservalue(L, 3);
+#else
+  lua_setfenv(L, 3);
+#endif
+  if (add(s->multi, &b->x[0])) curl_multi_perform(s->multi, &running);
+  collect(s->multi);
+  lua_settop(L, 3);
+  return 1;
+}
+
+/* p:finish() -> resp | nil, err (once) */
+static int l_finish(lua_State *L) {
+  batch *b = (batch *)luaL_checkudata(L, 1, BATCH_MT);
+  session *s;
+  int r, running = 0;
+#if LUA_VERSION_NUM >= 502
+  lua_getuservalue(L, 1);
+#else
+  lua_getfenv(L, 1);
+#endif
+  if (!lua_istable(L, -1) || b->n != 1 || !b->x[0].easy) return luaL_error(L, "this request was already finished");
+  lua_getfield(L, -1, "session");
+  s = check_session(L, -1);
+  while (!b->x[0].done) {
+    curl_multi_perform(s->multi, &running);
+    collect(s->multi);
+    if (!b->x[0].done) curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
+  }
+  r = push_result(L, &b->x[0]);
+  xfer_recycle(s, &b->x[0]);
+  return r;
+}
+
 static int l_cookies(lua_State *L) {
   session *s = check_session(L, 1);
   struct curl_slist *list = NULL, *p;
@@ -399,7 +466,7 @@ static int l_close(lua_State *L) {
   while (s->nidle > 0) curl_easy_cleanup(s->idle[--s->nidle]);
   if (s->jar) { curl_easy_cleanup(s->jar); s->jar = NULL; }
   if (s->multi) { curl_multi_cleanup(s->multi); s->multi = NULL; }
-  if (s->share) { curl_share_cleanup(s->share); s->share = NULL; }
+  if (s->share && s->live == 0) { curl_share_cleanup(s->share); s->share = NULL; }
   free(s->ca_file); free(s->proxy); free(s->user_agent);
   s->ca_file = s->proxy = s->user_agent = NULL;
   return 0;
@@ -459,6 +526,7 @@ static int l_session(lua_State *L) {
 static const luaL_Reg session_methods[] = {
   {"request", l_request},
   {"batch", l_batch},
+  {"start", l_start},
   {"cookies", l_cookies},
   {"clear_cookies", l_clear_cookies},
   {"close", l_close},
@@ -484,6 +552,10 @@ void lc_open_transport(lua_State *L) {
   luaL_newmetatable(L, BATCH_MT);
   lua_pushcfunction(L, batch_gc);
   lua_setfield(L, -2, "__gc");
+  lua_newtable(L);
+  lua_pushcfunction(L, l_finish);
+  lua_setfield(L, -2, "finish");
+  lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
   lua_pushcfunction(L, l_session);
   lua_setfield(L, -2, "session");

@@ -93,16 +93,16 @@ function Client:log(event)
   pcall(log, event)
 end
 
---- Send a raw request through the transport (with the cookie jar), no decoding.
-function Client:send(req)
+local function outgoing(self, req)
   req.headers = req.headers or {}
   local cookie = self.cookies:header()
   if cookie and not req.headers.Cookie then req.headers.Cookie = cookie end
   req.timeout = req.timeout or self.opts.timeout
-  local logging = self.opts.log ~= nil
-  local t0 = logging and core.now()
-  local resp, err = self.transport(req)
-  local ms = logging and (core.now() - t0) * 1000
+  return self.opts.log ~= nil and core.now() or nil
+end
+
+local function incoming(self, req, t0, resp, err)
+  local ms = t0 and (core.now() - t0) * 1000
   if not resp then
     self:log { event = "transport_error", method = req.method, url = req.url, ms = ms, message = err and err.message }
     return nil, err
@@ -110,6 +110,23 @@ function Client:send(req)
   self.cookies:store(resp.headers and resp.headers["set-cookie"])
   self:log { event = "response", method = req.method, url = req.url, status = resp.status, ms = ms }
   return resp
+end
+
+--- Send a raw request through the transport (with the cookie jar), no decoding.
+function Client:send(req)
+  local t0 = outgoing(self, req)
+  return incoming(self, req, t0, self.transport(req))
+end
+
+--- Start a request without waiting (when the transport can): returns a
+-- function that completes it like Client:send, or nil.
+function Client:send_async(req)
+  local start = self.transport.start
+  if not start then return nil end
+  local t0 = outgoing(self, req)
+  local pending = start(req)
+  if not pending then return nil end
+  return function() return incoming(self, req, t0, pending:finish()) end
 end
 
 local function fill_path(self, entry, path, values)
@@ -140,7 +157,8 @@ function Client:build(entry, values, placement)
     return nil, self:error { kind = "validation", message = "missing required path parameter '" .. snake(missing) .. "'" }
   end
   if not url:match("^https?://") then url = self.endpoint .. url end
-  local req = { method = entry.method or "GET", url = url, headers = {}, query = {} }
+  local req = { method = entry.method or "GET", url = url, headers = {}, query = {},
+                timeout = self.opts.timeout or entry.timeout }
   local fmt = body_format(self, entry)
   for _, p in ipairs(placement.header) do req.headers[p.name] = tostring(p.value) end
   for _, p in ipairs(placement.query) do req.query[#req.query + 1] = { p.name, p.value } end
@@ -243,26 +261,50 @@ end
 
 local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
 
+--- May this request be sent again after it may have reached the server?
+-- The catalog's `safe` decides when set (ReliaCloud sends every command,
+-- deploy included, as a GET); otherwise the HTTP method does.
+function M.safe_to_repeat(entry, req)
+  if entry.safe ~= nil then return entry.safe and true or false end
+  return IDEMPOTENT[req.method] or false
+end
+
 local function backoff(self, attempt, err)
   local delay = err and err.retry_after or math.min(30, (self.opts.retry_delay or 0.5) * 2 ^ (attempt - 1))
   self.sleep(delay)
 end
 
---- One attempt: build is done; prepare, send, decode.
-function Client:attempt(entry, req_template)
+local function copy_request(req_template)
   local req = {}
   for k, v in pairs(req_template) do req[k] = v end
   req.headers = {}
   for k, v in pairs(req_template.headers) do req.headers[k] = v end
   req.query = {}
   for i, kv in ipairs(req_template.query) do req.query[i] = kv end
+  return req
+end
+
+--- A request ready for the wire: hooks.prepare (signing, tokens) then the URL.
+function Client:ready(entry, req_template)
+  local req = copy_request(req_template)
   if self.hooks.prepare then
     local ok, err = self.hooks.prepare(self, entry, req)
     if not ok then return nil, err end
   end
   finish_url(req)
+  return req
+end
+
+--- One attempt: build is done; prepare, send, decode.
+function Client:attempt(entry, req_template)
+  local req, err = self:ready(entry, req_template)
+  if not req then return nil, err end
   if self.opts.dry_run then return { request = req, dry_run = true } end
-  local resp, terr = self:send(req)
+  return self:receive(entry, self:send(req))
+end
+
+--- Decode what came back for an entry (or turn a transport failure into an err).
+function Client:receive(entry, resp, terr)
   if not resp then
     local kind = terr and terr.kind or "transport"
     return nil, self:error { kind = kind == "timeout" and "timeout" or "transport", message = terr and terr.message or "transport failed",
@@ -272,6 +314,25 @@ function Client:attempt(entry, req_template)
   end
   if self.hooks.decode then return self.hooks.decode(self, entry, resp) end
   return M.default_decode(self, entry, resp)
+end
+
+--- Validate, build, prepare and start a call without waiting; returns a
+-- function giving (result | nil, err), or nil when the transport cannot.
+function Client:call_async(id, entry, params)
+  if self.opts.dry_run or not self.transport.start then return nil end
+  self._current_op = id
+  local placement = validate.check(self, id, entry, params)
+  if not placement then return nil end
+  local template = self:build(entry, placement.values, placement)
+  if not template then return nil end
+  local req = self:ready(entry, template)
+  if not req then return nil end
+  local finish = self:send_async(req)
+  if not finish then return nil end
+  return function()
+    self._current_op = id
+    return self:receive(entry, finish())
+  end
 end
 
 function M.default_decode(self, entry, resp)
@@ -308,7 +369,7 @@ function Client:call(name, params)
       if not ok then return nil, rerr or err end
       attempt = attempt - 1
     elseif err.retryable and attempt <= retries
-        and (IDEMPOTENT[req.method] or entry.safe or (err.details and err.details.transport == "connect")) then
+        and (M.safe_to_repeat(entry, req) or (err.details and err.details.transport == "connect")) then
       self:log { event = "retry", op = id, attempt = attempt, message = err.message }
       backoff(self, attempt, err)
     else
@@ -346,20 +407,36 @@ function Client:each(name, params)
 end
 
 --- Iterate over pages: each call returns { result = r, items = {...} } or nil[, err].
+-- The next page is requested as soon as the current one is handed out, so the
+-- server works on it while the caller consumes this one; only one decoded page
+-- is held at a time. A failed prefetch is retried as a normal call (list
+-- operations are safe to repeat), so retries and re-authentication still apply.
 function Client:pages(name, params)
   local id, entry = self:resolve(name)
   if not id then return function() return nil, entry end end
   local items_path = entry.response and entry.response.items
   local p = {}
   for k, v in pairs(params or {}) do p[k] = v end
-  local done = false
+  local done, pending = false, nil
   return function()
     if done then return nil end
-    local res, err = self:call(id, p)
-    if not res then done = true; return nil, err end
+    local res, err
+    if pending then
+      res, err = pending()
+      pending = nil
+      if res == nil and err and err.kind ~= "validation" then res, err = self:call(id, p) end
+    else
+      res, err = self:call(id, p)
+    end
+    if res == nil then done = true; return nil, err end
     local items = items_path and get_path(res, items_path) or {}
     local nextp = self.hooks.next_page and entry.paging and self.hooks.next_page(self, entry, p, res, items)
-    if nextp then p = nextp else done = true end
+    if nextp then
+      p = nextp
+      if self.opts.prefetch ~= false then pending = self:call_async(id, entry, p) end
+    else
+      done = true
+    end
     return { result = res, items = items }
   end
 end

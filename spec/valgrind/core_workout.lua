@@ -25,8 +25,14 @@ for _ = 1, 3 do
   local b = s:batch({ { url = "http://127.0.0.1:9/a" }, { url = "http://127.0.0.1:9/b" } }, 1)
   assert(b[1].err and b[2].err)
   assert(not pcall(s.request, s, { url = "http://x/", headers = { ["a\nb"] = "c" } }))
+  local pending = s:start { url = "http://127.0.0.1:9/p" }
+  local pr, pe = pending:finish()
+  assert(pr == nil and pe.kind == "connect")
+  assert(not pcall(pending.finish, pending))
+  local _ = s:start { url = "http://127.0.0.1:9/left-behind" } -- still out when the session closes
   s:close()
   local s2 = core.session {}   -- left to __gc
+  local _ = s2:start { url = "http://127.0.0.1:9/gc" }
 end
 collectgarbage()
 print("core workout ok")

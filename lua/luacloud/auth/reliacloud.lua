@@ -57,7 +57,9 @@ function M.prepare(c, entry, req)
   -- the catalog path carries "?command=<doc name>": the wire command comes from entry.command
   req.url = req.url:gsub("%?command=[^&]*&?", "?"):gsub("%?$", "")
   local lower = c.catalog.param_case == "lower"
-  local q = { { "command", entry.command or entry.name } }
+  -- opts.commands overrides a wire name (notes section 5: listIPAddress(es), IP/Ip casing)
+  local override = c.opts.commands and c.opts.commands[c._current_op]
+  local q = { { "command", override or entry.command or entry.name } }
   for _, kv in ipairs(req.query) do q[#q + 1] = { lower and kv[1]:lower() or kv[1], kv[2] } end
   if c.format == "json" then q[#q + 1] = { "response", "json" } end
   if entry.command == "login" then

@@ -16,6 +16,8 @@ function M.new(opts)
   })
   --- Several requests concurrently, results in input order: { resp | {err=...} }.
   function t.batch(reqs, concurrency) return session:batch(reqs, concurrency) end
+  --- Send now, complete later: returns an object with :finish() -> resp | nil, err.
+  function t.start(req) return session:start(req) end
   function t.close() session:close() end
   t.sleep = core.sleep
   return t
