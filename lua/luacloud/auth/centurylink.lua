@@ -402,6 +402,8 @@ end
 
 function M.reauth(c, entry, err)
   if entry.name == "Auth/Logon" or entry.name == "Auth/Logout" then return false end
+  -- the automatic Logon itself was refused: the credentials are wrong, another Logon will not help
+  if err and err.op == "logon" then return false end
   c.session = nil
   c.cookies:clear()
   local ok, lerr = M.logon(c)
