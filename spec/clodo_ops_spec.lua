@@ -592,6 +592,30 @@ describe("clodo simulator protocol", function()
     assert.has_error(function() sim:seed("spaceships", 1) end)
   end)
 
+  it("runs under LuaJIT (Lua 5.1) as nginx does", function()
+    local has = os.execute("command -v luajit >/dev/null 2>&1")
+    if not has then return end
+    local script = [=[
+      package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+      local t = 1000
+      local sim = require("luacloud.sim.clodo").new({ now = function() return t end })
+      local auth = { ["x-auth-user"] = "demo", ["x-auth-key"] = "demo-key" }
+      local st, h = sim:handle({ method = "GET", path = "/", headers = auth })
+      local hd = { ["x-auth-token"] = h["X-Auth-Token"], accept = "application/xml",
+                   ["content-type"] = "application/xml" }
+      local s1 = sim:handle({ method = "POST", path = "/v1/servers/60/action", headers = hd,
+                              body = '<rebuild imageId="27"/>' })
+      local s2, _, b = sim:handle({ method = "GET", path = "/v1/limits", headers = hd })
+      t = t + 2000
+      local s3 = sim:handle({ method = "GET", path = "/v1/servers", headers = hd })
+      io.write(st, " ", s1, " ", s2, " ", s3, " ", b:find("<limit ", 1, true) and "limits" or "-")
+    ]=]
+    local f = assert(io.popen("luajit -e '" .. script:gsub("'", "'\\''") .. "' 2>&1"))
+    local out = f:read("*a")
+    f:close()
+    assert.are.equal("204 204 200 401 limits", out)
+  end)
+
   it("fault() gives the API's own rate-limit and maintenance answers", function()
     local sim = simmod.new({ now = function() return 1000 end, base_url = BASE })
     local st, _, b = sim:fault("rate_limit")
