@@ -124,6 +124,7 @@ function M.check(client, id, entry, params)
   local placement = { values = values, header = {}, query = {}, body = {} }
   for _, spec in ipairs(specs) do
     local v = given[spec.name]
+    if v == nil and spec.option then v = client.opts[spec.option] end -- e.g. clodo's X-Auth-User <- opts.user
     if v == nil and spec.default ~= nil then v = spec.default end
     if v == nil or v == core.null then
       if spec.required then
