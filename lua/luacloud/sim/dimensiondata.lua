@@ -147,7 +147,7 @@ local function xml_parse(s)
         p = ws
         if s:sub(p, p + 1) == "/>" then selfclose = true; p = p + 2; closed = true; break end
         if s:sub(p, p) == ">" then p = p + 1; closed = true; break end
-        local an, q, av, e = s:match("^([%w_:%.%-]+)%s*=%s*([\"'])(.-)%2()", p)
+        local an, _, av, e = s:match("^([%w_:%.%-]+)%s*=%s*([\"'])(.-)%2()", p)
         if not an then return nil, "bad attribute in <" .. name .. ">" end
         av = xml_unescape(av)
         if an == "xmlns" then decl[""] = av
@@ -317,7 +317,6 @@ local OS_IMAGES = {
   { name = "CentOS 6 64-bit 1 CPU", os = "CENTOS6/64", type = "UNIX", cpu = 1, mem = 2048, disk = 10 },
 }
 
-local ROLE_OF = {} -- filled below: route category -> role
 
 --- Creates a simulator. opts: now (function -> seconds), base_url, deploy_seconds (default 12),
 --- action_seconds (default 3), namespace (base URI written on responses).
@@ -581,12 +580,8 @@ function Sim:server_node(s, elname, with_backup)
   return E(elname, { { "id", s.id }, { "location", s.location } }, clean)
 end
 
-local function compact(t)
-  local out = {}
-  for i = 1, table.maxn and table.maxn(t) or #t do if t[i] then out[#out + 1] = t[i] end end
-  return out
-end
--- table.maxn is gone in 5.4; count the highest index by hand
+local compact
+-- drops the false placeholders of optional elements (table.maxn is gone in 5.4)
 compact = function(t)
   local n = 0
   for k in pairs(t) do if type(k) == "number" and k > n then n = k end end
@@ -1404,12 +1399,11 @@ function H.backup(self, req, id, sub)
   if req.flag == "disable" then
     self:need_role("backup")
     if not s.backup then fail("REASON_541", "Backup is not enabled for this server.") end
+    if s.backup.clients and #s.backup.clients > 0 then fail("REASON_548", "All Backup Clients must be removed first.") end
     s.backup = nil
     return ok(self, "Disable Backup", "Backup disabled for Server " .. id)
   end
-  if not s.backup then fail("REASON_541", "Backup is not enabled for this server.") end
-  return 200, xml_headers(), self:xml(E("BackupDetails", { { "assetId", s.backup.assetId },
-    { "servicePlan", s.backup.servicePlan }, { "state", s.backup.state } }, {}), "backup")
+  return self:backup_details(s)
 end
 
 function H.networks_with_location(self, req, loc)
@@ -2248,25 +2242,379 @@ function H.report(self, req, kind)
   return 200, { ["Content-Type"] = "text/csv; charset=UTF-8" }, body
 end
 
+-- Backup clients (sections 6.4-6.13) ----------------------------------------------------------
+
+local CLIENT_TYPES = {
+  { "FA.Linux", "true", "Linux File system" }, { "FA.Win", "true", "Windows File system" },
+  { "MySQL", "false", "MySQL Database Agent" },
+}
+local STORAGE_POLICIES = { { "14 Day Storage Policy", "14" }, { "30 Day Storage Policy", "30" },
+  { "14 Day Storage Policy + Secondary Copy", "14", "US_WEST" } }
+local SCHEDULE_POLICIES = { { "12AM - 6AM", "Daily backup will start between 12AM - 6AM" },
+  { "6AM - 12PM", "Daily backup will start between 6AM - 12PM" } }
+
+function Sim:backup_of(s)
+  if not s.backup then fail("REASON_541", "Backup is not enabled for Server " .. s.id .. ".") end
+  s.backup.clients = s.backup.clients or {}
+  return s.backup
+end
+
+local function client_fields(x, need_type)
+  local f = { type = ktext(x, "type"), storagePolicyName = ktext(x, "storagePolicyName"),
+    schedulePolicyName = ktext(x, "schedulePolicyName") }
+  if need_type then
+    local okt = false
+    for _, t in ipairs(CLIENT_TYPES) do if t[1] == f.type then okt = true end end
+    if not okt then fail("REASON_320", "Invalid backup client type.") end
+  end
+  local okp, oks = false, false
+  for _, p in ipairs(STORAGE_POLICIES) do if p[1] == f.storagePolicyName then okp = true end end
+  for _, p in ipairs(SCHEDULE_POLICIES) do if p[1] == f.schedulePolicyName then oks = true end end
+  if not okp then fail("REASON_320", "Invalid storagePolicyName.") end
+  if not oks then fail("REASON_320", "Invalid schedulePolicyName.") end
+  local al = kid(x, "alerting")
+  if al then
+    local trig = ktext(al, "trigger")
+    if trig ~= "ON_FAILURE" and trig ~= "ON_SUCCESS" and trig ~= "ON_SUCCESS_OR_FAILURE" then
+      fail("REASON_320", "Invalid alerting trigger.")
+    end
+    local emails, seen = {}, {}
+    for _, e in ipairs(kids(al, "emailAddress")) do
+      if seen[e.text] then fail("REASON_320", "Duplicate emailAddress.") end
+      seen[e.text] = true
+      emails[#emails + 1] = e.text
+    end
+    if #emails == 0 then fail("REASON_320", "alerting needs at least one emailAddress.") end
+    f.alerting = { trigger = trig, emails = emails }
+  end
+  return f
+end
+
+function H.backup_client(self, req, id, sub, cid, action)
+  local s = self:server(id)
+  self:need_role("backup")
+  local b = self:backup_of(s)
+  local base = self.base_url or "http://127.0.0.1:8080/dimensiondata"
+  if sub == "type" then
+    local items = {}
+    for _, t in ipairs(CLIENT_TYPES) do
+      items[#items + 1] = E("backupClientType", { { "type", t[1] }, { "isFileSystem", t[2] }, { "description", t[3] } })
+    end
+    return list_doc(self, "BackupClientTypes", "backup", items)
+  elseif sub == "storagePolicy" then
+    local items = {}
+    for _, p in ipairs(STORAGE_POLICIES) do
+      items[#items + 1] = E("storagePolicy", { { "name", p[1] }, { "retentionPeriodInDays", p[2] }, { "secondaryLocation", p[3] } })
+    end
+    return list_doc(self, "BackupStoragePolicies", "backup", items)
+  elseif sub == "schedulePolicy" then
+    local items = {}
+    for _, p in ipairs(SCHEDULE_POLICIES) do
+      items[#items + 1] = E("schedulePolicy", { { "name", p[1] }, { "description", p[2] } })
+    end
+    return list_doc(self, "BackupSchedulePolicies", "backup", items)
+  elseif sub == "restoreTarget" then
+    local items = {}
+    for _, o in ipairs(self.servers) do
+      local has = false
+      for _, bc in ipairs(o.backup and o.backup.clients or {}) do if bc.type == cid then has = true end end
+      if o ~= s and o.networkId == s.networkId and has then
+        items[#items + 1] = self:server_node(o, "server", false)
+      end
+    end
+    return list_doc(self, "RestoreTargetServers", "backup", items)
+  end
+  if not cid then
+    local x = self:body_xml(req, { "NewBackupClient" })
+    local f = client_fields(x, true)
+    for _, bc in ipairs(b.clients) do
+      if bc.type == f.type then fail("REASON_320", "A Backup Client of type " .. f.type .. " already exists.") end
+    end
+    f.id = self:uuid()
+    f.status = "Unregistered"
+    f.downloadUrl = base .. "/backup-client/" .. f.id
+    b.clients[#b.clients + 1] = f
+    return ok(self, "Add Backup Client", "Backup Client added",
+      { { "backupClient.id", f.id }, { "backupClient.downloadUrl", f.downloadUrl } })
+  end
+  local bc, idx
+  for i, x in ipairs(b.clients) do if x.id == cid then bc, idx = x, i end end
+  if not bc then fail("REASON_545", "Backup Client " .. cid .. " not found.") end
+  if req.flag == "remove" then
+    if bc.job then fail("REASON_547", "A job is running on the Backup Client.") end
+    table.remove(b.clients, idx)
+    return ok(self, "Remove Backup Client", "Backup Client removed")
+  elseif action == "modify" then
+    local x = self:body_xml(req, { "ModifyBackupClient" })
+    local f = client_fields(x, false)
+    bc.storagePolicyName, bc.schedulePolicyName, bc.alerting = f.storagePolicyName, f.schedulePolicyName, f.alerting
+    return ok(self, "Modify Backup Client", "Backup Client modified",
+      { { "backupClient.id", bc.id }, { "backupClient.downloadUrl", bc.downloadUrl } })
+  elseif action == "restore" then
+    local x = self:body_xml(req, { "RestoreBackup" })
+    if b.servicePlan == "Essentials" then fail("REASON_555", "Restore is not available with the Essentials plan.") end
+    if bc.type ~= "FA.Linux" and bc.type ~= "FA.Win" then fail("REASON_556", "Only File System clients can be restored.") end
+    if not s.isStarted then fail("REASON_377", "Server must be powered on.") end
+    local target = ktext(x, "targetServerId")
+    if target then
+      local t = self:server(target)
+      if t == s then fail("REASON_320", "targetServerId must be another server.") end
+      local match
+      for _, o in ipairs(t.backup and t.backup.clients or {}) do if o.type == bc.type then match = o end end
+      if not match then fail("REASON_552", "Target server has no Backup Client of type " .. bc.type .. ".") end
+    end
+    local job = self:uuid()
+    return ok(self, "Restore Backup", "Restore of Backup Client " .. cid .. " issued",
+      { { "backupClient.restoreJobId", job } })
+  end
+  fail("REASON_420", "Unsupported action.")
+end
+
+function Sim:backup_details(s)
+  local b = self:backup_of(s)
+  local items = {}
+  for _, bc in ipairs(b.clients) do
+    local body = { E("description", nil, bc.type .. " agent"), E("schedulePolicyName", nil, bc.schedulePolicyName),
+      E("storagePolicyName", nil, bc.storagePolicyName) }
+    if bc.alerting then
+      local em = {}
+      for _, e in ipairs(bc.alerting.emails) do em[#em + 1] = E("emailAddress", nil, e) end
+      body[#body + 1] = E("alerting", { { "trigger", bc.alerting.trigger } }, em)
+    end
+    body[#body + 1] = E("totalBackupSizeGb", nil, "0")
+    body[#body + 1] = E("downloadUrl", nil, bc.downloadUrl)
+    local fs = (bc.type == "FA.Linux" or bc.type == "FA.Win") and "true" or "false"
+    items[#items + 1] = E("backupClient", { { "id", bc.id }, { "type", bc.type }, { "isFileSystem", fs },
+      { "status", bc.status } }, body)
+  end
+  return 200, xml_headers(), self:xml(E("BackupDetails", { { "assetId", b.assetId },
+    { "servicePlan", b.servicePlan }, { "state", b.state } }, items), "backup")
+end
+
+-- Image import / export / copy (section 4) ----------------------------------------------------------
+
+function Sim:ovf_packages()
+  if not self.ovf then
+    local now = self.now()
+    self.ovf = {
+      { name = "MyCustomerImage.mf", timestamp = iso(now - 3600), expiry = iso(now + 14 * 86400), status = "VALID" },
+      { name = "OldImage.mf", timestamp = iso(now - 30 * 86400), expiry = iso(now - 86400), status = "EXPIRED" },
+    }
+  end
+  return self.ovf
+end
+
+local OVF_CHARS = "^[%w_%+=#%.,;%(%)%-]+$"
+
+function H.ovf_list(self)
+  local items = {}
+  for _, p in ipairs(self:ovf_packages()) do
+    items[#items + 1] = E("ovfPackage", { { "name", p.name }, { "timestamp", p.timestamp }, { "expiry", p.expiry },
+      { "status", p.status } })
+  end
+  return list_doc(self, "OvfPackages", "server", items)
+end
+
+function Sim:unique_image_name(name, loc)
+  for _, img in ipairs(self.images) do
+    if not img.base and img.location == loc and img.name == name then
+      fail("REASON_391", "Image name " .. name .. " is already in use at " .. loc .. ".")
+    end
+  end
+end
+
+function Sim:busy_count(action)
+  local n = 0
+  for _, img in ipairs(self.images) do if img.pending and img.pending.action == action then n = n + 1 end end
+  return n
+end
+
+function H.image_import(self, req)
+  if req.method == "GET" then
+    local items = {}
+    for _, img in ipairs(self.images) do
+      if img.pending and img.pending.action == "IMAGE_IMPORT" then items[#items + 1] = self:image_state_node(img, "serverImageWithState") end
+    end
+    return list_doc(self, "ServerImagesWithState", "server", items)
+  end
+  self:need_role("create image")
+  local x = self:body_xml(req, { "NewImageImport" })
+  local pkg, loc, name = need(ktext(x, "ovfPackage"), "ovfPackage"), need(ktext(x, "location"), "location"), need(ktext(x, "name"), "name")
+  if #pkg > 75 or not pkg:match(OVF_CHARS) or #name > 75 then fail("REASON_320", "Invalid ovfPackage or name.") end
+  self:need_location(loc)
+  self:dc_check(loc)
+  local found
+  for _, p in ipairs(self:ovf_packages()) do if p.name == pkg then found = p end end
+  if not found then fail("REASON_431", "OVF Package " .. pkg .. " does not exist.") end
+  if found.status ~= "VALID" then fail("REASON_432", "OVF Package " .. pkg .. " has expired.") end
+  self:unique_image_name(name, loc)
+  if self:busy_count("IMAGE_IMPORT") >= 2 then fail("REASON_430", "Maximum number of simultaneous imports reached.") end
+  local img = { id = self:uuid(), name = name, description = ktext(x, "description"), location = loc, os = "REDHAT6/64",
+    ostype = "UNIX", cpuCount = 1, memoryMb = 2048, osStorageGb = 10, state = "PENDING_ADD", created = iso(self.now()) }
+  self.images[#self.images + 1] = img
+  self.image_by_id[img.id] = img
+  self:start_pending(img, "IMAGE_IMPORT", self.action_seconds * 4, self.user.userName, function(im)
+    im.state = "NORMAL"; im.created = iso(self.now())
+  end, "PENDING_ADD")
+  return 200, xml_headers(), self:xml(self:image_state_node(img), "server")
+end
+
+function H.image_export(self, req, history)
+  self.exports = self.exports or {}
+  local now = self.now()
+  local function node(ex, elname)
+    local img = ex.image
+    local body = { E("image", { { "id", img.id } }, { E("name", nil, img.name), E("location", nil, img.location),
+      E("operatingSystem", nil, img.os), E("cpuCount", nil, tostring(img.cpuCount)),
+      E("memoryMb", nil, tostring(img.memoryMb)), E("osStorageGb", nil, tostring(img.osStorageGb)) }) }
+    if elname == "imageExportRecord" then
+      table.insert(body, 1, E("userName", nil, ex.user))
+      body[#body + 1] = E("endDate", nil, os.date("!%Y-%m-%d %H:%M:%S", math.floor(ex.done)))
+      body[#body + 1] = E("result", nil, "SUCCESS")
+      body[#body + 1] = E("resultDetail", nil, "Image export completed")
+      body[#body + 1] = E("resultCode", nil, "OK")
+      for _, ft in ipairs({ "MF", "OVF", "VMDK" }) do
+        body[#body + 1] = E("outputFile", { { "type", ft }, { "name", ex.prefix .. "." .. ft:lower() },
+          { "date", iso(ex.done) }, { "expiryDate", iso(ex.done + 14 * 86400) }, { "sizeBytes", "1024" } })
+      end
+    else
+      body[#body + 1] = progress_status({ action = "IMAGE_EXPORT", start = ex.start, done = ex.done, user = ex.user }, now)
+    end
+    return E(elname, { { "id", ex.id }, { "ovfPackagePrefix", ex.prefix }, { "startDate", iso(ex.start) } }, body)
+  end
+  if req.method == "GET" then
+    local items = {}
+    if history then
+      local c = first(req.qmap, "count")
+      if c and (not c:match("^%d+$") or tonumber(c) < 1 or tonumber(c) > 100) then fail("REASON_320", "count must be 1-100.") end
+      c = tonumber(c) or 100
+      for i = #self.exports, 1, -1 do
+        local ex = self.exports[i]
+        if ex.done <= now and #items < c then items[#items + 1] = node(ex, "imageExportRecord") end
+      end
+      return list_doc(self, "ImageExportHistory", "server", items)
+    end
+    for _, ex in ipairs(self.exports) do
+      if ex.done > now then items[#items + 1] = node(ex, "ImageExport") end
+    end
+    return list_doc(self, "ImageExports", "server", items)
+  end
+  self:need_role("create image")
+  local x = self:body_xml(req, { "NewImageExport" })
+  local id, prefix = need(ktext(x, "imageId"), "imageId"), need(ktext(x, "ovfPackagePrefix"), "ovfPackagePrefix")
+  if #prefix > 90 or not prefix:match(OVF_CHARS) then fail("REASON_320", "Invalid ovfPackagePrefix.") end
+  local img = self.image_by_id[id]
+  if not img or img.base then fail("REASON_390", "Could not find customer image " .. id .. ".") end
+  if img.pending then fail("REASON_601", "Operation in progress on image " .. id .. ".") end
+  local busy = 0
+  for _, ex in ipairs(self.exports) do
+    if ex.done > now then
+      busy = busy + 1
+      if ex.prefix == prefix then fail("REASON_460", "ovfPackagePrefix conflicts with an export in progress.") end
+    end
+  end
+  if busy >= 2 then fail("REASON_430", "Maximum number of simultaneous exports reached.") end
+  local ex = { id = self:uuid(), prefix = prefix, image = img, start = now, done = now + self.action_seconds * 4,
+    user = self.user.userName }
+  self.exports[#self.exports + 1] = ex
+  return 200, xml_headers(), self:xml(node(ex, "ImageExport"), "server")
+end
+
+function H.image_copy(self, req)
+  if req.method == "GET" then
+    local items = {}
+    for _, img in ipairs(self.images) do
+      if img.pending and img.pending.action == "COPY_CUSTOMER_IMAGE" then
+        items[#items + 1] = E("imageCopy", { { "imageCopyId", img.copy_id }, { "sourceLocation", img.copy_src.location },
+          { "sourceImageId", img.copy_src.id }, { "sourceImageName", img.copy_src.name } },
+          { self:image_state_node(img, "targetImage") })
+      end
+    end
+    return list_doc(self, "ImageCopies", "server", items)
+  end
+  self:need_role("create image")
+  local x = self:body_xml(req, { "NewImageCopy" })
+  local sid = need(ktext(x, "sourceImageId"), "sourceImageId")
+  local name = need(ktext(x, "targetImageName"), "targetImageName")
+  local loc = need(ktext(x, "targetLocation"), "targetLocation")
+  local src = self.image_by_id[sid]
+  if not src or src.base then fail("REASON_390", "Could not find customer image " .. sid .. ".") end
+  if src.pending then fail("REASON_601", "Operation in progress on image " .. sid .. ".") end
+  self:need_location(loc)
+  if loc == src.location then fail("REASON_770", "targetLocation must differ from the source data center.") end
+  if #name > 75 then fail("REASON_320", "targetImageName is too long.") end
+  self:unique_image_name(name, loc)
+  if self:busy_count("COPY_CUSTOMER_IMAGE") >= 2 then fail("REASON_430", "Maximum number of simultaneous copies reached.") end
+  local img = { id = self:uuid(), name = name, description = ktext(x, "targetImageDescription"), location = loc,
+    os = src.os, ostype = src.ostype, cpuCount = src.cpuCount, memoryMb = src.memoryMb, osStorageGb = src.osStorageGb,
+    state = "PENDING_CHANGE", created = iso(self.now()), copy_id = self:uuid(), copy_src = src }
+  self.images[#self.images + 1] = img
+  self.image_by_id[img.id] = img
+  self:start_pending(img, "COPY_CUSTOMER_IMAGE", self.action_seconds * 4, self.user.userName, function(im)
+    im.state = "NORMAL"; im.created = iso(self.now())
+  end, "PENDING_CHANGE")
+  return 200, xml_headers(), self:xml(E("ImageCopy", { { "imageCopyId", img.copy_id }, { "sourceLocation", src.location },
+    { "sourceImageId", src.id }, { "sourceImageName", src.name }, { "ovfPackagePrefix", ktext(x, "ovfPackagePrefix") } },
+    { self:image_state_node(img, "targetImage") }), "server")
+end
+
+local REMOTE_PAGING = {
+  filters = { id = { name = "id", kind = "string", get = function(r) return r.id end },
+    sourcegeokey = { name = "sourceGeoKey", kind = "string", get = function(r) return r.geo end },
+    startdate = { name = "startDate", kind = "date", get = function(r) return r.start end },
+    packagename = { name = "packageName", kind = "string", get = function(r) return r.name end } },
+  order = { id = function(r) return r.id end, startdate = function(r) return r.start end,
+    sourcegeokey = function(r) return r.geo end, packagename = function(r) return r.name end },
+  default_order = { "startdate" },
+}
+
+function H.remote_copy(self, req, history)
+  self.remote = self.remote or {}
+  local now = self.now()
+  if req.method == "GET" then
+    local list = {}
+    for _, r in ipairs(self.remote) do
+      if (r.done <= now) == (history == true) then list[#list + 1] = r end
+    end
+    local page, attrs = self:page(req.qmap, REMOTE_PAGING, list)
+    local items = {}
+    for _, r in ipairs(page) do
+      if history then
+        items[#items + 1] = E("copyRemoteOvfPackageRecord", { { "sourceGeoKey", r.geo }, { "id", r.id } }, {
+          E("mfFile", { { "sizeBytes", "120" }, { "name", r.name } }),
+          E("ovfFile", { { "sizeBytes", "4096" }, { "name", (r.name:gsub("%.mf$", ".ovf")) } }),
+          E("vmdkFile", { { "sizeBytes", "1048576" }, { "name", (r.name:gsub("%.mf$", "-disk1.vmdk")) } }),
+          E("startDate", nil, iso(r.start)), E("endDate", nil, iso(r.done)), E("result", nil, "SUCCESS") })
+      else
+        items[#items + 1] = E("ovfCopy", { { "sourceGeoKey", r.geo }, { "remoteCopyId", r.id } }, {
+          E("name", nil, r.name), E("state", nil, "PENDING_ADD"),
+          progress_status({ action = "COPY_REMOTE_OVF_PACKAGE", start = r.start, done = r.done, user = r.user }, now) })
+      end
+    end
+    return list_doc(self, history and "CopyRemoteOvfPackageHistory" or "OvfRemoteCopies", "server", items, attrs)
+  end
+  self:need_role("create image")
+  local x = self:body_xml(req, { "NewRemoteOvfCopy" })
+  local geo = need(ktext(x, "sourceGeoId"), "sourceGeoId")
+  local pkg = need(ktext(x, "sourceOvfPackage"), "sourceOvfPackage")
+  if geo ~= "4503ed6e-2e44-11e2-81d1-4b7e977ca8d3" and geo ~= "bf43kf30-2c83-11e1-9963-001517-45hj54" then
+    fail("REASON_160", "Invalid sourceGeoId " .. geo .. ".")
+  end
+  if not pkg:lower():match("%.mf$") then fail("REASON_461", "OVF package " .. pkg .. " does not exist at the source geographic region.") end
+  local busy = 0
+  for _, r in ipairs(self.remote) do if r.done > now then busy = busy + 1 end end
+  if busy >= 2 then fail("REASON_430", "Maximum number of allowed simultaneous copies has already been reached.") end
+  local r = { id = self:uuid(), name = pkg, geo = "europe", start = now, done = now + self.action_seconds * 4,
+    user = self.user.userName }
+  self.remote[#self.remote + 1] = r
+  return ok(self, "Copy Remote OVF Package",
+    'Request to Copy OVF Package "' .. pkg .. '" has been issued - see additionalInformation for copy id',
+    { { "remoteOvfPackageCopy.copyId", r.id }, { "remoteOvfPackageCopy.sourceGeoKey", r.geo } }, "RESULT_0")
+end
+
 ---------------------------------------------------------------------------------------------
 -- routing
 ---------------------------------------------------------------------------------------------
-
-local function empty(root, kind, paged)
-  return function(self, req)
-    local attrs
-    if paged then
-      local spec = { filters = {}, order = {} }
-      for _, f in ipairs({ "id", "sourceGeoKey", "startDate", "packageName" }) do
-        spec.filters[f:lower()] = { name = f, kind = f == "startDate" and "date" or "string", get = function() return "" end }
-        spec.order[f:lower()] = function() return "" end
-      end
-      local _
-      _, attrs = self:page(req.qmap, spec, {})
-    end
-    return list_doc(self, root, kind, {}, attrs)
-  end
-end
 
 -- { method or "*", pattern, handler(self, req, captures...) , role for writes }
 local ROUTES = {
@@ -2296,16 +2644,13 @@ local ROUTES = {
   { "GET", "^/{org}/image$", function(s, r) return H.customer_images(s, r, nil, false, "ServerImages", "ServerImage") end },
   { "POST", "^/{org}/image/nameExists$", H.name_exists },
   { "*", "^/{org}/image/([^/]+)$", H.image },
-  { "GET", "^/{org}/ovfPackage$", empty("OvfPackages", "server") },
-  { "GET", "^/{org}/imageImport$", empty("ServerImagesWithState", "server") },
-  { "GET", "^/{org}/imageExport$", empty("ImageExports", "server") },
-  { "GET", "^/{org}/imageExportHistory$", function(s, r)
-      local c = first(r.qmap, "count")
-      if c and (not c:match("^%d+$") or tonumber(c) < 1 or tonumber(c) > 100) then fail("REASON_320", "count must be 1-100.") end
-      return list_doc(s, "ImageExportHistory", "server", {}) end },
-  { "GET", "^/{org}/copyCustomerImage$", empty("ImageCopies", "server") },
-  { "GET", "^/{org}/remoteOvfPackageCopy$", empty("OvfRemoteCopies", "server", true) },
-  { "GET", "^/{org}/remoteOvfPackageCopyHistory$", empty("CopyRemoteOvfPackageHistory", "server", true) },
+  { "GET", "^/{org}/ovfPackage$", H.ovf_list },
+  { "*", "^/{org}/imageImport$", H.image_import },
+  { "*", "^/{org}/imageExport$", function(s, r) return H.image_export(s, r, false) end },
+  { "GET", "^/{org}/imageExportHistory$", function(s, r) return H.image_export(s, r, true) end },
+  { "*", "^/{org}/copyCustomerImage$", H.image_copy },
+  { "*", "^/{org}/remoteOvfPackageCopy$", function(s, r) return H.remote_copy(s, r, false) end },
+  { "GET", "^/{org}/remoteOvfPackageCopyHistory$", function(s, r) return H.remote_copy(s, r, true) end },
   { "GET", "^/{org}/serverWithBackup$", function(s, r) return H.servers_paged(s, r, "ServersWithBackup", "server", true) end },
   { "GET", "^/{org}/serverWithState$", function(s, r) return H.servers_paged(s, r, "ServersWithState", "serverWithState", false) end },
   { "POST", "^/{org}/server$", H.deploy },
@@ -2317,6 +2662,14 @@ local ROUTES = {
   { "POST", "^/{org}/server/([^/]+)/disk/([^/]+)/changeSpeed$", function(s, r, id, d) return H.disk(s, r, id, d, true) end },
   { "*", "^/{org}/server/([^/]+)/backup$", function(s, r, id) return H.backup(s, r, id) end },
   { "POST", "^/{org}/server/([^/]+)/backup/modify$", function(s, r, id) return H.backup(s, r, id, "modify") end },
+  { "GET", "^/{org}/server/([^/]+)/backup/client/(%a+)$", function(s, r, id, sub)
+      if sub ~= "type" and sub ~= "storagePolicy" and sub ~= "schedulePolicy" then
+        return H.backup_client(s, r, id, nil, sub) end
+      return H.backup_client(s, r, id, sub) end },
+  { "POST", "^/{org}/server/([^/]+)/backup/client$", function(s, r, id) return H.backup_client(s, r, id) end },
+  { "GET", "^/{org}/server/([^/]+)/backup/client/([^/]+)/systemRestoreTarget$", function(s, r, id, t) return H.backup_client(s, r, id, "restoreTarget", t) end },
+  { "GET", "^/{org}/server/([^/]+)/backup/client/([^/]+)$", function(s, r, id, cid) return H.backup_client(s, r, id, nil, cid) end },
+  { "POST", "^/{org}/server/([^/]+)/backup/client/([^/]+)/(%a+)$", function(s, r, id, cid, a) return H.backup_client(s, r, id, nil, cid, a) end },
   { "*", "^/{org}/antiAffinityRule$", function(s, r) return H.anti_affinity(s, r) end },
   { "GET", "^/{org}/antiAffinityRule/([^/]+)$", H.anti_affinity },
   { "*", "^/{org}/networkWithLocation$", function(s, r) return H.networks_with_location(s, r) end },
