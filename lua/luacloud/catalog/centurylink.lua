@@ -1530,7 +1530,7 @@ return {
         { name = "ServiceLevel", required = true, type = "integer", enum = { 1, 2 }, doc = "The service level/performance for the underlying data store: 1 = Premium 2 = Standard" },
         { name = "Cpu", required = true, type = "integer", doc = "The number of processors to configure the server with." },
         { name = "MemoryGB", required = true, type = "integer", doc = "The number of GB of memory to configure the server with." },
-        { name = "ExtraDriveGB", required = true, type = "integer", doc = "Obrigatório. Represents the size in GB of an additional drive to add to the server. If no additional drive is needed, pass in a 0 value." },
+        { name = "ExtraDriveGB", required = true, type = "integer", doc = "Required. Represents the size in GB of an additional drive to add to the server. If no additional drive is needed, pass in a 0 value." },
         { name = "PrimaryDns", required = false, type = "string", doc = "The primary DNS to set on the server.If not supplied the default value set on the account will be used." },
         { name = "SecondaryDns", required = false, type = "string", doc = "The secondary DNS to set on the server.If not supplied the default value set on the account will be used." },
         { name = "Network", required = false, type = "string", doc = "The name of the network to which to deploy the server. If your account has not yet been assigned a network, leave this blank and one will be assigned automatically. If one or more networks are available, the network name is required." },
