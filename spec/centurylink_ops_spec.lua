@@ -130,6 +130,25 @@ for _, fmt in ipairs { "json", "xml" } do
       if fmt == "xml" then assert.truthy(req.body == "" or req.body:match("^<")) end
     end)
 
+    it("walks the servers of a group with c:each, in both formats alike", function()
+      local root = default_group(c)
+      local names = {}
+      for s in c:each("get_all_servers", { HardwareGroupUUID = root.UUID }) do names[#names + 1] = s.Name end
+      assert.same({ "WA1DEMOWEB01" }, names)
+      local s = assert(c:get_server { Name = "WA1DEMOWEB01" }).Servers[1]
+      assert.equal(2, s.Cpu)
+      assert.equal(4, s.MemoryGB)
+      assert.is_false(s.IsTemplate)
+    end)
+
+    it("honours a per-call XML format segment", function()
+      local r = assert(c:get_locations { format = "XML" })
+      assert.equal(4, #r.Locations)
+      local req = w.requests[#w.requests]
+      assert.equal("http://sim.test/REST/Account/GetLocations/XML", req.url)
+      assert.equal("text/xml", req.headers["Content-Type"])
+    end)
+
     it("creates a group and two servers, waits for the queue and lists them", function()
       local root = default_group(c)
       local g = assert(c:create_hardware_group { AccountAlias = "DEMO", ParentUUID = root.UUID, Name = "Web" }).Group

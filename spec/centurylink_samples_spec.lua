@@ -67,6 +67,13 @@ local function dummy_params(entry)
   return p
 end
 
+-- numbers compare by value: XML "1722.4500" is the JSON 1722.45
+local function norm(v)
+  local n = tonumber(v)
+  if n and type(v) ~= "boolean" then return tostring(n) end
+  return tostring(v)
+end
+
 -- Every (name, value) pair anywhere in a decoded result, as a multiset; scalar list items count as ("[]", value).
 local function flatten(t, bag)
   bag = bag or {}
@@ -74,7 +81,7 @@ local function flatten(t, bag)
     if type(v) == "table" and v ~= core.null then
       flatten(v, bag)
     elseif v ~= core.null then
-      local key = (type(k) == "string" and k or "[]") .. "\0" .. tostring(v)
+      local key = (type(k) == "string" and k or "[]") .. "\0" .. norm(v)
       bag[key] = (bag[key] or 0) + 1
     end
   end
@@ -163,7 +170,7 @@ describe("centurylink samples: responses", function()
             local expected = fmt == "xml" and xml_pairs(text) or json_pairs(text)
             assert.is_true(#expected > 0)
             for _, pv in ipairs(expected) do
-              local key = pv[1] .. "\0" .. pv[2]
+              local key = pv[1] .. "\0" .. norm(pv[2])
               assert(bag[key] and bag[key] > 0,
                 ("%s: value %s=%q of the sample is missing from the result"):format(name, pv[1], pv[2]))
               bag[key] = bag[key] - 1
@@ -205,6 +212,26 @@ describe("centurylink samples: responses", function()
       RequestID = 50 })
     assert.equal(100, q.RequestDetails.PercentComplete)
     assert.equal(50, q.RequestDetails.RequestID)
+  end)
+
+  it("XML values get the JSON types of their fields", function()
+    local sent = {}
+    local x = assert(client_with("xml", (fixture("get_servers", "response", "xml")), sent):get_servers {
+      HardwareGroupUUID = "g" }).Servers[1]
+    assert.equal(2, x.Cpu)
+    assert.equal(math.type and "integer" or "number", math.type and math.type(x.Cpu) or type(x.Cpu))
+    assert.is_false(x.IsTemplate)
+    assert.equal("Active", x.Status)
+    assert.equal("9f4150b68d4340cca652a209a4b32c34", x.CustomFields[1].ID)
+    local sum = assert(client_with("xml", (fixture("get_account_summary", "response", "xml")), sent):get_account_summary {
+      AccountAlias = "A" })
+    assert.equal(161.87, sum.MonthlyEstimate)
+    assert.equal(0.2236, sum.CurrentHour)
+    local acct = assert(client_with("xml", (fixture("get_account_details", "response", "xml")), sent):get_account_details {
+      AccountAlias = "A" }).AccountDetails
+    assert.equal(2, acct.Status)
+    assert.is_true(acct.ShareParentNetworks)
+    assert.equal("1001", acct.AccountAlias)
   end)
 
   it("RequestID is read both as a child element and as an attribute", function()

@@ -235,27 +235,47 @@ local function xml_normalize(node, r)
   return node
 end
 
-local NUMERIC = { StatusCode = true, RequestID = true, PercentComplete = true, StepNumber = true }
+-- field name -> converter, from the catalog's xml_types (XML values are text)
+local converters = setmetatable({}, { __mode = "k" })
+local function converters_of(catalog)
+  local conv = converters[catalog]
+  if conv then return conv end
+  conv = {}
+  local t = catalog.xml_types or {}
+  for _, k in ipairs(t.integer or {}) do
+    conv[k] = function(v) return (#v <= 15 and v:match("^%s*%-?%d+%s*$")) and to_int(v) or v end
+  end
+  for _, k in ipairs(t.number or {}) do
+    conv[k] = function(v) local n = tonumber(v) return n ~= nil and n or v end
+  end
+  for _, k in ipairs(t.boolean or {}) do
+    conv[k] = function(v) local l = v:lower() if l == "true" then return true elseif l == "false" then return false end return v end
+  end
+  converters[catalog] = conv
+  return conv
+end
 
-local function fix_envelope(v, fmt)
+local function xml_types(node, conv, depth)
+  if type(node) ~= "table" or depth > 64 then return end
+  for k, v in pairs(node) do
+    if type(v) == "string" then
+      local f = conv[k]
+      if f then node[k] = f(v) end
+    elseif type(v) == "table" then
+      xml_types(v, conv, depth + 1)
+    end
+  end
+end
+
+local function fix_envelope(v, fmt, catalog)
   if type(v) ~= "table" then return v end
   if fmt == "xml" then
-    if type(v.Success) == "string" then v.Success = v.Success:lower() == "true" end
-    for k in pairs(NUMERIC) do
-      if type(v[k]) == "string" and tonumber(v[k]) then v[k] = to_int(v[k]) end
-    end
-    for _, sub in ipairs { "RequestDetails" } do
-      local d = v[sub]
-      if type(d) == "table" then
-        for k in pairs(NUMERIC) do
-          if type(d[k]) == "string" and tonumber(d[k]) then d[k] = to_int(d[k]) end
-        end
-      end
-    end
+    xml_types(v, converters_of(catalog or {}), 0)
   elseif type(v.RequestID) == "string" and tonumber(v.RequestID) then
     v.RequestID = to_int(v.RequestID)
   end
   if type(v.StatusCode) == "string" and tonumber(v.StatusCode) then v.StatusCode = to_int(v.StatusCode) end
+  if type(v.Success) == "string" then v.Success = v.Success:lower() == "true" end
   return v
 end
 
@@ -282,7 +302,7 @@ function M.decode_body(c, entry, body, fmt)
   for _, l in ipairs(r.lists or {}) do
     if type(v) == "table" and v[l] ~= nil and (is_empty(v[l])) then v[l] = array() end
   end
-  return fix_envelope(v, fmt), root
+  return fix_envelope(v, fmt, c and c.catalog or require("luacloud.catalog.centurylink")), root
 end
 
 ---------------------------------------------------------------------------------------------
@@ -329,8 +349,9 @@ function M.prepare(c, entry, req, params)
   local fmt = c.wire_format
   local seg = req.url:match("/REST/[^/]+/[^/?]+/([^/?]*)")
   if entry.format_segment ~= false and seg then
-    local given = params and (params.format or params.Format)
-    if given and SEG[tostring(given):lower()] then fmt = tostring(given):lower() end
+    -- the internal {format} param defaults to "JSON": an "XML" segment was asked for explicitly
+    local given = params and (params.format or params.Format) or seg
+    if given and tostring(given):lower() == "xml" then fmt = "xml" end
     req.url = req.url:gsub("(/REST/[^/]+/[^/?]+/)[^/?]*", "%1" .. SEG[fmt], 1)
   end
   c._call_format = fmt

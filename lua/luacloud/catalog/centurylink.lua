@@ -160,6 +160,20 @@ return {
   -- Queue CurrentStatus values; a job is finished when Succeeded or Failed. The Blueprint queue spells
   -- "NotStarted" without the space.
   queue_status = { running = { "Not Started", "NotStarted", "Executing", "Resumed" }, done = { "Succeeded", "Failed" } },
+  -- XML carries every value as text; these fields are converted to the JSON types when they parse
+  -- cleanly, so that XML and JSON results look alike ("Status" is an int for accounts and blueprints
+  -- but a string for servers: converted only when numeric). Other fields stay strings in XML.
+  xml_types = {
+    integer = { "ID", "HardwareGroupID", "ParentID", "Cpu", "MemoryGB", "DiskCount", "TotalDiskSpaceGB",
+      "OperatingSystem", "ServerType", "ServiceLevel", "Status", "RequestID", "PercentComplete", "StepNumber",
+      "SizeGB", "Quantity", "Classification", "Visibility", "GroupID", "ItemID", "DisplayPrecedence",
+      "CustomFieldID", "CustomFieldTypeID", "BillingResponsibilityID", "StatusCode" },
+    boolean = { "Success", "IsTemplate", "IsHyperscale", "InMaintenanceMode", "IsSystemGroup",
+      "ShareParentNetworks", "IsActive", "IsRequired", "HasSnapshot", "IsClaimed", "AllowSMS" },
+    number = { "MonthlyEstimate", "MonthToDate", "CurrentHour", "PreviousHour", "OneTimeCharges",
+      "MonthToDateTotal", "OutstandingBalance", "Debit", "Credit", "OpeningBalance", "NewCharges", "Payments",
+      "EndingBalance", "CurrentOutstandingBalance", "TotalAmount", "UnitCost", "ItemTotal", "Cost" },
+  },
   operations = {
     logon = {
       name = "Auth/Logon",
