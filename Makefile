@@ -4,8 +4,8 @@ LUA ?= lua5.4
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-DEPS = libxml-2.0 libcurl libcjson libcrypto
-SRCS = src/core.c src/buf.c src/encode.c src/sign.c src/xml.c src/json.c src/jsondec.c src/transport.c
+DEPS = libxml-2.0 libcurl libcjson libcrypto zlib
+SRCS = src/core.c src/buf.c src/encode.c src/sign.c src/xml.c src/json.c src/jsondec.c src/gzip.c src/transport.c
 HDRS = src/lc.h
 
 ifeq ($(LUA),luajit)

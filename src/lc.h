@@ -62,5 +62,6 @@ void lc_open_sign(lua_State *L);
 void lc_open_xml(lua_State *L);
 void lc_open_json(lua_State *L);
 void lc_open_transport(lua_State *L);
+void lc_open_gzip(lua_State *L);
 
 #endif

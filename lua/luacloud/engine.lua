@@ -12,9 +12,7 @@ local SECRET_PARAMS = { password = true, secret_key = true, key = true, apikey =
                         ["x-auth-key"] = true, ["x-auth-token"] = true, authorization = true, cookie = true }
 M.SECRET_PARAMS = SECRET_PARAMS
 
-local function snake(name)
-  return (name:gsub("%-", "_"):gsub("(%l)(%u)", "%1_%2"):lower())
-end
+local snake = validate.snake
 M.snake = snake
 
 -- name -> op id index of a catalog, built once per catalog table
@@ -161,10 +159,17 @@ function Client:build(entry, values, placement)
                 timeout = self.opts.timeout or entry.timeout }
   local fmt = body_format(self, entry)
   for _, p in ipairs(placement.header) do req.headers[p.name] = tostring(p.value) end
-  for _, p in ipairs(placement.query) do req.query[#req.query + 1] = { p.name, p.value } end
+  local function to_query(p)
+    if p.multi and type(p.value) == "table" then
+      for _, each in ipairs(p.value) do req.query[#req.query + 1] = { p.name, each } end
+    else
+      req.query[#req.query + 1] = { p.name, p.value }
+    end
+  end
+  for _, p in ipairs(placement.query) do to_query(p) end
   local body = placement.body
   if fmt == "query" or fmt == "none" then
-    for _, p in ipairs(body) do req.query[#req.query + 1] = { p.name, p.value } end
+    for _, p in ipairs(body) do to_query(p) end
   elseif fmt == "form" then
     local t = {}
     for _, p in ipairs(body) do t[p.name] = p.value end
@@ -172,7 +177,14 @@ function Client:build(entry, values, placement)
     req.headers["Content-Type"] = "application/x-www-form-urlencoded"
   elseif fmt == "xml" then
     local t = {}
-    for _, p in ipairs(body) do t[p.name] = p.value end
+    for _, p in ipairs(body) do
+      if p.attribute then
+        t._attr = t._attr or {}
+        t._attr[p.name] = p.value
+      else
+        t[p.name] = p.value
+      end
+    end
     local ok, xml = pcall(core.xml_encode, entry.body_root or entry.name, t,
       { ns = self.namespace and self.namespace(entry) or nil, order = entry.body_order })
     if not ok then return nil, self:error { kind = "validation", message = "cannot encode the XML body: " .. tostring(xml) } end

@@ -5,7 +5,7 @@ local core = require "luacloud.core"
 local M = {}
 
 local function snake(name)
-  return (name:gsub("[%-%.]", "_"):gsub("%[%]", ""):gsub("(%l)(%u)", "%1_%2"):lower())
+  return (name:gsub("[%-%.%s]", "_"):gsub("%[%]", ""):gsub("(%l)(%u)", "%1_%2"):lower())
 end
 
 local function is_integer(v)
@@ -131,15 +131,30 @@ function M.check(client, id, entry, params)
         return fail(client, { param = spec.name, message = "missing required parameter '" .. spec.name .. "'" })
       end
     else
-      local ok, err = check_value(client, spec, v)
-      if not ok then return nil, err end
+      if spec.multi and type(v) == "table" then
+        -- a repeated parameter (Dimension Data IN filters): check every value
+        for _, each in ipairs(v) do
+          local ok, err = check_value(client, spec, each)
+          if not ok then return nil, err end
+        end
+      else
+        local ok, err = check_value(client, spec, v)
+        if not ok then return nil, err end
+      end
       local loc = spec.location
       local key = snake(spec.name)
       if phs[key] or loc == "path" then
         values[key] = v
       else
         local list = placement[loc == "header" and "header" or loc == "query" and "query" or "body"]
-        list[#list + 1] = { name = spec.wire_name or spec.name, value = wire(spec, v) }
+        local value = v
+        if spec.multi and type(v) == "table" then
+          value = {}
+          for i, each in ipairs(v) do value[i] = wire(spec, each) end
+        else
+          value = wire(spec, v)
+        end
+        list[#list + 1] = { name = spec.wire_name or spec.name, value = value, attribute = spec.attribute, multi = spec.multi }
       end
     end
   end
