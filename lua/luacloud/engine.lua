@@ -481,6 +481,45 @@ local function client_index(self, k)
   end
 end
 
+-- Under nginx, light threads of one worker share a client: when a session or
+-- token has to be obtained, the first caller does it and the others wait for
+-- its result instead of logging in again (one login per worker, not per request).
+local AUTH_HOOKS = { "login", "logon", "discover_org" }
+local unpack_ = table.unpack or unpack
+local function pack(...) return { n = select("#", ...), ... } end
+
+local function single_flight(name, fn)
+  return function(c, ...)
+    if not (ngx and ngx.sleep and ngx.get_phase) then return fn(c, ...) end
+    c._flights = c._flights or {}
+    local flight = c._flights[name]
+    if flight then
+      local deadline = core.now() + (c.opts.timeout or 60) + 5
+      while not flight.res and core.now() < deadline do ngx.sleep(0.002) end
+      if flight.res then return unpack_(flight.res, 1, flight.res.n) end
+      return nil, c:error { kind = "timeout", op = name, message = "waited too long for another request's " .. name }
+    end
+    flight = {}
+    c._flights[name] = flight
+    local res = pack(pcall(fn, c, ...))
+    c._flights[name] = nil
+    if not res[1] then
+      flight.res = pack(nil, c:error { kind = "transport", op = name, message = tostring(res[2]) })
+      error(res[2], 0)
+    end
+    flight.res = pack(unpack_(res, 2, res.n))
+    return unpack_(flight.res, 1, flight.res.n)
+  end
+end
+
+local function guard_auth_hooks(hooks)
+  if rawget(hooks, "_single_flight") then return end
+  for _, name in ipairs(AUTH_HOOKS) do
+    if type(hooks[name]) == "function" then hooks[name] = single_flight(name, hooks[name]) end
+  end
+  hooks._single_flight = true
+end
+
 local PROVIDERS = { reliacloud = true, dimensiondata = true, centurylink = true, clodo = true }
 
 --- luacloud.new(provider, opts) -> client | nil, err
@@ -492,6 +531,7 @@ function M.new(provider, opts)
   end
   local catalog = require("luacloud.catalog." .. provider)
   local hooks = require("luacloud.auth." .. provider)
+  guard_auth_hooks(hooks)
   local self = setmetatable({
     provider = provider, opts = opts, catalog = catalog, hooks = hooks,
     operations = catalog.operations,

@@ -31,7 +31,7 @@ function M.signature(secret, query)
   return core.b64encode(core.hmac_sha1(secret, canonical)), canonical
 end
 
-local function login(c)
+function M.login(c)
   local o = c.opts
   local req = {
     method = "POST",
@@ -78,7 +78,7 @@ function M.prepare(c, entry, req)
     q[#q + 1] = { "signature", sig }
   else
     if not c.session and entry.command ~= "logout" then
-      local ok, err = login(c)
+      local ok, err = M.login(c)
       if not ok then return nil, err end
     end
     if c.session and c.session.key then q[#q + 1] = { "sessionkey", c.session.key } end
