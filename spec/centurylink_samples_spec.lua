@@ -234,6 +234,18 @@ describe("centurylink samples: responses", function()
     assert.equal("1001", acct.AccountAlias)
   end)
 
+  it("hierarchy IPAddresses decode in the sample's unwrapped form and in the wrapped form", function()
+    local body = [[<GetAccountHierarchyServersResponse Success="true" Message="m" StatusCode="0"><AccountServers>
+      <AccountServerGroup AccountAlias="A"><Servers>
+        <Server Name="S1"><IPAddresses><IPAddress Address="1.1.1.1" AddressType="RIP"/><IPAddress Address="2.2.2.2" AddressType="MIP"/></IPAddresses></Server>
+        <Server Name="S2"><IPAddresses Address="3.3.3.3" AddressType="RIP"/><IPAddresses Address="4.4.4.4" AddressType="MIP"/></Server>
+      </Servers></AccountServerGroup></AccountServers></GetAccountHierarchyServersResponse>]]
+    local r = assert(client_with("xml", body, {}):get_all_servers_for_account_hierarchy {})
+    local s = r.AccountServers[1].Servers
+    assert.same({ "1.1.1.1", "2.2.2.2" }, { s[1].IPAddresses[1].Address, s[1].IPAddresses[2].Address })
+    assert.same({ "3.3.3.3", "4.4.4.4" }, { s[2].IPAddresses[1].Address, s[2].IPAddresses[2].Address })
+  end)
+
   it("RequestID is read both as a child element and as an attribute", function()
     local sent = {}
     local a = assert(client_with("xml", (fixture("archive_server", "response", "xml")), sent):archive_server { Name = "S" })

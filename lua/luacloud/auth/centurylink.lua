@@ -217,7 +217,18 @@ local function xml_normalize(node, r)
       local occ = (type(v) == "table" and getmetatable(v) == core.array_mt) and v or { v }
       local items = array()
       for _, it in ipairs(occ) do
-        if not is_empty(it) and not (type(it) == "table" and next(it) == nil) then items[#items + 1] = xml_normalize(it, r) end
+        if not is_empty(it) and not (type(it) == "table" and next(it) == nil) then
+          -- the same list written with a wrapper (<IPAddresses><IPAddress/>..</IPAddresses>): its items
+          local only, n = nil, 0
+          if type(it) == "table" then for kk in pairs(it) do only, n = kk, n + 1 end end
+          local inner = n == 1 and it[only]
+          if type(inner) == "table" and (is_array(inner) or only == k:gsub("es$", ""):gsub("s$", "")) then
+            if not is_array(inner) then inner = { inner } end
+            for _, x in ipairs(inner) do items[#items + 1] = xml_normalize(x, r) end
+          else
+            items[#items + 1] = xml_normalize(it, r)
+          end
+        end
       end
       node[k] = nil
       node[xr[k]] = items
