@@ -112,5 +112,27 @@ local function calls_bench()
   if not ok then print("calls bench failed: " .. tostring(err)) end
 end
 
+-- 3. inside nginx: the cosocket transport beside libcurl, same worker, same simulator (TLS)
+local function ngx_bench()
+  local support = require "support.sim"
+  local sh = support.sh
+  local port, sim_port = 30000 + math.random(0, 9999), 40000 + math.random(0, 9999)
+  local state = os.tmpname()
+  os.remove(state)
+  local env = "LUACLOUD_APP_STATE=" .. state .. " "
+  local out, rc = sh(env .. "examples/openresty/run start --port " .. port .. " --sim-port " .. sim_port)
+  if rc ~= 0 then print("cannot start the OpenResty example: " .. out) return end
+  local s = core.session { timeout = 120 }
+  local r = s:request { url = ("http://127.0.0.1:%d/bench?n=%d"):format(port, tonumber(os.getenv("BENCH_NGX_CALLS")) or 1000) }
+  sh(env .. "examples/openresty/run stop --port " .. port .. " --sim-port " .. sim_port)
+  sh("rm -rf '" .. state .. "'")
+  local v = r and r.status == 200 and core.json_decode(r.body)
+  if not v then print("ngx bench failed: " .. tostring(r and r.body)) return end
+  print(("== inside nginx: %d x listZones over TLS, best of 2 rounds each"):format(v.calls))
+  print(("libcurl transport (blocking)  %8.0f calls/s   1.00x"):format(v.curl))
+  print(("cosocket transport            %8.0f calls/s   %.2fx"):format(v.ngx, v.ratio))
+end
+
 decode_bench()
 calls_bench()
+ngx_bench()

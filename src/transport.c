@@ -329,8 +329,12 @@ static int push_result(lua_State *L, xfer *x) {
     {
       long conns = 0;
       curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &conns);
+      double total = 0;
       lua_pushinteger(L, conns); /* 0 when a kept-alive connection was reused */
       lua_setfield(L, -2, "new_connections");
+      curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &total);
+      lua_pushnumber(L, total);  /* seconds, from start to the last byte */
+      lua_setfield(L, -2, "time");
     }
   }
   return 1;

@@ -321,8 +321,9 @@ function Client:receive(entry, resp, terr)
     local kind = terr and terr.kind or "transport"
     return nil, self:error { kind = kind == "timeout" and "timeout" or "transport", message = terr and terr.message or "transport failed",
       details = { transport = kind },
-      -- a refused connection never reached the server: always safe to repeat
-      retryable = kind == "connect" or ((kind == "timeout" or kind == "transport") and entry.safe) }
+      -- a refused connection never reached the server: always safe to repeat;
+      -- "phase" (no cosockets in this nginx phase) will not get better by retrying
+      retryable = kind == "connect" or ((kind == "timeout" or kind == "transport") and entry.safe) or false }
   end
   if self.hooks.decode then return self.hooks.decode(self, entry, resp) end
   return M.default_decode(self, entry, resp)

@@ -14,7 +14,7 @@ local YIELDABLE = { rewrite = true, access = true, content = true, timer = true,
 local function phase_error()
   local phase = ngx.get_phase()
   if YIELDABLE[phase] then return nil end
-  return { kind = "transport", message = "nginx cosockets cannot run in the '" .. tostring(phase)
+  return { kind = "phase", message = "nginx cosockets cannot run in the '" .. tostring(phase)
     .. "' phase: call luacloud from rewrite/access/content or an ngx.timer, or create the client with use_curl = true (blocks the worker)" }
 end
 M.phase_error = phase_error
@@ -127,8 +127,16 @@ local function request(opts, req)
   local ok, err = sock:connect(host, port, { pool = pool })
   if not ok then return fail(err == "timeout" and "timeout" or ("connect: " .. tostring(err)), "connect to " .. host .. ":" .. port .. " failed: " .. tostring(err)) end
   if scheme == "https" and sock:getreusedtimes() == 0 then
-    local sess, herr = sock:sslhandshake(nil, host, verify)
-    if not sess then sock:close() return nil, { kind = "tls", message = "TLS handshake with " .. host .. " failed: " .. tostring(herr) } end
+    -- nginx checks certificate names, not IP SANs: tls_server_name gives the
+    -- name to verify (and send as SNI) when the endpoint is an IP address
+    local name = opts.tls_server_name or host
+    local sess, herr = sock:sslhandshake(nil, name, verify)
+    if not sess then
+      sock:close()
+      local hint = (not opts.tls_server_name and host:match("^[%d%.]+$")) and
+        " (nginx verifies certificate names only: set the tls_server_name option for an IP endpoint)" or ""
+      return nil, { kind = "tls", message = "TLS handshake with " .. host .. " failed: " .. tostring(herr) .. hint }
+    end
   end
   local lines = { (req.method or "GET") .. " " .. path .. " HTTP/1.1",
                   "Host: " .. host .. ((port == 80 and scheme == "http") and "" or (port == 443 and scheme == "https") and "" or (":" .. port)),

@@ -1,0 +1,137 @@
+-- luacloud inside nginx (examples/openresty): the cosocket transport does not
+-- block the worker, the four-cloud listing runs concurrently, and the same
+-- behaviour scenarios give the same results through cosockets and libcurl.
+local core = require "luacloud.core"
+local support = require "spec.support.sim"
+
+local root = support.root
+local sh = support.sh
+
+local function start_app(latency)
+  for _ = 1, 5 do
+    local port, sim_port = 20000 + math.random(0, 20000), 20000 + math.random(0, 20000)
+    local state = os.tmpname()
+    os.remove(state)
+    local out, rc = sh(("env -u LD_PRELOAD LUACLOUD_APP_STATE=%s %s/examples/openresty/run start --port %d --sim-port %d --latency %d")
+      :format(state, root, port, sim_port, latency))
+    if rc == 0 then
+      local app = { base = "http://127.0.0.1:" .. port, state = state, port = port, sim_port = sim_port,
+                    ca = state .. "/sim/tls/ca.pem" }
+      function app.stop()
+        sh(("LUACLOUD_APP_STATE=%s %s/examples/openresty/run stop --port %d --sim-port %d"):format(state, root, port, sim_port))
+        sh("rm -rf '" .. state .. "'")
+      end
+      return app
+    end
+    sh("rm -rf '" .. state .. "'")
+    if not out:find("bind", 1, true) then error("cannot start the example app: " .. out) end
+  end
+  error("no free port for the example app")
+end
+
+local function get(s, url, opts)
+  local r = assert(s:request { url = url, method = opts and opts.method, body = opts and opts.body, timeout = 60 })
+  return r, core.json_decode(r.body)
+end
+
+local function percentile(list, p)
+  table.sort(list)
+  return list[math.max(1, math.ceil(#list * p))]
+end
+
+describe("OpenResty example under load (simulators slowed by 500 ms)", function()
+  local app
+  local s = core.session { timeout = 60 }
+  setup(function() math.randomseed(os.time()) app = start_app(500) end)
+  teardown(function() if app then app.stop() end end)
+
+  it("answers other requests fast while 20 requests wait on slow cloud calls", function()
+    get(s, app.base .. "/servers?cloud=reliacloud") -- warm: the worker's client has its session
+    local t0 = core.now()
+    local slow = {}
+    for i = 1, 20 do slow[i] = s:start { url = app.base .. "/servers?cloud=reliacloud", timeout = 60 } end
+    local reqs = {}
+    for i = 1, 200 do reqs[i] = { url = app.base .. "/health" } end
+    local res = s:batch(reqs, 20)
+    local health_done = core.now() - t0
+    local fast = {}
+    for _, r in ipairs(res) do
+      assert.is_nil(r.err, r.err and r.err.message)
+      assert.are.equal(200, r.status)
+      fast[#fast + 1] = r.time
+    end
+    local slow_times = {}
+    for i = 1, 20 do
+      local r = assert(slow[i]:finish())
+      assert.are.equal(200, r.status)
+      slow_times[i] = core.now() - t0
+    end
+    -- the 200 were answered while the 20 were still waiting on the simulator
+    assert.is_true(health_done < 0.5, ("the other requests took %.0f ms in all"):format(health_done * 1000))
+    assert.is_true(percentile(slow_times, 0.5) >= 0.5, "slow calls took " .. percentile(slow_times, 0.5))
+    local p99 = percentile(fast, 0.99)
+    assert.is_true(p99 < 0.050, ("p99 of the other requests: %.1f ms"):format(p99 * 1000))
+  end)
+
+  it("lists the four clouds in about the time of the slowest one, not the sum", function()
+    local single, sum = {}, 0
+    for _, p in ipairs({ "reliacloud", "dimensiondata", "centurylink", "clodo" }) do
+      get(s, app.base .. "/servers?cloud=" .. p) -- warm: logins and org discovery happen once per worker
+      local t0 = core.now()
+      local _, body = get(s, app.base .. "/servers?cloud=" .. p)
+      single[p] = core.now() - t0
+      sum = sum + single[p]
+      assert.is_nil(body.clouds[p].error, body.clouds[p].error)
+    end
+    local slowest = math.max(single.reliacloud, single.dimensiondata, single.centurylink, single.clodo)
+    local t0 = core.now()
+    local _, body = get(s, app.base .. "/servers")
+    local all = core.now() - t0
+    for _, p in ipairs({ "reliacloud", "dimensiondata", "centurylink", "clodo" }) do
+      assert.is_table(body.clouds[p].servers, p .. ": " .. tostring(body.clouds[p].error))
+    end
+    assert.is_true(all < slowest * 1.5, ("all four: %.0f ms, slowest alone: %.0f ms"):format(all * 1000, slowest * 1000))
+    assert.is_true(all < sum * 0.6, ("all four: %.0f ms, sum: %.0f ms"):format(all * 1000, sum * 1000))
+  end)
+end)
+
+describe("OpenResty example", function()
+  local app
+  local s = core.session { timeout = 60 }
+  setup(function() app = start_app(0) end)
+  teardown(function() if app then app.stop() end end)
+
+  it("deploys a server with a POST", function()
+    local r, body = get(s, app.base .. "/deploy", { method = "POST", body = "" })
+    assert.are.equal(201, r.status)
+    assert.are.equal("Running", body.state)
+    local _, list = get(s, app.base .. "/servers?cloud=reliacloud")
+    local found = false
+    for _, vm in ipairs(list.clouds.reliacloud.servers) do found = found or vm.id == body.id end
+    assert.is_true(found)
+  end)
+
+  it("gives the same behaviour through cosockets as through libcurl", function()
+    local admin = core.session { ca_file = app.ca }
+    assert(admin:request { method = "POST", url = ("https://localhost:%d/_sim/seed?provider=dimensiondata&kind=servers&n=30"):format(app.sim_port) })
+    local r, body = get(s, app.base .. "/selftest")
+    assert.are.equal(200, r.status, r.body)
+    assert.are.same(body.curl, body.ngx)
+    local ngx = body.ngx
+    assert.are.same({ kind = "api", status = 431, code = 431, param = false, retryable = false, has_retry_after = false }, ngx.errors.api)
+    assert.are.equal("serviceOfferingId", ngx.errors.validation.param)
+    assert.are.equal(ngx.paging.total, ngx.paging.walked)
+    assert.are.equal(ngx.paging.total, ngx.paging.distinct)
+    assert.is_true(ngx.paging.pages >= 5)
+    assert.are.same({ result = "done", polls = 3, slept = true }, ngx.waiting)
+    assert.are.same({ first = true, renewed = true, logins = 2 }, ngx.session)
+    assert.are.equal("OverLimit", ngx.rate_limit.code)
+  end)
+
+  it("refuses clearly where nginx allows no cosockets, without crashing the worker", function()
+    local r = assert(s:request { url = app.base .. "/wrong-phase" })
+    assert.are.equal(200, r.status)
+    assert.matches("cannot run in the 'set' phase", r.body)
+    assert.are.equal(200, assert(s:request { url = app.base .. "/health" }).status)
+  end)
+end)
