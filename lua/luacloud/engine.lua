@@ -185,7 +185,7 @@ function Client:build(entry, values, placement)
         t[p.name] = p.value
       end
     end
-    local ok, xml = pcall(core.xml_encode, entry.body_root or entry.name, t,
+    local ok, xml = pcall(core.xml_encode, entry.body_root or entry.xml_root or entry.name, t,
       { ns = self.namespace and self.namespace(entry) or nil, order = entry.body_order })
     if not ok then return nil, self:error { kind = "validation", message = "cannot encode the XML body: " .. tostring(xml) } end
     req.body = xml
@@ -300,7 +300,7 @@ end
 function Client:ready(entry, req_template)
   local req = copy_request(req_template)
   if self.hooks.prepare then
-    local ok, err = self.hooks.prepare(self, entry, req)
+    local ok, err = self.hooks.prepare(self, entry, req, req_template.params)
     if not ok then return nil, err end
   end
   finish_url(req)
@@ -338,6 +338,7 @@ function Client:call_async(id, entry, params)
   if not placement then return nil end
   local template = self:build(entry, placement.values, placement)
   if not template then return nil end
+  template.params = params or {}
   local req = self:ready(entry, template)
   if not req then return nil end
   local finish = self:send_async(req)
@@ -368,6 +369,7 @@ function Client:call(name, params)
   if not placement then return nil, verr end
   local req, berr = self:build(entry, placement.values, placement)
   if not req then return nil, berr end
+  req.params = params or {} -- the caller's params, for hooks.prepare
   local retries = self.opts.retries or 2
   local reauthed = false
   local attempt = 0
