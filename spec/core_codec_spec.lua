@@ -107,6 +107,15 @@ describe("xml_decode", function()
     end
   end)
 
+  it("honours each document's declared encoding, also when parsers are reused", function()
+    for _ = 1, 3 do
+      assert.are.equal("\195\169", core.xml_decode('<?xml version="1.0" encoding="ISO-8859-1"?><r>\233</r>'))
+      assert.are.equal("\195\169", core.xml_decode('<?xml version="1.0" encoding="UTF-8"?><r>\195\169</r>'))
+      assert.is_nil((core.xml_decode("<r><x></r>")))
+      assert.are.same({ x = "1" }, core.xml_decode("<r><x>1</x></r>"))
+    end
+  end)
+
   it("decodes across chunk boundaries (large documents)", function()
     local parts = { "<list>" }
     for i = 1, 20000 do parts[#parts + 1] = ("<server><id>%d</id><name>s%d</name></server>"):format(i, i) end

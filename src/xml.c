@@ -103,6 +103,55 @@ static xmlEntityPtr on_entity(void *ud, const xmlChar *name) {
   return xmlGetPredefinedEntity(name);
 }
 
+/* One parser context per Lua state is kept between calls: creating one costs
+ * more than parsing a small response. It is checked out of the registry while
+ * in use (so a Lua error frees it with its xdec) and returned after a parse. */
+static const char ctxt_key = 0;
+
+typedef struct ctxt_box { xmlParserCtxtPtr ctxt; int uses; } ctxt_box;
+/* its name dictionary only grows: start afresh now and then */
+#define CTXT_MAX_USES 1000
+
+static int ctxt_box_gc(lua_State *L) {
+  ctxt_box *b = (ctxt_box *)lua_touserdata(L, 1);
+  if (b->ctxt) { xmlFreeParserCtxt(b->ctxt); b->ctxt = NULL; }
+  return 0;
+}
+
+static xmlParserCtxtPtr checkout_ctxt(lua_State *L) {
+  xmlParserCtxtPtr c = NULL;
+  LC_RAWGETP(L, LUA_REGISTRYINDEX, &ctxt_key);
+  if (lua_isuserdata(L, -1)) {
+    ctxt_box *b = (ctxt_box *)lua_touserdata(L, -1);
+    c = b->ctxt;
+    b->ctxt = NULL;
+  }
+  lua_pop(L, 1);
+  return c;
+}
+
+static void checkin_ctxt(lua_State *L, xmlParserCtxtPtr c) {
+  ctxt_box *b;
+  LC_RAWGETP(L, LUA_REGISTRYINDEX, &ctxt_key);
+  if (!lua_isuserdata(L, -1)) {
+    lua_pop(L, 1);
+    b = (ctxt_box *)lua_newuserdata(L, sizeof(ctxt_box));
+    b->ctxt = NULL;
+    b->uses = 0;
+    lua_newtable(L);
+    lua_pushcfunction(L, ctxt_box_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    LC_RAWSETP(L, LUA_REGISTRYINDEX, &ctxt_key);
+  }
+  b = (ctxt_box *)lua_touserdata(L, -1);
+  if (b->ctxt) xmlFreeParserCtxt(b->ctxt);
+  if (++b->uses > CTXT_MAX_USES) { xmlFreeParserCtxt(c); c = NULL; b->uses = 0; }
+  b->ctxt = c;
+  lua_pop(L, 1);
+}
+
 static int xdec_gc(lua_State *L) {
   xdec *d = (xdec *)lua_touserdata(L, 1);
   if (d->ctxt) { xmlFreeParserCtxt(d->ctxt); d->ctxt = NULL; }
@@ -334,7 +383,12 @@ static int l_xml_decode(lua_State *L) {
     sax.characters = NULL;
     sax.cdataBlock = NULL;
   }
-  d->ctxt = xmlCreatePushParserCtxt(&sax, d, NULL, 0, NULL);
+  d->ctxt = parse_only ? NULL : checkout_ctxt(L);
+  if (d->ctxt) {
+    if (xmlCtxtResetPush(d->ctxt, NULL, 0, NULL, NULL) != 0) { xmlFreeParserCtxt(d->ctxt); d->ctxt = NULL; }
+    else d->ctxt->userData = d;
+  }
+  if (!d->ctxt) d->ctxt = xmlCreatePushParserCtxt(&sax, d, NULL, 0, NULL);
   if (!d->ctxt) return lc_pushfail(L, "xml: cannot create a parser");
   xmlCtxtUseOptions(d->ctxt, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
   do {
@@ -359,7 +413,7 @@ static int l_xml_decode(lua_State *L) {
     lua_pushstring(L, d->err);
     return 2;
   }
-  xmlFreeParserCtxt(d->ctxt);
+  if (parse_only) xmlFreeParserCtxt(d->ctxt); else checkin_ctxt(L, d->ctxt);
   d->ctxt = NULL;
   lua_pushvalue(L, 7);
   lua_pushvalue(L, 6);

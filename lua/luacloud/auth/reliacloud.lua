@@ -21,12 +21,14 @@ end
 --- Canonical string and signature (notes §4.3 / CloudStack server):
 -- values encoded (keep A-Za-z0-9.-*_, space -> %20), pairs sorted by wire name
 -- byte-wise, joined with '&', the whole string lower-cased, HMAC-SHA1, Base64.
+local function by_name(a, b) return a[1] < b[1] end
+
 function M.signature(secret, query)
-  local pairs_ = {}
-  for i, kv in ipairs(query) do pairs_[i] = { kv[1], kv[1] .. "=" .. core.pct(tostring(kv[2])) } end
-  table.sort(pairs_, function(a, b) return a[1] < b[1] end)
+  local sorted = {}
+  for i, kv in ipairs(query) do sorted[i] = kv end
+  table.sort(sorted, by_name)
   local parts = {}
-  for i, p in ipairs(pairs_) do parts[i] = p[2] end
+  for i, kv in ipairs(sorted) do parts[i] = kv[1] .. "=" .. core.pct(tostring(kv[2])) end
   local canonical = table.concat(parts, "&"):lower()
   return core.b64encode(core.hmac_sha1(secret, canonical)), canonical
 end
@@ -55,7 +57,7 @@ end
 
 function M.prepare(c, entry, req)
   -- the catalog path carries "?command=<doc name>": the wire command comes from entry.command
-  req.url = req.url:gsub("%?command=[^&]*&?", "?"):gsub("%?$", "")
+  req.url = c.endpoint  -- every command goes to the one API URL; the query says what to do
   local lower = c.catalog.param_case == "lower"
   -- opts.commands overrides a wire name (notes section 5: listIPAddress(es), IP/Ip casing)
   local override = c.opts.commands and c.opts.commands[c._current_op]
