@@ -116,7 +116,7 @@ end
 local function ngx_bench()
   local support = require "support.sim"
   local sh = support.sh
-  local port, sim_port = 30000 + math.random(0, 9999), 40000 + math.random(0, 9999)
+  local port, sim_port = 20000 + math.random(0, 5999), 26000 + math.random(0, 5999)
   local state = os.tmpname()
   os.remove(state)
   local env = "LUACLOUD_APP_STATE=" .. state .. " "

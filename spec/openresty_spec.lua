@@ -9,7 +9,7 @@ local sh = support.sh
 
 local function start_app(latency)
   for _ = 1, 5 do
-    local port, sim_port = 20000 + math.random(0, 20000), 20000 + math.random(0, 20000)
+    local port, sim_port = 20000 + math.random(0, 5999), 26000 + math.random(0, 5999)
     local state = os.tmpname()
     os.remove(state)
     local out, rc = sh(("env -u LD_PRELOAD LUACLOUD_APP_STATE=%s %s/examples/openresty/run start --port %d --sim-port %d --latency %d")

@@ -1,6 +1,7 @@
 /* Percent, form, query and CSV codecs. */
 #include <string.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include "lc.h"
 
 static const char HEX[] = "0123456789ABCDEF";
@@ -244,7 +245,96 @@ static int l_csv_decode(lua_State *L) {
   return 1;
 }
 
+/* Lower-cased output, values percent-encoded with lower-case hex (%2f): the
+ * whole canonical string is lower-cased after encoding. */
+static void add_lower(luaL_Buffer *b, const char *s, size_t n, int escape) {
+  static const char hex[] = "0123456789abcdef";
+  size_t i;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (!escape || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+        c == '.' || c == '-' || c == '*' || c == '_') {
+      luaL_addchar(b, (char)tolower(c));
+    } else {
+      luaL_addchar(b, '%');
+      luaL_addchar(b, hex[c >> 4]);
+      luaL_addchar(b, hex[c & 15]);
+    }
+  }
+}
+
+/* Read the array of {name, value} pairs at `idx` into strings kept alive by
+ * the array itself; returns the count. Values go through tostring. */
+static int read_pairs(lua_State *L, int idx, const char ***names, const char ***values,
+                      size_t **vlens) {
+  int i, n;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  n = (int)lua_rawlen(L, idx);
+  lua_newtable(L); /* anchor for converted values */
+  *names = (const char **)lua_newuserdata(L, sizeof(char *) * (size_t)(n ? n : 1));
+  *values = (const char **)lua_newuserdata(L, sizeof(char *) * (size_t)(n ? n : 1));
+  *vlens = (size_t *)lua_newuserdata(L, sizeof(size_t) * (size_t)(n ? n : 1));
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, idx, i + 1);
+    if (!lua_istable(L, -1)) luaL_error(L, "pair %d is not a {name, value} table", i + 1);
+    lua_rawgeti(L, -1, 1);
+    (*names)[i] = luaL_checkstring(L, -1);
+    lua_rawseti(L, -6, 2 * i + 1);
+    lua_rawgeti(L, -1, 2);
+    (*values)[i] = luaL_tolstring(L, -1, &(*vlens)[i]);
+    lua_rawseti(L, -7, 2 * i + 2);
+    lua_pop(L, 2);
+  }
+  return n;
+}
+
+/* query_encode({{name, value}, ...}) -> "name=pct(value)&..." in the given order */
+static int l_query_encode(lua_State *L) {
+  const char **names, **values;
+  size_t *vlens;
+  int i, n = read_pairs(L, 1, &names, &values, &vlens);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (i = 0; i < n; i++) {
+    if (i) luaL_addchar(&b, '&');
+    luaL_addstring(&b, names[i]);
+    luaL_addchar(&b, '=');
+    add_escaped(&b, values[i], vlens[i], ".-*_", 0);
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
+static const char **sort_names;
+static int cmp_idx(const void *a, const void *b) {
+  return strcmp(sort_names[*(const int *)a], sort_names[*(const int *)b]);
+}
+
+/* canonical_query(pairs) -> the CloudStack-style string to sign: pairs sorted
+ * by name (byte-wise, as sent), values pct-encoded, joined, lower-cased. */
+static int l_canonical_query(lua_State *L) {
+  const char **names, **values;
+  size_t *vlens;
+  int i, n = read_pairs(L, 1, &names, &values, &vlens);
+  int *order = (int *)lua_newuserdata(L, sizeof(int) * (size_t)(n ? n : 1));
+  luaL_Buffer b;
+  for (i = 0; i < n; i++) order[i] = i;
+  sort_names = names; /* qsort has no context argument; no Lua call happens while it runs */
+  qsort(order, (size_t)n, sizeof(int), cmp_idx);
+  luaL_buffinit(L, &b);
+  for (i = 0; i < n; i++) {
+    if (i) luaL_addchar(&b, '&');
+    add_lower(&b, names[order[i]], strlen(names[order[i]]), 0);
+    luaL_addchar(&b, '=');
+    add_lower(&b, values[order[i]], vlens[order[i]], 1);
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
 static const luaL_Reg funcs[] = {
+  {"query_encode", l_query_encode},
+  {"canonical_query", l_canonical_query},
   {"pct", l_pct},
   {"urlencode", l_urlencode},
   {"urldecode", l_urldecode},

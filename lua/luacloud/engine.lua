@@ -106,7 +106,7 @@ local function incoming(self, req, t0, resp, err)
     return nil, err
   end
   self.cookies:store(resp.headers and resp.headers["set-cookie"])
-  self:log { event = "response", method = req.method, url = req.url, status = resp.status, ms = ms }
+  if t0 then self:log { event = "response", method = req.method, url = req.url, status = resp.status, ms = ms } end
   return resp
 end
 
@@ -204,9 +204,7 @@ end
 
 local function finish_url(req)
   if #req.query == 0 then return end
-  local parts = {}
-  for i, kv in ipairs(req.query) do parts[i] = kv[1] .. "=" .. core.pct(tostring(kv[2])) end
-  req.url = req.url .. (req.url:find("?", 1, true) and "&" or "?") .. table.concat(parts, "&")
+  req.url = req.url .. (req.url:find("?", 1, true) and "&" or "?") .. core.query_encode(req.query)
   req.query = {}
 end
 M.finish_url = finish_url

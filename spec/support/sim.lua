@@ -20,7 +20,7 @@ function M.start(opts)
   math.randomseed(os.time() + math.floor(os.clock() * 1e6))
   local port, dir, out, rc
   for _ = 1, 5 do -- another process may hold the random port: try another
-    port = 20000 + math.random(0, 20000)
+    port = 20000 + math.random(0, 12000) -- below the ephemeral range (32768+)
     dir = os.tmpname()
     os.remove(dir)
     local args = " --port " .. port .. " --state-dir " .. dir .. (opts.tls and " --tls" or "")

@@ -21,15 +21,8 @@ end
 --- Canonical string and signature (notes §4.3 / CloudStack server):
 -- values encoded (keep A-Za-z0-9.-*_, space -> %20), pairs sorted by wire name
 -- byte-wise, joined with '&', the whole string lower-cased, HMAC-SHA1, Base64.
-local function by_name(a, b) return a[1] < b[1] end
-
 function M.signature(secret, query)
-  local sorted = {}
-  for i, kv in ipairs(query) do sorted[i] = kv end
-  table.sort(sorted, by_name)
-  local parts = {}
-  for i, kv in ipairs(sorted) do parts[i] = kv[1] .. "=" .. core.pct(tostring(kv[2])) end
-  local canonical = table.concat(parts, "&"):lower()
+  local canonical = core.canonical_query(query)
   return core.b64encode(core.hmac_sha1(secret, canonical)), canonical
 end
 
