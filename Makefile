@@ -70,7 +70,7 @@ $(ASAN_DIR)/luacloud/core.so: $(SRCS) $(HDRS)
 	$(CC) $(CFLAGS) $(WARN) -std=gnu99 -fPIC -shared $(shell pkg-config --cflags lua5.4 $(DEPS)) -o $@ $(SRCS) $(PKG_LIBS) $(LDFLAGS)
 
 lint:
-	luacheck lua spec bench examples bin/*.lua
+	luacheck lua spec bench examples bin/luacloud bin/luacloud-docs
 
 clean:
 	rm -rf build build-luajit $(ASAN_DIR)

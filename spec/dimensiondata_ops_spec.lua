@@ -66,7 +66,7 @@ describe("dimensiondata client against the simulator", function()
     end)
 
     it("uses a given org_id without asking for it", function()
-      local c, sim, _, log = setup({ org_id = simmod.ORG_ID })
+      local c, _, _, log = setup({ org_id = simmod.ORG_ID })
       assert(c:list_software_labels())
       assert.equal(1, #log)
       assert.falsy(log[1].req.url:match("myaccount"))
@@ -163,7 +163,7 @@ describe("dimensiondata client against the simulator", function()
     end)
 
     it("waits for a deployment and reports progress", function()
-      local c, sim, clock = setup()
+      local c, sim = setup()
       local nid = new_network(c, "w")
       assert(c:deploy_server({ name = "app", description = "d",
         vlanResourcePath = "/oec/" .. c.org_id .. "/network/" .. nid,

@@ -41,11 +41,11 @@ function M.run(new, config)
                  pages = math.ceil(tonumber(first.totalCount) / 7) }
 
   -- waiting: polls with backoff through the transport's sleep
-  local polls, slept_ok = 0, true
+  local polls = 0
   local t0 = core.now()
   local res = rc:wait(function() polls = polls + 1 return polls >= 3 and "done", polls * 30 end,
                       { interval = 0.05, backoff = 1 })
-  slept_ok = core.now() - t0 >= 0.09
+  local slept_ok = core.now() - t0 >= 0.09
   out.waiting = { result = res, polls = polls, slept = slept_ok }
 
   -- session renewal: an expired session is renewed once, transparently

@@ -147,7 +147,7 @@ function M.check(client, id, entry, params)
         values[key] = v
       else
         local list = placement[loc == "header" and "header" or loc == "query" and "query" or "body"]
-        local value = v
+        local value
         if spec.multi and type(v) == "table" then
           value = {}
           for i, each in ipairs(v) do value[i] = wire(spec, each) end

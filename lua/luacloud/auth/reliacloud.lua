@@ -1,6 +1,5 @@
 --- ReliaCloud hooks: API-key signing (notes §4.3) or a login session; XML or JSON.
 local core = require "luacloud.core"
-local engine = require "luacloud.engine"
 
 local M = {}
 

@@ -19,7 +19,6 @@
 
 local core = require("luacloud.core")
 local catalog = require("luacloud.catalog.centurylink")
-local unpack = table.unpack or unpack
 
 local M = {}
 

@@ -90,7 +90,7 @@ local function read_body(sock, status, headers, method, max)
     return body, true
   end
   -- no length: read until the server closes
-  local body, err, partial = sock:receive("*a")
+  local body, err = sock:receive("*a")
   if not body then return nil, false, err end
   if #body > max then return nil, false, "too_large" end
   return body, false
