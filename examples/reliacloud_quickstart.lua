@@ -46,8 +46,9 @@ print(("zone %s (%s), template %s (%s), offering %s (%s)"):format(zone.id, zone.
 -- 2. Deploy. The answer is synchronous and carries the only copy of the initial password.
 local vm = must(c:deploy_virtual_machine { zoneId = zone.id, serviceOfferingId = offering.id,
   templateId = template.id, networkDomain = "quickstart.example" })
-print(("deployed vm %s %s: %s, private ip %s, password %s"):format(vm.id, vm.name, vm.state,
-  vm.ipaddress, vm.password or "(none)"))
+-- (keep vm.password somewhere safe: it is never printed)
+print(("deployed vm %s %s: %s, private ip %s, initial password %s"):format(vm.id, vm.name, vm.state,
+  vm.ipaddress, vm.password and ("received (" .. #vm.password .. " characters)") or "not returned"))
 
 -- 3. A public address for the VM, and port 22 forwarded to it.
 local ip = must(c:associate_ip_address { zoneid = zone.id })
