@@ -8,6 +8,14 @@ local iter, seed = M.args(20000)
 local seeds = M.seeds({ "xml" })
 seeds[#seeds + 1] = '<?xml version="1.0"?><a x="1" y="&amp;&#65;"><b>t<![CDATA[<c>]]></b><b/><c:d xmlns:c="u">x</c:d><!-- c --><?pi x?></a>'
 
+-- a few large documents, so that mutations land on the 64 KiB chunk boundaries of the decoder
+do
+  local parts = {}
+  for i = 1, #seeds do parts[#parts + 1] = (seeds[i]:gsub("^%s*<%?xml[^>]*>", "")) end
+  local big = "<all>" .. table.concat(parts) .. "</all>"
+  for i = 1, 3 do seeds[#seeds + 1] = big:sub(1, 65536 * i + 7) .. big:sub(-6) end
+end
+
 local fails = 0
 local function fail(msg, input)
   fails = fails + 1
