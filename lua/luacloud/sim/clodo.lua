@@ -323,6 +323,7 @@ function M.new(opts)
   if type(opts.durations) == "table" then
     for k, v in pairs(opts.durations) do self.durations[k] = v end
   end
+  self.base_durations = copy(self.durations) -- seed("speed", n) divides these
   self:reset()
   return self
 end
@@ -442,8 +443,15 @@ end
 
 --- seed(kind, n): adds n objects of a kind: "servers", "backups" (on the first server), "zones",
 --- "records" (in the first zone), "tickets", "storages".
+--- seed("speed", n): background work (install, reboot, backups, restore) runs n times faster in real
+--- time (HTTP specs); seed("speed", 1) restores the documented delays. Not undone by reset().
 function Sim:seed(kind, n)
   n = tonumber(n) or 1
+  if kind == "speed" then
+    if n < 1 then error("clodo sim: speed must be >= 1", 0) end
+    for k, v in pairs(self.base_durations or {}) do self.durations[k] = v / n end
+    return true
+  end
   local first = sorted_ids(self.servers)[1]
   for _ = 1, n do
     if kind == "servers" or kind == "server" then
