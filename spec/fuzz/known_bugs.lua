@@ -101,6 +101,25 @@ do
   check("gunzip returns every gzip member", v == "onetwo", tostring(v or e))
 end
 
+-- 12. xml.c checkout_ctxt/checkin_ctxt (parser context kept between calls): the context's
+--     name dictionary keeps every name of every earlier document until it hits libxml2's
+--     10 MB dictionary limit, then a valid document fails ("Memory allocation failed");
+--     the same document parses when retried on a fresh context
+do
+  local function doc(round)
+    local t = { "<r>" }
+    for i = 1, 20000 do t[#t + 1] = ("<n%d_%d%s/>"):format(round, i, ("x"):rep(100)) end
+    t[#t + 1] = "</r>"
+    return table.concat(t)
+  end
+  local bad
+  for round = 1, 20 do
+    local v, e = core.xml_decode(doc(round))
+    if not v then bad = ("document %d: %s"):format(round, e) break end
+  end
+  check("xml_decode does not fail on a valid document after earlier ones", not bad, bad)
+end
+
 -- 11. transport.c push_headers: strcmp(key, "set-cookie") on a key buffer that is not
 --     NUL-terminated: a previous longer header ("Set-Cookie2") leaves a byte at key[10]
 --     and repeated Set-Cookie lines are joined with ", " instead of "\n"
