@@ -327,6 +327,7 @@ function M.new(opts)
   self.base_url = opts.base_url
   self.deploy_seconds = tonumber(opts.deploy_seconds) or 12
   self.action_seconds = tonumber(opts.action_seconds) or 3
+  self.base_seconds = { deploy = self.deploy_seconds, action = self.action_seconds }
   self.ns_base = opts.namespace
   self.credentials = { username = "demo", password = "demo-password", org_id = ORG_ID,
     readonly_username = "viewer", readonly_password = "viewer-password" }
@@ -841,10 +842,18 @@ function Sim:add_server(spec)
 end
 
 -- Seeds data: kind "servers" (n deployed servers on a network in NA1), "networks" (n networks).
+-- Kind "speed" is a setting, not data: pending work (deploy, power actions, disks, image
+-- import/export/copy) completes n times faster than configured (n = 1 restores the configured
+-- delays; kept across reset) so real-time clients (nginx) can run long sequences quickly.
 function Sim:seed(kind, n)
   n = tonumber(n) or 1
   local now = self.now()
-  if kind == "networks" then
+  if kind == "speed" then
+    if n < 1 then error("speed must be >= 1", 0) end
+    self.deploy_seconds = self.base_seconds.deploy / n
+    self.action_seconds = self.base_seconds.action / n
+    return { deploy_seconds = self.deploy_seconds, action_seconds = self.action_seconds }
+  elseif kind == "networks" then
     local out = {}
     for i = 1, n do out[i] = self:add_network("seed-net-" .. (#self.networks + 1), "seeded", DATACENTERS[(i - 1) % 3 + 1].location).id end
     return { networks = out }
@@ -2632,6 +2641,8 @@ local ROUTES = {
   { "GET", "^/base/image/deployedWithSoftwareLabels/([^/]+)$", function(s, r, loc) return H.os_images(s, r, loc, "DeployedImagesWithSoftwareLabels", "DeployedImageWithSoftwareLabels") end },
   { "GET", "^/base/image$", function(s, r) return H.os_images(s, r, nil, "ServerImages", nil, "server_image") end },
   { "GET", "^/base/image/([^/]+)$", function(s, r, loc) return H.os_images(s, r, loc, "ServerImages", nil, "server_image") end },
+  -- 12.8 List Partner Server Images: GET /oec/0.9/partner/image (no org id; the simulator has none)
+  { "GET", "^/partner/image$", function(s, r) return list_doc(s, "ServerImages", "server", {}) end },
   { "GET", "^/(%a+)/image/(%a+)$", function(s, r, prov, kind)
       if prov ~= "opsource" and prov ~= "ntta" and prov ~= "ntte" and prov ~= "partner" then fail("REASON_420", "Unknown image provider.") end
       if prov == "partner" and kind ~= "web" and kind ~= "db" then return list_doc(s, "ServerImages", "server", {}) end
