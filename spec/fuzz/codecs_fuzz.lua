@@ -78,6 +78,30 @@ for n = 1, iter do
       elseif b ~= v then fail("form round trip " .. f, k) end
     end
   end
+  -- query_encode / canonical_query (pairs in order; names are written as they are)
+  if core.query_encode then
+    local pairs_, n = {}, math.random(0, 6)
+    for i = 1, n do
+      local name = ("abcXYZ_"):sub(math.random(1, 7), math.random(1, 7))
+      if name == "" then name = "k" end
+      local v = math.random(4) == 1 and math.random(-1000, 1000) or rnd(math.random(0, 10))
+      pairs_[i] = { name, v }
+    end
+    local ok, q = pcall(core.query_encode, pairs_)
+    if not ok then fail("query_encode raised: " .. tostring(q), n) else
+      local back = core.query_decode(q)
+      for _, p in ipairs(pairs_) do
+        local b = back[p[1]]
+        local want = tostring(p[2])
+        local found = b == want
+        if type(b) == "table" then for _, x in ipairs(b) do if x == want then found = true end end end
+        if not found then fail("query_encode round trip " .. q, p[1]) end
+      end
+    end
+    local ok2, c = pcall(core.canonical_query, pairs_)
+    if not ok2 then fail("canonical_query raised: " .. tostring(c), n)
+    elseif c ~= c:lower() then fail("canonical_query not lower-cased", c) end
+  end
   -- gunzip
   do
     local m = M.mutate(gz_seeds[math.random(#gz_seeds)], nil)
