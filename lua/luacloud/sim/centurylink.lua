@@ -2298,8 +2298,20 @@ end
 
 --- Adds n objects of a kind: "servers" (active servers in DEMO's WA1 Default Group), "groups",
 --- "users", "aliases", "failed_requests" (queue requests that end Failed).
+--- Settings (not objects): "speed" n (n >= 1) makes queued jobs n times faster than the default
+--- (job seconds = default / n; n = 1 restores it), "alias_limit" n sets the SMTP relay alias limit.
+--- Settings outlive reset().
 function Sim:seed(kind, n)
   n = tonumber(n) or 1
+  if kind == "speed" then
+    if n < 1 then error("speed must be >= 1", 0) end
+    self.base_job_seconds = self.base_job_seconds or self.job_seconds
+    self.job_seconds = self.base_job_seconds / n
+    return self.job_seconds
+  elseif kind == "alias_limit" then
+    self.alias_limit = n
+    return n
+  end
   local ctx = { account = USER_ALIAS }
   local default = self:find_group_by_name(USER_ALIAS, "WA1", "Default Group")
   for i = 1, n do
@@ -2321,7 +2333,7 @@ function Sim:seed(kind, n)
       local job = self:queue(ctx, "Seeded failing request", nil)
       job.fail = "Seeded failure"
     else
-      error("unknown seed kind '" .. tostring(kind) .. "' (servers, groups, users, aliases, failed_requests)", 0)
+      error("unknown seed kind '" .. tostring(kind) .. "' (servers, groups, users, aliases, failed_requests, speed, alias_limit)", 0)
     end
   end
   return n
