@@ -1,6 +1,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <math.h>
 #include "lc.h"
 
 void lc_buf_init(lc_buf *b) { b->data = NULL; b->len = b->cap = 0; b->oom = 0; }
@@ -71,4 +73,42 @@ lc_buf *lc_newbox(lua_State *L) {
   }
   lua_setmetatable(L, -2);
   return b;
+}
+
+int lc_format_number(lua_State *L, int idx, char *buf, size_t size) {
+  lua_Number d;
+  int p, n = 0;
+#if LUA_VERSION_NUM >= 503
+  if (lua_isinteger(L, idx))
+    return snprintf(buf, size, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, idx));
+#endif
+  d = lua_tonumber(L, idx);
+  if (d == floor(d) && fabs(d) < 9.2e18) return snprintf(buf, size, "%lld", (long long)d);
+  for (p = 15; p <= 17; p++) {
+    n = snprintf(buf, size, "%.*g", p, (double)d);
+    if (strtod(buf, NULL) == d) break;
+  }
+  return n;
+}
+
+int lc_push_scalar_text(lua_State *L, int idx) {
+  char nb[64];
+  switch (lua_type(L, idx)) {
+    case LUA_TSTRING: lua_pushvalue(L, idx); return 1;
+    case LUA_TNUMBER: lua_pushlstring(L, nb, (size_t)lc_format_number(L, idx, nb, sizeof nb)); return 1;
+    case LUA_TBOOLEAN: lua_pushstring(L, lua_toboolean(L, idx) ? "true" : "false"); return 1;
+    default: return 0;
+  }
+}
+
+int lc_opt_clamped(lua_State *L, int t, const char *k, int dflt, int lo, int hi) {
+  lua_Number d;
+  int v = dflt;
+  lua_getfield(L, t, k);
+  if (lua_isnumber(L, -1)) {
+    d = lua_tonumber(L, -1);
+    v = d != d ? dflt : d < lo ? lo : d > hi ? hi : (int)d;
+  }
+  lua_pop(L, 1);
+  return v;
 }

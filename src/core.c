@@ -15,7 +15,8 @@ static int l_now(lua_State *L) {
 static int l_sleep(lua_State *L) {
   lua_Number s = luaL_checknumber(L, 1);
   struct timespec ts;
-  if (s <= 0) return 0;
+  if (!(s > 0)) return 0;          /* also NaN */
+  if (s > 86400 * 365) s = 86400 * 365;
   ts.tv_sec = (time_t)s;
   ts.tv_nsec = (long)((s - (lua_Number)ts.tv_sec) * 1e9);
   while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {}

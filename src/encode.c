@@ -82,9 +82,11 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Append tostring(v) to the array at index `arr`. */
-static void push_str_into(lua_State *L, int arr, int vidx, int *n) {
-  luaL_tolstring(L, vidx, NULL);
+/* Append the wire text of a scalar to the array at `arr`; anything else
+ * (a table, null, a function) would put "table: 0x..." on the wire. */
+static void push_str_into(lua_State *L, int arr, int vidx, int *n, const char *key) {
+  if (!lc_push_scalar_text(L, vidx))
+    luaL_error(L, "form_encode: value of '%s' must be a string, number or boolean, not a %s", key, luaL_typename(L, vidx));
   lua_rawseti(L, arr, ++*n);
 }
 
@@ -112,19 +114,25 @@ static int l_form_encode(lua_State *L) {
   arr = lua_gettop(L);
   for (i = 0; i < nkeys; i++) {
     lua_getfield(L, 1, keys[i]);
-    if (lua_type(L, -1) == LUA_TTABLE) {
+    if (lua_type(L, -1) == LUA_TTABLE && !luaL_getmetafield(L, -1, "__tostring")) {
       int j, m = (int)lua_rawlen(L, -1);
       for (j = 1; j <= m; j++) {
         lua_pushstring(L, keys[i]);
         lua_rawseti(L, arr, ++n);
         lua_rawgeti(L, -1, j);
-        push_str_into(L, arr, lua_gettop(L), &n);
+        push_str_into(L, arr, lua_gettop(L), &n, keys[i]);
         lua_pop(L, 1);
       }
     } else {
       lua_pushstring(L, keys[i]);
       lua_rawseti(L, arr, ++n);
-      push_str_into(L, arr, lua_gettop(L), &n);
+      if (lua_type(L, -1) == LUA_TTABLE) { /* has __tostring (left on the stack above) */
+        lua_pop(L, 1);
+        luaL_tolstring(L, -1, NULL);
+        lua_rawseti(L, arr, ++n);
+      } else {
+        push_str_into(L, arr, lua_gettop(L), &n, keys[i]);
+      }
     }
     lua_pop(L, 1);
   }
@@ -281,8 +289,9 @@ static int read_pairs(lua_State *L, int idx, const char ***names, const char ***
     (*names)[i] = luaL_checkstring(L, -1);
     lua_rawseti(L, -6, 2 * i + 1);
     lua_rawgeti(L, -1, 2);
-    (*values)[i] = luaL_tolstring(L, -1, &(*vlens)[i]);
-    lua_rawseti(L, -7, 2 * i + 2);
+    if (!lc_push_scalar_text(L, -1)) luaL_error(L, "pair %d: value must be a string, number or boolean", i + 1);
+    (*values)[i] = lua_tolstring(L, -1, &(*vlens)[i]);
+    lua_rawseti(L, -7, 2 * i + 2); /* anchor: pair, value and text sit above it */
     lua_pop(L, 2);
   }
   return n;
@@ -307,7 +316,8 @@ static int l_query_encode(lua_State *L) {
 
 static const char **sort_names;
 static int cmp_idx(const void *a, const void *b) {
-  return strcmp(sort_names[*(const int *)a], sort_names[*(const int *)b]);
+  int ia = *(const int *)a, ib = *(const int *)b, c = strcmp(sort_names[ia], sort_names[ib]);
+  return c ? c : (ia > ib) - (ia < ib); /* repeated names keep their order */
 }
 
 /* canonical_query(pairs) -> the CloudStack-style string to sign: pairs sorted

@@ -8,7 +8,8 @@
 static int l_gunzip(lua_State *L) {
   size_t n;
   const char *s = luaL_checklstring(L, 1, &n);
-  size_t max = (size_t)luaL_optnumber(L, 2, 64.0 * 1024 * 1024);
+  lua_Number maxn = luaL_optnumber(L, 2, 64.0 * 1024 * 1024);
+  size_t max = maxn != maxn || maxn < 0 ? 0 : maxn > 1e15 ? (size_t)1e15 : (size_t)maxn;
   z_stream z;
   lc_buf *out;
   int rc;
@@ -25,6 +26,10 @@ static int l_gunzip(lua_State *L) {
     out->len = out->cap - z.avail_out;
     if (out->len > max) { inflateEnd(&z); return lc_pushfail(L, "gunzip: output exceeds %d bytes", (int)max); }
     if (rc == Z_BUF_ERROR && z.avail_in == 0) { inflateEnd(&z); return lc_pushfail(L, "gunzip: stream is truncated"); }
+    if (rc == Z_STREAM_END && z.avail_in >= 2 && z.next_in[0] == 0x1f && z.next_in[1] == 0x8b) {
+      inflateReset(&z); /* concatenated gzip members form one stream */
+      rc = Z_OK;
+    }
   } while (rc == Z_OK || rc == Z_BUF_ERROR);
   inflateEnd(&z);
   if (rc != Z_STREAM_END) return lc_pushfail(L, "gunzip: %s", z.msg ? z.msg : "corrupt stream");

@@ -55,7 +55,8 @@ static void push_array(lua_State *L, cJSON *v, int lists, int depth, int max_dep
 }
 
 static void push_value(lua_State *L, cJSON *v, int lists, int depth, int max_depth) {
-  if (depth > max_depth) luaL_error(L, "json: document nested too deeply");
+  /* depth_ok() has bounded the containers already */
+  (void)max_depth;
   luaL_checkstack(L, 6, "json: document nested too deeply");
   switch (v->type & 0xFF) {
     case cJSON_False: lua_pushboolean(L, 0); break;
@@ -114,9 +115,7 @@ static int l_json_decode(lua_State *L) {
   if (lua_istable(L, 2)) {
     lua_getfield(L, 2, "lists");   /* 3 */
     if (lua_istable(L, 3)) lists = 3;
-    lua_getfield(L, 2, "max_depth");
-    if (lua_isnumber(L, -1)) max_depth = (int)lua_tointeger(L, -1);
-    lua_pop(L, 1);
+    max_depth = lc_opt_clamped(L, 2, "max_depth", 128, 0, 1000);
   } else {
     lua_pushnil(L);
   }
@@ -155,6 +154,39 @@ static int table_is_array(lua_State *L, int idx, int *len) {
   return ok && n > 0 && n == (int)lua_rawlen(L, idx);
 }
 
+/* A JSON string literal written here rather than by cJSON, which stops at an
+ * embedded NUL. The text is built in a box (freed by __gc on error). */
+static cJSON *raw_string(lua_State *L, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  lc_buf *b = lc_newbox(L);
+  cJSON *r;
+  size_t i;
+  lc_buf_addc(b, '"');
+  for (i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    switch (ch) {
+      case '"': lc_buf_adds(b, "\\\""); break;
+      case '\\': lc_buf_adds(b, "\\\\"); break;
+      case '\n': lc_buf_adds(b, "\\n"); break;
+      case '\r': lc_buf_adds(b, "\\r"); break;
+      case '\t': lc_buf_adds(b, "\\t"); break;
+      default:
+        if (ch < 0x20) {
+          char u[7] = { '\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15], 0 };
+          lc_buf_add(b, u, 6);
+        } else {
+          lc_buf_addc(b, (char)ch);
+        }
+    }
+  }
+  lc_buf_addc(b, '"');
+  lc_buf_addc(b, 0);
+  if (b->oom) luaL_error(L, "json_encode: out of memory");
+  r = cJSON_CreateRaw(b->data);
+  lua_pop(L, 1);
+  return r;
+}
+
 /* Each node is attached to its parent before its own children are built, so
  * everything stays reachable from the boxed root if a Lua error interrupts. */
 static int attach(cJSON *parent, const char *key, cJSON *c) {
@@ -170,11 +202,18 @@ static int to_json(lua_State *L, int idx, int depth, cJSON *parent, const char *
     case LUA_TNIL: return attach(parent, key, cJSON_CreateNull());
     case LUA_TBOOLEAN: return attach(parent, key, cJSON_CreateBool(lua_toboolean(L, idx)));
     case LUA_TNUMBER: {
+      /* cJSON prints %1.15g: integers and exact doubles are written here */
+      char nb[64];
       double d = lua_tonumber(L, idx);
       if (isnan(d) || isinf(d)) luaL_error(L, "json_encode: cannot encode NaN or infinity");
-      return attach(parent, key, cJSON_CreateNumber(d));
+      lc_format_number(L, idx, nb, sizeof nb);
+      return attach(parent, key, cJSON_CreateRaw(nb));
     }
-    case LUA_TSTRING: return attach(parent, key, cJSON_CreateString(lua_tostring(L, idx)));
+    case LUA_TSTRING: {
+      size_t n;
+      const char *s = lua_tolstring(L, idx, &n);
+      return attach(parent, key, raw_string(L, s, n));
+    }
     case LUA_TLIGHTUSERDATA:
       if (lua_touserdata(L, idx) == LC_NULL) return attach(parent, key, cJSON_CreateNull());
       break;
@@ -198,6 +237,11 @@ static int to_json(lua_State *L, int idx, int depth, cJSON *parent, const char *
         while (lua_next(L, idx)) {
           lua_pop(L, 1);
           if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "json_encode: object keys must be strings");
+          {
+            size_t kl;
+            const char *k = lua_tolstring(L, -1, &kl);
+            if (strlen(k) != kl) luaL_error(L, "json_encode: an object key contains a NUL byte");
+          }
           nkeys++;
         }
         keys = (const char **)lua_newuserdata(L, sizeof(char *) * (size_t)(nkeys ? nkeys : 1));

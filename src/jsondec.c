@@ -265,9 +265,8 @@ int lc_json_decode(lua_State *L) {
   if (lua_istable(L, 2)) {
     lua_getfield(L, 2, "lists"); /* 3 */
     if (lua_istable(L, 3)) j.lists = 3;
-    lua_getfield(L, 2, "max_depth");
-    if (lua_isnumber(L, -1)) j.max_depth = (int)lua_tointeger(L, -1);
-    lua_pop(L, 1);
+    /* the parser recurses on the C stack: never deeper than 1000 */
+    j.max_depth = lc_opt_clamped(L, 2, "max_depth", 128, 0, 1000);
   }
   if (!parse_value(&j)) return lc_pushfail(L, "%s", j.err);
   skip_ws(&j);

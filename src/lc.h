@@ -56,6 +56,13 @@ void lc_push_array_mt(lua_State *L);
 lc_buf *lc_newbox(lua_State *L);
 int lc_is_array(lua_State *L, int idx);
 int lc_pushfail(lua_State *L, const char *fmt, ...);
+/* Text of a number for the wire: integers without exponent or ".0", other
+ * values with the fewest digits that read back exactly. Returns the length. */
+int lc_format_number(lua_State *L, int idx, char *buf, size_t size);
+/* Push the wire text of a scalar (string, number, boolean); 0 if not a scalar. */
+int lc_push_scalar_text(lua_State *L, int idx);
+/* A numeric option clamped to [lo, hi] (NaN and out-of-range values included). */
+int lc_opt_clamped(lua_State *L, int t, const char *k, int dflt, int lo, int hi);
 
 void lc_open_encode(lua_State *L);
 void lc_open_sign(lua_State *L);

@@ -93,6 +93,12 @@ static int l_b64decode(lua_State *L) {
   if (n % 4 != 0) return lc_pushfail(L, "base64: length is not a multiple of 4");
   for (i = n; i > 0 && s[i - 1] == '='; i--) pad++;
   if (pad > 2) return lc_pushfail(L, "base64: bad padding");
+  /* EVP_DecodeBlock skips whitespace and takes '=' anywhere: be strict */
+  for (i = 0; i < n - pad; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/'))
+      return lc_pushfail(L, "base64: invalid character at byte %d", (int)i + 1);
+  }
   out = (unsigned char *)lua_newuserdata(L, n / 4 * 3 + 1);
   w = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
   if (w < 0) return lc_pushfail(L, "base64: invalid character");

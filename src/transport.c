@@ -117,7 +117,11 @@ static int batch_gc(lua_State *L) {
 static long ms_field(lua_State *L, int t, const char *k, long dflt) {
   long v = dflt;
   lua_getfield(L, t, k);
-  if (lua_isnumber(L, -1)) v = (long)(lua_tonumber(L, -1) * 1000.0);
+  if (lua_isnumber(L, -1)) {
+    lua_Number s = lua_tonumber(L, -1);
+    /* 1 ms .. 24 h: 0, negative or NaN would leave libcurl with no timeout */
+    v = !(s > 0.001) ? 1 : s > 86400 ? 86400000L : (long)(s * 1000.0);
+  }
   else if (!lua_isnil(L, -1)) luaL_error(L, "request field '%s' must be a number of seconds", k);
   lua_pop(L, 1);
   return v;
@@ -138,6 +142,9 @@ static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
     curl_easy_reset(e);
   } else {
     e = curl_easy_init();
+    /* the cookie engine survives curl_easy_reset; enabling it again on a
+     * reused handle leaks (libcurl 7.88) */
+    if (e && s->cookie_jar) curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
   }
   x->easy = e;
   if (e) s->live++;
@@ -156,6 +163,9 @@ static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
   } else if (strcmp(method, "HEAD") == 0) {
     curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  } else if (!body && strcmp(method, "POST") != 0) {
+    /* DELETE/PUT without a body: no form Content-Type invented by libcurl */
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
   } else {
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
     curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body ? body : "");
@@ -168,7 +178,11 @@ static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
     lua_pushnil(L);
     while (lua_next(L, -2)) {
       struct curl_slist *n;
-      const char *k = luaL_checkstring(L, -2), *v = luaL_checkstring(L, -1);
+      const char *k, *v;
+      /* type checks, not luaL_checkstring: converting the key would break lua_next */
+      if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "header names must be strings");
+      k = lua_tostring(L, -2);
+      v = luaL_checkstring(L, -1);
       if (strpbrk(k, "\r\n:") || strpbrk(v, "\r\n")) luaL_error(L, "header '%s' contains a line break or colon", k);
       lua_pushfstring(L, "%s: %s", k, v);
       n = curl_slist_append(x->hdrs, lua_tostring(L, -1));
@@ -182,7 +196,6 @@ static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms_field(L, t, "timeout", s->timeout_ms));
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ms_field(L, t, "connect_timeout", s->connect_timeout_ms));
   curl_easy_setopt(e, CURLOPT_SHARE, s->share);
-  if (s->cookie_jar) curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* redirects are the engine's decision */
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
@@ -281,7 +294,7 @@ static void push_headers(lua_State *L, lc_buf *h) {
           lua_pushlstring(L, v, (size_t)(ve - v));
         } else {
           /* repeated header: Set-Cookie lines are kept apart by newlines */
-          lua_pushstring(L, strcmp(key, "set-cookie") == 0 && kn == 10 ? "\n" : ", ");
+          lua_pushstring(L, kn == 10 && memcmp(key, "set-cookie", 10) == 0 ? "\n" : ", ");
           lua_pushlstring(L, v, (size_t)(ve - v));
           lua_concat(L, 3);
         }

@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
+#include <libxml/dict.h>
 #include "lc.h"
 
 #define CHUNK (64 * 1024)
@@ -147,7 +148,12 @@ static void checkin_ctxt(lua_State *L, xmlParserCtxtPtr c) {
   }
   b = (ctxt_box *)lua_touserdata(L, -1);
   if (b->ctxt) xmlFreeParserCtxt(b->ctxt);
-  if (++b->uses > CTXT_MAX_USES) { xmlFreeParserCtxt(c); c = NULL; b->uses = 0; }
+  /* the name dictionary only grows (and libxml2 caps it): start afresh when it is big */
+  if (++b->uses > CTXT_MAX_USES || (c->dict && xmlDictSize(c->dict) > 4096)) {
+    xmlFreeParserCtxt(c);
+    c = NULL;
+    b->uses = 0;
+  }
   b->ctxt = c;
   lua_pop(L, 1);
 }
@@ -348,13 +354,16 @@ static int l_xml_decode(lua_State *L) {
     if (lua_istable(L, 4)) r.lists = 4;
     lua_getfield(L, 2, "lower");
     r.lower = lua_toboolean(L, -1);
-    lua_getfield(L, 2, "max_depth");
-    if (lua_isnumber(L, -1)) d->max_depth = (int)lua_tointeger(L, -1);
+    d->max_depth = lc_opt_clamped(L, 2, "max_depth", 64, 0, 10000);
+    lua_pushnil(L);
     lua_getfield(L, 2, "parse_only"); /* benchmarks: libxml2 alone, no callbacks */
     parse_only = lua_toboolean(L, -1);
     lua_pop(L, 1);
     lua_getfield(L, 2, "max_size");
-    if (lua_isnumber(L, -1)) max_size = (size_t)lua_tonumber(L, -1);
+    if (lua_isnumber(L, -1)) {
+      lua_Number m = lua_tonumber(L, -1);
+      max_size = m != m || m < 0 ? 0 : m > 1e15 ? (size_t)1e15 : (size_t)m;
+    }
     lua_pop(L, 3);
   } else {
     lua_pushnil(L); /* 4 */
@@ -385,12 +394,15 @@ static int l_xml_decode(lua_State *L) {
   }
   d->ctxt = parse_only ? NULL : checkout_ctxt(L);
   if (d->ctxt) {
+    d->ctxt->userData = d; /* before the reset: it may report errors */
     if (xmlCtxtResetPush(d->ctxt, NULL, 0, NULL, NULL) != 0) { xmlFreeParserCtxt(d->ctxt); d->ctxt = NULL; }
-    else d->ctxt->userData = d;
   }
   if (!d->ctxt) d->ctxt = xmlCreatePushParserCtxt(&sax, d, NULL, 0, NULL);
   if (!d->ctxt) return lc_pushfail(L, "xml: cannot create a parser");
-  xmlCtxtUseOptions(d->ctxt, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+  /* NOENT makes libxml2 hand attribute values over with "&amp;" resolved
+   * (else it keeps "&#38;"); safe because DOCTYPEs, hence entity
+   * declarations, are refused: only the predefined entities exist */
+  xmlCtxtUseOptions(d->ctxt, XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOENT);
   do {
     size_t take = n - off > CHUNK ? CHUNK : n - off;
     int last = off + take == n;
@@ -422,18 +434,42 @@ static int l_xml_decode(lua_State *L) {
 
 /* ---- encoding ---- */
 
-static void add_escaped(lc_buf *b, const char *s, size_t n, int attr) {
+/* Escape text or an attribute value. Tabs, newlines and carriage returns
+ * become character references where a parser would otherwise normalise them;
+ * other control characters cannot be written in XML 1.0: returns 0. */
+static int add_escaped(lc_buf *b, const char *s, size_t n, int attr) {
   size_t i;
   for (i = 0; i < n; i++) {
-    char c = s[i];
+    unsigned char c = (unsigned char)s[i];
     switch (c) {
       case '<': lc_buf_adds(b, "&lt;"); break;
       case '>': lc_buf_adds(b, "&gt;"); break;
       case '&': lc_buf_adds(b, "&amp;"); break;
-      case '"': if (attr) lc_buf_adds(b, "&quot;"); else lc_buf_addc(b, c); break;
-      default: lc_buf_addc(b, c);
+      case '"': if (attr) lc_buf_adds(b, "&quot;"); else lc_buf_addc(b, (char)c); break;
+      case '\r': lc_buf_adds(b, "&#13;"); break;
+      case '\n': if (attr) lc_buf_adds(b, "&#10;"); else lc_buf_addc(b, (char)c); break;
+      case '\t': if (attr) lc_buf_adds(b, "&#9;"); else lc_buf_addc(b, (char)c); break;
+      default:
+        if (c < 0x20) return 0;
+        lc_buf_addc(b, (char)c);
     }
   }
+  return 1;
+}
+
+static void add_text(lua_State *L, lc_buf *b, const char *s, size_t n, int attr) {
+  if (!add_escaped(b, s, n, attr)) luaL_error(L, "xml_encode: control characters cannot be written in XML");
+}
+
+/* XML names: letters, digits, '_', '-', '.', ':' (no leading digit, '-' or '.'). */
+static const char *check_name(lua_State *L, const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  int ok = *p && !(*p >= '0' && *p <= '9') && *p != '-' && *p != '.';
+  for (; ok && *p; p++)
+    ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+         *p == '_' || *p == '-' || *p == '.' || *p == ':' || *p >= 0x80;
+  if (!ok) luaL_error(L, "xml_encode: '%s' is not a valid element or attribute name", s);
+  return s;
 }
 
 static int is_sequence(lua_State *L, int idx) {
@@ -449,12 +485,14 @@ static int is_sequence(lua_State *L, int idx) {
   return 1;
 }
 
+/* The text of a scalar, pushed on the stack (the caller pops it). */
 static const char *scalar(lua_State *L, int idx, size_t *n) {
   switch (lua_type(L, idx)) {
-    case LUA_TBOOLEAN: *n = lua_toboolean(L, idx) ? 4 : 5; return lua_toboolean(L, idx) ? "true" : "false";
-    case LUA_TNUMBER: case LUA_TSTRING: return lua_tolstring(L, idx, n);
+    case LUA_TBOOLEAN: case LUA_TNUMBER: case LUA_TSTRING:
+      lc_push_scalar_text(L, idx);
+      return lua_tolstring(L, -1, n);
     default:
-      if (lua_touserdata(L, idx) == LC_NULL) { *n = 0; return ""; }
+      if (lua_touserdata(L, idx) == LC_NULL) { *n = 0; lua_pushliteral(L, ""); return ""; }
       luaL_error(L, "xml_encode: cannot encode a %s", luaL_typename(L, idx));
       return NULL;
   }
@@ -474,6 +512,7 @@ static void encode_children(lua_State *L, lc_buf *b, int order, const char *name
       int n = (int)lua_rawlen(L, -1);
       for (i = 1; i <= n; i++) {
         lua_rawgeti(L, -1, i);
+        if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "xml_encode: order entries must be strings");
         lua_rawseti(L, keys, ++nkeys);
       }
     }
@@ -537,36 +576,40 @@ static void encode_elem(lua_State *L, lc_buf *b, int order, const char *name, in
     }
     return;
   }
+  check_name(L, name);
   lc_buf_addc(b, '<');
   lc_buf_add(b, name, strlen(name));
   if (ns) {
     lc_buf_adds(b, " xmlns=\"");
-    add_escaped(b, ns, strlen(ns), 1);
+    add_text(L, b, ns, strlen(ns), 1);
     lc_buf_addc(b, '"');
   }
   if (lua_type(L, v) != LUA_TTABLE) {
     s = scalar(L, v, &n);
     lc_buf_addc(b, '>');
-    add_escaped(b, s, n, 0);
+    add_text(L, b, s, n, 0);
+    lua_pop(L, 1);
   } else {
     lua_getfield(L, v, "_attr");
     if (lua_istable(L, -1)) {
       lua_pushnil(L);
       while (lua_next(L, -2)) {
+        /* a type check, not luaL_checkstring: converting the key would break lua_next */
+        if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "xml_encode: attribute names must be strings");
         lc_buf_addc(b, ' ');
-        s = luaL_checkstring(L, -2);
+        s = check_name(L, lua_tostring(L, -2));
         lc_buf_add(b, s, strlen(s));
         lc_buf_adds(b, "=\"");
         s = scalar(L, -1, &n);
-        add_escaped(b, s, n, 1);
+        add_text(L, b, s, n, 1);
         lc_buf_addc(b, '"');
-        lua_pop(L, 1);
+        lua_pop(L, 2);
       }
     }
     lua_pop(L, 1);
     lc_buf_addc(b, '>');
     lua_getfield(L, v, "_text");
-    if (!lua_isnil(L, -1)) { s = scalar(L, -1, &n); add_escaped(b, s, n, 0); }
+    if (!lua_isnil(L, -1)) { s = scalar(L, -1, &n); add_text(L, b, s, n, 0); lua_pop(L, 1); }
     lua_pop(L, 1);
     encode_children(L, b, order, name, v, depth);
   }
@@ -596,7 +639,8 @@ static int l_xml_encode(lua_State *L) {
   if (lua_isnil(L, 2)) {
     lc_buf_addc(b, '<');
     lc_buf_add(b, root, strlen(root));
-    if (ns) { lc_buf_adds(b, " xmlns=\""); add_escaped(b, ns, strlen(ns), 1); lc_buf_addc(b, '"'); }
+    check_name(L, root);
+    if (ns) { lc_buf_adds(b, " xmlns=\""); add_text(L, b, ns, strlen(ns), 1); lc_buf_addc(b, '"'); }
     lc_buf_adds(b, "/>");
   } else {
     encode_elem(L, b, order, root, 2, 0, ns);

@@ -42,8 +42,9 @@ check("json_decode: deep document with a large max_depth does not crash", child 
 -- 3. json.c: cJSON strings are NUL-terminated: embedded NULs are cut (values and keys)
 check("json_encode keeps embedded NUL in strings", core.json_encode("a\0b") == '"a\\u0000b"', core.json_encode("a\0b"))
 do
-  local s = core.json_encode({ ["k\0x"] = 1 })
-  check("json_encode keeps embedded NUL in keys", s == '{"k\\u0000x":1}', s)
+  -- keeping the NUL or refusing the key are both fine; silently cutting it is not
+  local ok, s = pcall(core.json_encode, { ["k\0x"] = 1 })
+  check("json_encode keeps or refuses embedded NUL in keys", (ok and s == '{"k\\u0000x":1}') or (not ok and tostring(s):find("NUL")), tostring(s))
 end
 
 -- 4. json.c: cJSON prints numbers with %1.15g and accepts it when it is within DBL_EPSILON
