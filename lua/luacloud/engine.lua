@@ -382,7 +382,7 @@ function Client:call(name, params)
       if not ok then return nil, rerr or err end
       attempt = attempt - 1
     elseif err.retryable and attempt <= retries
-        and (M.safe_to_repeat(entry, req) or (err.details and err.details.transport == "connect")) then
+        and (M.safe_to_repeat(entry, req) or (err.details and (err.details.transport == "connect" or err.details.not_applied))) then
       self:log { event = "retry", op = id, attempt = attempt, message = err.message }
       backoff(self, attempt, err)
     else

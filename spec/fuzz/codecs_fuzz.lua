@@ -80,8 +80,8 @@ for n = 1, iter do
   end
   -- query_encode / canonical_query (pairs in order; names are written as they are)
   if core.query_encode then
-    local pairs_, n = {}, math.random(0, 6)
-    for i = 1, n do
+    local pairs_, np = {}, math.random(0, 6)
+    for i = 1, np do
       local name = ("abcXYZ_"):sub(math.random(1, 7), math.random(1, 7))
       if name == "" then name = "k" end
       local v = math.random(4) == 1 and math.random(-1000, 1000) or rnd(math.random(0, 10))

@@ -33,7 +33,7 @@ for n = 1, iter do
   elseif v == nil and type(err) ~= "string" then fail("json_decode: nil without a message", s)
   end
   -- (max_depth is not passed to the cJSON decoder: see known_bugs.lua)
-  local ok2, v2, err2 = pcall(core.json_decode_cjson, s, opts and { lists = opts.lists })
+  local ok2, v2 = pcall(core.json_decode_cjson, s, opts and { lists = opts.lists })
   if not ok2 then fail("json_decode_cjson raised: " .. tostring(v2), s) end
   if ok and ok2 and v ~= nil and v2 ~= nil and not s:find("\\u0000", 1, true) and not eq(v, v2) then
     fail("decoders disagree", s)

@@ -17,7 +17,7 @@ end
 local function child(code)
   local f = os.tmpname()
   local h = io.open(f, "w"); h:write(code); h:close()
-  local ok, how, n = os.execute(("%s %s >/dev/null 2>&1"):format(interp, f))
+  local ok, _, n = os.execute(("%s %s >/dev/null 2>&1"):format(interp, f))
   os.remove(f)
   if type(ok) == "number" then return ok == 0 end -- Lua 5.1 / LuaJIT without 5.2 compat
   return ok == true and n == 0
@@ -57,16 +57,16 @@ end
 -- 5. json.c l_json_decode (cJSON decoder): depth_ok() counts containers, push_value()
 --    counts scalars too, so a document that passes the check raises a Lua error
 do
-  local ok, v, err = pcall(core.json_decode_cjson, "[[1]]", { max_depth = 1 })
+  local ok, v = pcall(core.json_decode_cjson, "[[1]]", { max_depth = 1 })
   check("json_decode_cjson returns nil, msg (no raise) on max_depth", ok, tostring(v))
 end
 
 -- 6. sign.c l_b64decode: EVP_DecodeBlock strips trailing whitespace, so the '=' count is
 --    taken from the wrong end; and '=' inside the data is accepted
 do
-  local v, e = core.b64decode("QQ==\r\n\r\n")
+  local v = core.b64decode("QQ==\r\n\r\n")
   check("b64decode('QQ==\\r\\n\\r\\n') is 'A' or an error", v == "A" or v == nil, ("%q"):format(tostring(v)))
-  v, e = core.b64decode("QQ==QQ==")
+  v = core.b64decode("QQ==QQ==")
   check("b64decode rejects '=' inside the data", v == nil, ("%q"):format(tostring(v)))
 end
 

@@ -428,6 +428,8 @@ function M.decode(c, entry, resp, op)
   if entry and entry.name == "Auth/Logout" then
     c.session = nil
     c.cookies:clear()
+  elseif entry and entry.name == "Auth/Logon" and op ~= "logon" then
+    c.session = { since = c.clock() } -- an explicit c:logon{} is the client's session too
   end
   return c:normalize(entry, res)
 end

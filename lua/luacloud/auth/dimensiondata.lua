@@ -203,8 +203,10 @@ function M.decode(c, entry, resp)
       message = (type(st.resultDetail) == "string" and st.resultDetail ~= "" and st.resultDetail) or known or ("HTTP " .. status),
       retryable = RETRYABLE[code] or false,
       retry_after = tonumber(header(resp, "retry-after") or ""),
+      -- a Status error is the server refusing the request: nothing was done, so even a
+      -- state-changing call may be sent again when the code is retryable (busy, maintenance)
       details = { operation = st.operation, result = st.result, resultDetail = st.resultDetail, documented = known,
-        info = st.info, code_number = st.code_number } }
+        info = st.info, code_number = st.code_number, not_applied = true } }
   end
   if status >= 400 then
     return nil, c:error { kind = "http", status = status, code = status, message = "HTTP " .. status,

@@ -184,8 +184,8 @@ return {
       body = "json|xml",
       xml_root = "LogonRequest",
       params = {
-        { name = "APIKey", required = true, type = "string", doc = "The API access key provided by CenturyLink Cloud." },
-        { name = "Password", required = true, type = "string", doc = "The API password provided by CenturyLink Cloud." },
+        { name = "APIKey", required = true, type = "string", option = "api_key", doc = "The API access key provided by CenturyLink Cloud (defaults to the client's api_key)." },
+        { name = "Password", required = true, type = "string", option = "password", secret = true, doc = "The API password provided by CenturyLink Cloud (defaults to the client's password)." },
       },
       response = { root = "LogonResponse", lists = {  } },
       paging = false,

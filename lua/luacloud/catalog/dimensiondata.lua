@@ -227,6 +227,7 @@ return {
       aliases = { "deleteSubAdministratorAccount" },
       section = "2.4 Delete Sub-Administrator Account",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/account/{username}?delete",
       body = "none",
       params = {
@@ -252,6 +253,7 @@ return {
       aliases = { "designatePrimaryAdministrator" },
       section = "2.5 Designate Primary Administrator",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/account/{username}?primary",
       body = "none",
       params = {
@@ -456,6 +458,7 @@ return {
       aliases = { "deleteCustomerServerImage" },
       section = "3.6 Delete Customer Server Image",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/image/{image-id}?delete",
       body = "none",
       params = {
@@ -493,6 +496,7 @@ return {
       aliases = { "cleanFailedCustomerImage" },
       section = "3.8 Clean Failed Customer Image",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/image/{image-id}?clean",
       body = "none",
       params = {
@@ -864,6 +868,7 @@ return {
       aliases = { "cleanFailedServerDeployment" },
       section = "5.2 Clean Failed Server Deployment",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/server/{server-id}?clean",
       body = "none",
       params = {
@@ -925,6 +930,7 @@ return {
       aliases = { "deleteServer" },
       section = "5.4 Delete Server",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/server/{server-id}?delete",
       body = "none",
       params = {
@@ -1004,6 +1010,7 @@ return {
       aliases = { "startServer" },
       section = "5.7 Start Server",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/server/{server-id}?start",
       body = "none",
       params = {
@@ -1026,6 +1033,7 @@ return {
       aliases = { "shutdownServerGracefulStop" },
       section = "5.8 Shutdown Server (Graceful Stop)",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/server/{server-id}?shutdown",
       body = "none",
       params = {
@@ -1052,6 +1060,7 @@ return {
       aliases = { "powerOffServer" },
       section = "5.9 Power Off Server",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/server/{server-id}?poweroff",
       body = "none",
       params = {
@@ -1074,6 +1083,7 @@ return {
       aliases = { "rebootServer" },
       section = "5.10 Reboot Server",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/server/{server-id}?reboot",
       body = "none",
       params = {
@@ -1097,6 +1107,7 @@ return {
       aliases = { "resetServer" },
       section = "5.11 Reset Server",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/server/{server-id}?reset",
       body = "none",
       params = {
@@ -1119,6 +1130,7 @@ return {
       aliases = { "updateVmwareTools" },
       section = "5.12 Update VMware Tools",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/server/{server-id}?updateVMwareTools",
       body = "none",
       params = {
@@ -1143,6 +1155,7 @@ return {
       aliases = { "addStorageToServer" },
       section = "5.13 Add Storage to Server",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/server/{server-id}?addLocalStorage",
       body = "query",
       params = {
@@ -1172,6 +1185,7 @@ return {
       aliases = { "removeStorageFromServer" },
       section = "5.14 Remove Storage from Server",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/server/{server-id}/disk/{disk-id}?delete",
       body = "none",
       params = {
@@ -1322,6 +1336,7 @@ return {
       aliases = { "deleteServerAntiAffinityRule" },
       section = "5.19 Delete Server Anti-Affinity Rule",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/antiAffinityRule/{rule-id}?delete",
       body = "none",
       params = {
@@ -1376,6 +1391,7 @@ return {
       aliases = { "disableBackupForAServer" },
       section = "6.2 Disable Backup for a Server",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/server/{server-id}/backup?disable",
       body = "none",
       params = {
@@ -1561,6 +1577,7 @@ return {
       aliases = { "removeBackupClient" },
       section = "6.8 Remove Backup Client",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/server/{server-id}/backup/client/{backup-client-id}?remove",
       body = "none",
       params = {
@@ -1865,6 +1882,7 @@ return {
       aliases = { "deleteNetwork" },
       section = "7.5 Delete Network",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/network/{network-id}?delete",
       body = "none",
       params = {
@@ -1946,6 +1964,7 @@ return {
       aliases = { "deleteAclRule" },
       section = "7.7.5 Delete ACL Rule",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/network/{net-id}/aclrule/{acl-id}?delete",
       body = "none",
       params = {
@@ -2089,6 +2108,7 @@ return {
       aliases = { "deleteNatRule" },
       section = "7.11 Delete NAT rule",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/network/{network-id}/natrule/{natrule-id}?delete",
       body = "none",
       params = {
@@ -2147,6 +2167,7 @@ return {
       aliases = { "reservePublicIpBlockWithSize", "Reserve Public IP Address Block (with Size)" },
       section = "7.14 Reserve Public IP Block with Size",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/network/{network-id}/publicip?reserveNewWithSize",
       body = "none",
       params = {
@@ -2169,6 +2190,7 @@ return {
       aliases = { "releasePublicIpBlock" },
       section = "7.15 Release Public IP Block",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/network/{network-id}/publicip/{ipblock-id}?release",
       body = "none",
       params = {
@@ -2293,6 +2315,7 @@ return {
       aliases = { "deleteRealServer" },
       section = "8.3 Delete Real Server",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/network/{network-id}/realServer/{rserver-id}?delete",
       body = "none",
       params = {
@@ -2440,6 +2463,7 @@ return {
       aliases = { "deleteProbe" },
       section = "8.8 Delete Probe",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/network/{network-id}/probe/{probe-id}?delete",
       body = "none",
       params = {
@@ -2544,6 +2568,7 @@ return {
       aliases = { "deleteServerFarm" },
       section = "8.12 Delete Server Farm",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm/{server-farm-id}?delete",
       body = "none",
       params = {
@@ -2759,6 +2784,7 @@ return {
       aliases = { "deletePersistenceProfile" },
       section = "8.20 Delete Persistence Profile",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/network/{network-id}/persistenceProfile/{persistence-profile-id}?delete",
       body = "none",
       params = {
@@ -2838,6 +2864,7 @@ return {
       aliases = { "deleteVip" },
       section = "8.23 Delete VIP",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/network/{network-id}/vip/{vip-id}?delete",
       body = "none",
       params = {
@@ -2935,6 +2962,7 @@ return {
       aliases = { "deleteFilesAccount" },
       section = "9.3 Delete Files Account",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/storageAccount/{files-account-username}?delete",
       body = "none",
       params = {
@@ -3496,6 +3524,7 @@ return {
       aliases = { "restartServer" },
       section = "13.8 Restart Server",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/server/{server-id}?restart",
       body = "none",
       params = {
@@ -3546,6 +3575,7 @@ return {
       aliases = { "stopServer" },
       section = "13.11 Stop Server",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/server/{server-id}?stop",
       body = "none",
       params = {
@@ -3640,6 +3670,7 @@ return {
       aliases = { "reservePublicIpBlock" },
       section = "14.3 Reserve Public IP Block",
       method = "GET",
+      safe = false, -- a GET that changes state: never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/network/{net-id}/publicip?reserveNew",
       body = "none",
       params = {
