@@ -156,11 +156,10 @@ static int table_is_array(lua_State *L, int idx, int *len) {
 
 /* A JSON string literal written here rather than by cJSON, which stops at an
  * embedded NUL. The text is built in a box (freed by __gc on error). */
-static cJSON *raw_string(lua_State *L, const char *s, size_t n) {
+static cJSON *raw_string(lua_State *L, lc_buf *b, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
-  lc_buf *b = lc_newbox(L);
-  cJSON *r;
   size_t i;
+  b->len = 0; /* one scratch buffer per json_encode call */
   lc_buf_addc(b, '"');
   for (i = 0; i < n; i++) {
     unsigned char ch = (unsigned char)s[i];
@@ -182,9 +181,7 @@ static cJSON *raw_string(lua_State *L, const char *s, size_t n) {
   lc_buf_addc(b, '"');
   lc_buf_addc(b, 0);
   if (b->oom) luaL_error(L, "json_encode: out of memory");
-  r = cJSON_CreateRaw(b->data);
-  lua_pop(L, 1);
-  return r;
+  return cJSON_CreateRaw(b->data);
 }
 
 /* Each node is attached to its parent before its own children are built, so
@@ -195,7 +192,7 @@ static int attach(cJSON *parent, const char *key, cJSON *c) {
   return 1;
 }
 
-static int to_json(lua_State *L, int idx, int depth, cJSON *parent, const char *key) {
+static int to_json(lua_State *L, int idx, int depth, cJSON *parent, const char *key, lc_buf *scratch) {
   if (depth > 128) luaL_error(L, "json_encode: table nested too deeply (cycle?)");
   luaL_checkstack(L, 8, "json_encode");
   switch (lua_type(L, idx)) {
@@ -212,7 +209,7 @@ static int to_json(lua_State *L, int idx, int depth, cJSON *parent, const char *
     case LUA_TSTRING: {
       size_t n;
       const char *s = lua_tolstring(L, idx, &n);
-      return attach(parent, key, raw_string(L, s, n));
+      return attach(parent, key, raw_string(L, scratch, s, n));
     }
     case LUA_TLIGHTUSERDATA:
       if (lua_touserdata(L, idx) == LC_NULL) return attach(parent, key, cJSON_CreateNull());
@@ -225,7 +222,7 @@ static int to_json(lua_State *L, int idx, int depth, cJSON *parent, const char *
         for (i = 1; i <= len; i++) {
           int ok;
           lua_rawgeti(L, idx, i);
-          ok = to_json(L, lua_gettop(L), depth + 1, r, NULL);
+          ok = to_json(L, lua_gettop(L), depth + 1, r, NULL, scratch);
           lua_pop(L, 1);
           if (!ok) return 0;
         }
@@ -253,7 +250,7 @@ static int to_json(lua_State *L, int idx, int depth, cJSON *parent, const char *
         for (i = 0; i < nkeys; i++) {
           int ok;
           lua_getfield(L, idx, keys[i]);
-          ok = to_json(L, lua_gettop(L), depth + 1, r, keys[i]);
+          ok = to_json(L, lua_gettop(L), depth + 1, r, keys[i], scratch);
           lua_pop(L, 1);
           if (!ok) return 0;
         }
@@ -270,10 +267,12 @@ static int to_json(lua_State *L, int idx, int depth, cJSON *parent, const char *
 static int l_json_encode(lua_State *L) {
   jbox *b;
   char *out;
+  lc_buf *scratch;
   lua_settop(L, 1);
   b = new_jbox(L);
+  scratch = lc_newbox(L);
   b->root = cJSON_CreateArray();
-  if (!b->root || !to_json(L, 1, 0, b->root, NULL)) return lc_pushfail(L, "json_encode: out of memory");
+  if (!b->root || !to_json(L, 1, 0, b->root, NULL, scratch)) return lc_pushfail(L, "json_encode: out of memory");
   out = cJSON_PrintUnformatted(b->root->child);
   if (!out) return lc_pushfail(L, "json_encode: out of memory");
   lua_pushstring(L, out);

@@ -17,11 +17,20 @@ local names = { "a", "b", "item", "Name", "x-y", "z.w", "_k" }
 local extra = { " ", "<", ">", "&", "\"", "'", "é", "€", "\t", "0", "1", "]]>", "\u{1F600}", "9" }
 local function text(big)
   local t, n = {}, big and math.random(1, 70000) or math.random(0, 12)
+  local want = n
+  if big then n = math.min(n, 700) end -- a random piece, repeated below: cheap texts over 64 KiB
   for i = 1, n do
     local c = math.random(1, 40)
     t[i] = c <= 26 and string.char(96 + c) or extra[c - 26]
   end
-  return (table.concat(t):gsub("^%s+", ""):gsub("%s+$", ""))
+  -- trimmed by hand: gsub("%s+$", "") is quadratic on long texts with many spaces
+  local str = table.concat(t)
+  if big and #str > 0 then str = str:rep(math.max(1, want // #str)) end -- whole pieces: no cut UTF-8
+  local a = str:find("%S")
+  if not a then return "" end
+  local b = #str
+  while str:find("^%s", b) do b = b - 1 end
+  return str:sub(a, b)
 end
 
 -- XML tree: element value is a string or a table of children (arrays for repeats)
