@@ -10,6 +10,14 @@ describe("HMAC-SHA1 and Base64", function()
     assert.are.equal(mac, core.b64decode("of3U5g67BqXUZMJ4xE1TogZUt54="))
   end)
 
+  it("matches the RFC 2202 HMAC-SHA1 vectors (short, block-size and longer keys)", function()
+    assert.are.equal("b617318655057264e28bc0b6fb378c8ef146be00", core.hex(core.hmac_sha1(string.rep("\11", 20), "Hi There")))
+    assert.are.equal("effcdf6ae5eb2fa2d27416d5f184df9c259a7c79", core.hex(core.hmac_sha1("Jefe", "what do ya want for nothing?")))
+    assert.are.equal("aa4ae5e15272d00e95705637ce8a3b55ed402112",
+      core.hex(core.hmac_sha1(string.rep("\170", 80), "Test Using Larger Than Block-Size Key - Hash Key First")))
+    assert.are.equal("fbdb1d1b18aa6c08324b7d64b71fb76370690e1d", core.hex(core.hmac_sha1("", "")))
+  end)
+
   it("Base64 round-trips every length and rejects garbage", function()
     for n = 0, 40 do
       local s = string.rep("\255\0a", n):sub(1, n)

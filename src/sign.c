@@ -4,16 +4,60 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <openssl/md5.h>
+#include <pthread.h>
+#include <openssl/crypto.h>
 #include "lc.h"
+
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+static EVP_MD *fetched_sha1;
+static void sha1_fetch(void) { fetched_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL); }
+#endif
+
+/* OpenSSL 3's one-shot HMAC() looks the algorithm up on every call (a third
+ * of a small signed call's signing time); SHA-1 is fetched once instead and
+ * HMAC (RFC 2104) is computed with two digests. */
+static const EVP_MD *sha1_md(void) {
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, sha1_fetch);
+  return fetched_sha1 ? fetched_sha1 : EVP_sha1();
+#else
+  return EVP_sha1();
+#endif
+}
+
+static int digest2(EVP_MD_CTX *ctx, const unsigned char *a, size_t an, const unsigned char *b, size_t bn,
+                   unsigned char *out) {
+  unsigned int n = 0;
+  return EVP_DigestInit_ex(ctx, sha1_md(), NULL) && EVP_DigestUpdate(ctx, a, an) &&
+         EVP_DigestUpdate(ctx, b, bn) && EVP_DigestFinal_ex(ctx, out, &n);
+}
+
+static int hmac_sha1(const unsigned char *key, size_t kn, const unsigned char *msg, size_t mn,
+                     unsigned char out[SHA_DIGEST_LENGTH]) {
+  unsigned char k[64], pad[64], inner[SHA_DIGEST_LENGTH];
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  int i, ok = ctx != NULL;
+  memset(k, 0, sizeof k);
+  if (ok && kn > sizeof k) ok = digest2(ctx, key, kn, (const unsigned char *)"", 0, k);
+  else if (ok) memcpy(k, key, kn);
+  for (i = 0; i < 64; i++) pad[i] = k[i] ^ 0x36;
+  ok = ok && digest2(ctx, pad, 64, msg, mn, inner);
+  for (i = 0; i < 64; i++) pad[i] = k[i] ^ 0x5c;
+  ok = ok && digest2(ctx, pad, 64, inner, sizeof inner, out);
+  EVP_MD_CTX_free(ctx);
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(pad, sizeof pad);
+  return ok;
+}
 
 static int l_hmac_sha1(lua_State *L) {
   size_t kn, mn;
   const char *k = luaL_checklstring(L, 1, &kn), *m = luaL_checklstring(L, 2, &mn);
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int outn = 0;
-  if (!HMAC(EVP_sha1(), k, (int)kn, (const unsigned char *)m, mn, out, &outn))
+  unsigned char out[SHA_DIGEST_LENGTH];
+  if (!hmac_sha1((const unsigned char *)k, kn, (const unsigned char *)m, mn, out))
     return lc_pushfail(L, "hmac_sha1 failed");
-  lua_pushlstring(L, (const char *)out, outn);
+  lua_pushlstring(L, (const char *)out, sizeof out);
   return 1;
 }
 

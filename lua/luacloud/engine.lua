@@ -209,12 +209,23 @@ local function finish_url(req)
 end
 M.finish_url = finish_url
 
+-- dotted paths split once
+local path_keys = {}
+local function split_path(path)
+  local keys = path_keys[path]
+  if not keys then
+    keys = {}
+    for k in path:gmatch("[^%.]+") do keys[#keys + 1] = k end
+    path_keys[path] = keys
+  end
+  return keys
+end
+
 --- Walk a dotted path, creating empty lists where the catalog promises one.
 local function ensure_list(t, path)
   if type(t) ~= "table" then return end
   local node = t
-  local keys = {}
-  for k in path:gmatch("[^%.]+") do keys[#keys + 1] = k end
+  local keys = split_path(path)
   for i = 1, #keys - 1 do
     local v = node[keys[i]]
     if type(v) ~= "table" then v = {}; node[keys[i]] = v end
@@ -248,11 +259,18 @@ function Client:decode_body(entry, resp, fmt)
   fmt = fmt or self.format
   local value, root
   if body:match("^%s*$") then return {}, nil end
+  -- decoder options built once per client and entry (hot path)
+  local cache = self._decode_opts
+  if not cache then cache = setmetatable({}, { __mode = "k" }); self._decode_opts = cache end
+  local o = cache[entry]
+  if not o then
+    o = { lists = list_names(entry), lower = self.catalog.lower_names, max_size = self.opts.max_response }
+    cache[entry] = o
+  end
   if fmt == "xml" then
-    value, root = core.xml_decode(body, { lists = list_names(entry), lower = self.catalog.lower_names,
-                                          max_size = self.opts.max_response })
+    value, root = core.xml_decode(body, o)
   else
-    value, root = core.json_decode(body, { lists = list_names(entry) })
+    value, root = core.json_decode(body, o)
   end
   if value == nil then
     return nil, self:error { kind = "decode", status = resp.status, message = "malformed response: " .. tostring(root) }
@@ -392,7 +410,7 @@ function Client:call(name, params)
 end
 
 local function get_path(t, path)
-  for k in path:gmatch("[^%.]+") do
+  for _, k in ipairs(split_path(path)) do
     if type(t) ~= "table" then return nil end
     t = t[k]
   end
