@@ -556,6 +556,8 @@ function M.new(provider, opts)
     operations = catalog.operations,
     format = opts.format or catalog.default_format or "json",
   }, { __index = client_index, __name = "luacloud.client" })
+  -- the engine's own methods are looked up on every call: keep them on the client
+  for k, v in pairs(Client) do self[k] = v end
   local fmts = catalog.formats or { self.format }
   local okfmt = false
   for _, f in ipairs(fmts) do okfmt = okfmt or f == self.format end

@@ -4,8 +4,14 @@ local core = require "luacloud.core"
 
 local M = {}
 
+local snake_memo = {}
 local function snake(name)
-  return (name:gsub("[%-%.%s]", "_"):gsub("%[%]", ""):gsub("(%l)(%u)", "%1_%2"):lower())
+  local s = snake_memo[name]
+  if not s then
+    s = name:gsub("[%-%.%s]", "_"):gsub("%[%]", ""):gsub("(%l)(%u)", "%1_%2"):lower()
+    snake_memo[name] = s -- names come from catalogs and callers' keys: a bounded set
+  end
+  return s
 end
 
 local function is_integer(v)
