@@ -103,15 +103,7 @@ local DATE = { __name = "centurylink.date" }
 local function D(t) return setmetatable({ t = t }, DATE) end
 local function is_date(v) return type(v) == "table" and getmetatable(v) == DATE end
 
-local function days_from_civil(y, m, d)
-  if m <= 2 then y = y - 1 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local mp = (m + 9) % 12
-  local doy = math.floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
+local days_from_civil = require("luacloud.sim.calendar").days_from_civil
 
 local function epoch(y, m, d, hh, mm, ss)
   return days_from_civil(y, m, d) * 86400 + (hh or 0) * 3600 + (mm or 0) * 60 + (ss or 0)

@@ -2122,15 +2122,7 @@ end
 
 -- Reports (section 10): plain CSV ---------------------------------------------------------------
 
-local function days_from_civil(y, m, d)
-  if m <= 2 then y = y - 1 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local mp = (m + 9) % 12
-  local doy = math.floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
+local days_from_civil = require("luacloud.sim.calendar").days_from_civil
 
 local function parse_day(s)
   if type(s) ~= "string" then return nil end

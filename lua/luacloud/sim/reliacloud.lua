@@ -98,16 +98,7 @@ local function str(v)
   return tostring(v)
 end
 
--- Days since 1970-01-01 of a civil date (proleptic Gregorian), without os.time's time zone.
-local function days_from_civil(y, m, d)
-  if m <= 2 then y = y - 1 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local mp = (m + 9) % 12
-  local doy = math.floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
+local days_from_civil = require("luacloud.sim.calendar").days_from_civil
 
 -- Java "yyyy-MM-dd'T'HH:mm:ssZ" in UTC, e.g. 2009-09-18T20:16:10+0000.
 local function fmt_date(t)
