@@ -33,6 +33,7 @@ install:
 	mkdir -p $(LIBDIR)/luacloud $(LUADIR)
 	cp build/luacloud/core.so $(LIBDIR)/luacloud/core.so
 	cp -R lua/luacloud $(LUADIR)/
+	if [ -n "$(BINDIR)" ]; then mkdir -p $(BINDIR) && cp bin/luacloud $(BINDIR)/luacloud; fi
 
 all: $(SO)
 

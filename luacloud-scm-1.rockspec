@@ -29,5 +29,6 @@ build = {
   install_variables = {
     LUADIR = "$(LUADIR)",
     LIBDIR = "$(LIBDIR)",
+    BINDIR = "$(BINDIR)",
   },
 }
