@@ -199,6 +199,23 @@ describe("retry safety", function()
   end)
 end)
 
+describe("c:batch", function()
+  it("never sends a failed non-idempotent call a second time", function()
+    local sent = 0
+    local t = setmetatable({
+      start = function() sent = sent + 1 return { finish = function() return { status = 530, headers = {}, body = "" } end } end,
+    }, { __call = function() sent = sent + 1 return { status = 530, headers = {}, body = "" } end })
+    local c = assert(luacloud.new("reliacloud", { api_key = "k", secret_key = "s", transport = t, retries = 2, sleep = function() end }))
+    local res = c:batch({ { "deploy_virtual_machine", { zoneId = "1", serviceOfferingId = "1", templateId = "1", networkDomain = "d" } } })
+    assert.are.equal(530, res[1].err.status)
+    assert.are.equal(1, sent)
+    sent = 0
+    res = c:batch({ { "list_zones", {} } })
+    assert.are.equal(530, res[1].err.status)
+    assert.are.equal(4, sent) -- the early send, then the full path with its 2 retries
+  end)
+end)
+
 describe("command override", function()
   it("puts the caller's wire name on the wire", function()
     local c = client { dry_run = true, commands = { list_ip_address = "listIpAddresses" } }

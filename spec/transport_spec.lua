@@ -143,3 +143,27 @@ describe("transport over TLS", function()
     assert.are.equal(200, r.status)
   end)
 end)
+
+describe("c:batch over HTTP", function()
+  local luacloud = require "luacloud"
+  local sim
+  setup(function() sim = support.start { latency = 300 } end)
+  teardown(function() if sim then sim.stop() end end)
+
+  it("runs calls concurrently with a limit and keeps input order", function()
+    local c = assert(luacloud.new("reliacloud", { endpoint = sim.endpoints.reliacloud, api_key = "demo-api-key",
+                                                  secret_key = "demo-secret-key" }))
+    local calls = {}
+    for i = 1, 6 do calls[i] = { "list_zones", { available = true } } end
+    calls[7] = { "start_virtual_machine", { id = "424242" } }  -- an API error in its slot
+    calls[8] = { "list_zone", {} }                              -- a typo: validation error in its slot
+    local t0 = core.now()
+    local res = c:batch(calls, 4)
+    local elapsed = core.now() - t0
+    for i = 1, 6 do assert.is_table(res[i].result.zone, tostring(res[i].err)) end
+    assert.are.equal(431, res[7].err.status)
+    assert.are.equal("validation", res[8].err.kind)
+    -- 7 requests at 300 ms each, 4 at a time: two rounds, not seven
+    assert.is_true(elapsed < 1.5, ("batch took %.2f s"):format(elapsed))
+  end)
+end)

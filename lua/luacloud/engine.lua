@@ -472,12 +472,44 @@ function Client:pages(name, params)
   end
 end
 
+--- Several calls at once: c:batch({ {op, params}, ... }, concurrency) ->
+-- { {result = r} | {err = e}, ... } in input order. Up to `concurrency`
+-- (default 8) requests are on the wire together when the transport can start
+-- requests early (libcurl multi, nginx light threads); a call that needs a
+-- retry or a fresh login, or a transport that cannot, falls back to c:call.
 function Client:batch(calls, concurrency)
-  local results = {}
-  for i, c in ipairs(calls) do
-    local r, e = self:call(c[1], c[2])
+  local limit = math.max(1, concurrency or 8)
+  local results, pending, entries = {}, {}, {}
+  -- after a failed early send, the full path may send again only what is safe
+  -- to repeat: refused logins, refused connections, or what the API did not apply
+  local function may_repeat(entry, e)
+    if not e or e.kind == "validation" then return false end
+    if e.kind == "auth" then return true end
+    local d = e.details or {}
+    return e.retryable and (M.safe_to_repeat(entry, { method = entry.method }) or d.transport == "connect" or d.not_applied)
+  end
+  local function settle(i)
+    local finish = pending[i]
+    pending[i] = nil
+    local c = calls[i]
+    local r, e
+    if finish then r, e = finish() end
+    if r == nil and (not finish or may_repeat(entries[i], e)) then
+      r, e = self:call(c[1], c[2]) -- the full path: retries, re-login, validation errors
+    end
     results[i] = r ~= nil and { result = r } or { err = e }
   end
+  local first = 1
+  for i, c in ipairs(calls) do
+    local id, entry = self:resolve(c[1])
+    entries[i] = id and entry or nil
+    pending[i] = id and self:call_async(id, entry, c[2]) or false
+    if i - first + 1 >= limit then
+      settle(first)
+      first = first + 1
+    end
+  end
+  for i = first, #calls do settle(i) end
   return results
 end
 
