@@ -563,8 +563,14 @@ function Sim:server_node(s, elname, with_backup)
     E("cpuCount", nil, tostring(s.cpuCount)), E("memoryMb", nil, tostring(s.memoryMb)),
   }
   for _, d in ipairs(s.disks) do
-    body[#body + 1] = E("disk", { { "id", d.id }, { "scsiId", tostring(d.scsiId) },
-      { "sizeGb", tostring(d.sizeGb) }, { "speed", d.speed }, { "state", d.state } })
+    if tostring(elname):find("WithDisks", 1, true) then
+      -- the ...WithDisks listings write elements, as the document's samples do
+      body[#body + 1] = E("additionalDisk", nil, { E("id", nil, d.id), E("scsiId", nil, tostring(d.scsiId)),
+        E("diskSizeGb", nil, tostring(d.sizeGb)), E("state", nil, d.state) })
+    else
+      body[#body + 1] = E("disk", { { "id", d.id }, { "scsiId", tostring(d.scsiId) },
+        { "sizeGb", tostring(d.sizeGb) }, { "speed", d.speed }, { "state", d.state } })
+    end
   end
   local rest = {
     E("sourceImageId", nil, s.sourceImageId), E("networkId", nil, s.networkId),
