@@ -217,7 +217,7 @@ function M.decode(c, entry, resp)
     local s = type(v) == "table" and v._text or v
     return { exists = s == "true", value = s }
   end
-  if type(v) ~= "table" then v = { _text = v } end
+  if type(v) ~= "table" then v = v == "" and {} or { _text = v } end -- an empty root is an empty result
   v = c:normalize(entry, v)
   if entry == c.operations.get_my_account and not c.org_id and type(v.orgId) == "string" then
     c.org_id = v.orgId -- saves the discovery request later
