@@ -485,16 +485,24 @@ function Host:sim(name)
   local entry = self.entries[name]
   if not entry then return nil, "unknown provider '" .. tostring(name) .. "'", 404 end
   if entry.sim then return entry.sim end
+  -- A failed require leaves a sentinel behind (Lua 5.1/LuaJIT): every later require then
+  -- says "loop or previous error", so the first error is kept and repeated instead.
+  if entry.load_error then return nil, entry.load_error, entry.load_status end
   local mod = entry.module
   if not mod then
     local ok, res = pcall(require, entry.modname)
     if not ok then
       res = tostring(res)
+      if type(package.loaded[entry.modname]) ~= "table" then package.loaded[entry.modname] = nil end
       if res:find("module '" .. entry.modname .. "' not found", 1, true) then
-        return nil, "the simulator of provider '" .. name .. "' is not available (no module "
-          .. entry.modname .. ")", 404
+        entry.load_error = "the simulator of provider '" .. name .. "' is not available (no module "
+          .. entry.modname .. ")"
+        entry.load_status = 404
+      else
+        entry.load_error = "the simulator of provider '" .. name .. "' failed to load: " .. res
+        entry.load_status = 500
       end
-      return nil, "the simulator of provider '" .. name .. "' failed to load: " .. res, 500
+      return nil, entry.load_error, entry.load_status
     end
     if type(res) ~= "table" or type(res.new) ~= "function" then
       return nil, "module " .. entry.modname .. " does not return { new = function }", 500

@@ -36,6 +36,11 @@ function M.host()
       ca_file = config.ca_file,
       now = config.now or now,
     }
+    -- Load every simulator now, so the log shows each one's first load error.
+    for _, name in ipairs(host:providers()) do
+      local sim, err = host:sim(name)
+      if not sim then ngx.log(ngx.ERR, "luacloud-sim: ", err) end
+    end
   end
   return host
 end
