@@ -38,8 +38,8 @@ function M.host()
     }
     -- Load every simulator now, so the log shows each one's first load error.
     for _, name in ipairs(host:providers()) do
-      local sim, err = host:sim(name)
-      if not sim then ngx.log(ngx.ERR, "luacloud-sim: ", err) end
+      local loaded, err = host:sim(name)
+      if not loaded then ngx.log(ngx.ERR, "luacloud-sim: ", err) end
     end
   end
   return host
