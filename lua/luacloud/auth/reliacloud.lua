@@ -1,4 +1,7 @@
 --- ReliaCloud hooks: API-key signing (notes §4.3) or a login session; XML or JSON.
+-- Errors: err.status = the HTTP status; err.code = the server's `errorcode` (else the status);
+-- err.message = the server's text (`errortext`, `description`, an HTML page's message, X-Description),
+-- else the document's text for the status; err.details = { errorcode, cserrorcode, errortext, wrapper, doc }.
 local core = require "luacloud.core"
 
 local M = {}
@@ -81,24 +84,65 @@ function M.prepare(c, entry, req)
   return true
 end
 
-local function error_text(c, entry, resp, body)
-  local msg = entry and entry.errors and entry.errors[resp.status]
-  if body and body ~= "" then
-    local v = core.xml_decode(body, { lower = true })
-    if type(v) ~= "table" then
-      local j = core.json_decode(body)
-      v = type(j) == "table" and select(2, next(j)) or nil
-    end
-    if type(v) == "table" and type(v.description) == "string" then msg = v.description end
+local ENTITIES = { amp = "&", lt = "<", gt = ">", quot = '"', apos = "'" }
+local function unescape(s)
+  return (s:gsub("&(%a+);", function(n) return ENTITIES[n] end):gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
+end
+
+local function text_of(v)
+  if type(v) == "number" then return v end
+  if type(v) == "string" and v:match("%S") then return (v:gsub("^%s+", ""):gsub("%s+$", "")) end
+  if type(v) == "table" and type(v._text) == "string" then return text_of(v._text) end
+  return nil
+end
+
+-- A servlet container's HTML error page (Cloud.com 2010: sendError(code, description)):
+-- the description is the page's "message" paragraph, or the "HTTP Status N - text" heading.
+local function html_text(body)
+  local m = body:match("<[bB]>%s*message%s*</[bB]>%s*<[uU]>(.-)</[uU]>")
+         or body:match("<[hH]1>%s*HTTP Status %d+%s*%-%s*(.-)</[hH]1>")
+  if m and m:match("%S") then return unescape(m) end
+  return nil
+end
+
+--- The server's own error, whatever the wrapper element or key is called:
+-- CloudStack's {"<command>response":{"errorcode":431,"cserrorcode":4350,"errortext":".."}} and its XML
+-- form <x><errorcode/><cserrorcode/><errortext/></x>, <errorresponse><description/>, an HTML error page,
+-- or the X-Description header newer servers add. Returns { errorcode, cserrorcode, text, wrapper } or nil.
+local function server_error(resp)
+  local body = resp.body or ""
+  local v, root
+  if body:match("^%s*[{%[]") then
+    local j = core.json_decode(body)
+    if type(j) == "table" then root, v = next(j) end
+    if type(v) ~= "table" then v = j end
+  elseif body:match("^%s*<") then
+    v, root = core.xml_decode(body, { lower = true })
   end
-  return msg or ("HTTP " .. resp.status)
+  local e = {}
+  if type(v) == "table" then
+    e.errorcode = tonumber(text_of(v.errorcode))
+    e.cserrorcode = tonumber(text_of(v.cserrorcode))
+    e.text = text_of(v.errortext) or text_of(v.description)
+    e.text = e.text and tostring(e.text)
+    e.wrapper = type(root) == "string" and root or nil
+  end
+  if not e.text and body:find("<", 1, true) and type(v) ~= "table" then e.text = html_text(body) end
+  local h = resp.headers or {}
+  local xd = h["x-description"] or h["X-Description"]
+  if not e.text and type(xd) == "string" and xd:match("%S") then e.text = xd end
+  if e.text or e.errorcode then return e end
 end
 
 function M.decode(c, entry, resp, op)
   if resp.status ~= 200 then
-    return nil, c:error { op = op, status = resp.status, code = resp.status,
+    local doc = entry and entry.errors and entry.errors[resp.status]
+    local e = server_error(resp)
+    return nil, c:error { op = op, status = resp.status, code = e and e.errorcode or resp.status,
       kind = resp.status == 401 and "auth" or "api",
-      message = error_text(c, entry, resp, resp.body),
+      message = e and e.text or doc or ("HTTP " .. resp.status),
+      details = e and { errorcode = e.errorcode, cserrorcode = e.cserrorcode, errortext = e.text,
+                        wrapper = e.wrapper, doc = doc } or (doc and { doc = doc }) or nil,
       -- 530 is "unknown server internal error": worth another try on a safe command
       retryable = resp.status == 530 or resp.status == 503 }
   end
