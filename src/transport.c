@@ -6,6 +6,8 @@
  * multi handle. While libcurl runs, callbacks only append to C buffers; Lua
  * tables are built after the transfer loop returns. */
 #include <string.h>
+#include <strings.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <ctype.h>
 #include <curl/curl.h>
@@ -34,6 +36,7 @@ typedef struct xfer {
   curl_off_t max;
   int too_large, done, started;
   CURLcode rc;
+  const char *refused;     /* set up failed before sending: the error kind ("protocol", "transport") */
   char errbuf[CURL_ERROR_SIZE];
 } xfer;
 
@@ -127,6 +130,36 @@ static long ms_field(lua_State *L, int t, const char *k, long dflt) {
   return v;
 }
 
+/* Whether a request may be sent again once it may have reached the server.
+ * The engine says so in req.idempotent; without it, the HTTP method decides. */
+static int idempotent(lua_State *L, int t, const char *method) {
+  int r;
+  lua_getfield(L, t, "idempotent");
+  if (lua_isboolean(L, -1)) r = lua_toboolean(L, -1);
+  else r = strcmp(method, "POST") != 0 && strcmp(method, "PATCH") != 0;
+  lua_pop(L, 1);
+  return r;
+}
+
+/* Only http and https: an endpoint handed over by a server (Clodo's management
+ * URL) must not make the client read local files or speak other protocols. */
+static int allowed_url(const char *url) {
+  return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
+}
+
+static void refuse(xfer *x, const char *kind, CURLcode rc, const char *msg, const char *detail) {
+  if (x->refused) return; /* the first failure explains best */
+  x->refused = kind;
+  x->rc = rc;
+  x->done = 1;
+  snprintf(x->errbuf, sizeof x->errbuf, "%s%.200s", msg, detail ? detail : "");
+}
+
+/* A failed setopt (out of memory, an option this libcurl lacks) fails the
+ * request instead of sending it without the option. */
+#define SETOPT(opt, val) do { CURLcode r_ = curl_easy_setopt(e, opt, val); \
+    if (r_ != CURLE_OK) refuse(x, "transport", r_, "libcurl refused option " #opt ": ", curl_easy_strerror(r_)); } while (0)
+
 /* Configure one transfer from the request table at index t. May raise: the
  * easy handle is owned by the batch userdata, whose __gc cleans up. Strings
  * handed to libcurl without copy (the body) stay referenced by the request
@@ -144,7 +177,7 @@ static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
     e = curl_easy_init();
     /* the cookie engine survives curl_easy_reset; enabling it again on a
      * reused handle leaks (libcurl 7.88) */
-    if (e && s->cookie_jar) curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
+    if (e && s->cookie_jar) SETOPT(CURLOPT_COOKIEFILE, "");
   }
   x->easy = e;
   if (e) s->live++;
@@ -153,26 +186,49 @@ static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
   lua_getfield(L, t, "url");
   url = lua_tostring(L, -1);
   if (!url) luaL_error(L, "request needs a url");
-  curl_easy_setopt(e, CURLOPT_URL, url); /* libcurl copies strings */
+  if (!allowed_url(url)) {
+    const char *colon = strchr(url, ':');
+    char scheme[24];
+    size_t n = colon ? (size_t)(colon - url) : 0;
+    if (n >= sizeof scheme) n = sizeof scheme - 1;
+    memcpy(scheme, url, n);
+    scheme[n] = 0;
+    refuse(x, "protocol", CURLE_UNSUPPORTED_PROTOCOL, "only http and https URLs are allowed, not scheme: ", n ? scheme : "(none)");
+  }
+  SETOPT(CURLOPT_URL, url); /* libcurl copies strings */
   lua_pop(L, 1);
+#if LIBCURL_VERSION_NUM >= 0x075500
+  SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+  SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+  SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  SETOPT(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
   lua_getfield(L, t, "method");
   method = lua_isnil(L, -1) ? "GET" : luaL_checkstring(L, -1);
+  /* libcurl silently resends a request whose reused connection died before
+   * any answer byte (Curl_retry_request, up to 5 times, possibly onto other
+   * pooled dead connections) although the server may have acted on it. A
+   * fresh connection is never retried that way, so a request that must not
+   * be repeated never goes on a reused one. */
+  if (!idempotent(L, t, method)) SETOPT(CURLOPT_FRESH_CONNECT, 1L);
   lua_getfield(L, t, "body");
   if (!lua_isnil(L, -1)) body = luaL_checklstring(L, -1, &blen);
   if (strcmp(method, "GET") == 0 && !body) {
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    SETOPT(CURLOPT_HTTPGET, 1L);
   } else if (strcmp(method, "HEAD") == 0) {
-    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    SETOPT(CURLOPT_NOBODY, 1L);
   } else if (!body && strcmp(method, "POST") != 0) {
     /* DELETE/PUT without a body: no form Content-Type invented by libcurl */
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    SETOPT(CURLOPT_CUSTOMREQUEST, method);
   } else {
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
-    curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body ? body : "");
-    if (strcmp(method, "POST") != 0) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+    SETOPT(CURLOPT_COPYPOSTFIELDS, body ? body : "");
+    if (strcmp(method, "POST") != 0) SETOPT(CURLOPT_CUSTOMREQUEST, method);
   }
   lua_pop(L, 2);
   x->hdrs = curl_slist_append(NULL, "Expect:");
+  if (!x->hdrs) luaL_error(L, "out of memory");
   lua_getfield(L, t, "headers");
   if (lua_istable(L, -1)) {
     lua_pushnil(L);
@@ -192,26 +248,26 @@ static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
     }
   }
   lua_pop(L, 1);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms_field(L, t, "timeout", s->timeout_ms));
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ms_field(L, t, "connect_timeout", s->connect_timeout_ms));
-  curl_easy_setopt(e, CURLOPT_SHARE, s->share);
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* redirects are the engine's decision */
-  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, s->verify_tls ? 1L : 0L);
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->verify_tls ? 2L : 0L);
-  if (s->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
-  if (s->proxy) curl_easy_setopt(e, CURLOPT_PROXY, s->proxy);
-  if (s->user_agent) curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent);
-  if (x->max >= 0) curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, x->max);
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-  curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+  SETOPT(CURLOPT_HTTPHEADER, x->hdrs);
+  SETOPT(CURLOPT_TIMEOUT_MS, ms_field(L, t, "timeout", s->timeout_ms));
+  SETOPT(CURLOPT_CONNECTTIMEOUT_MS, ms_field(L, t, "connect_timeout", s->connect_timeout_ms));
+  SETOPT(CURLOPT_SHARE, s->share);
+  SETOPT(CURLOPT_NOSIGNAL, 1L);
+  SETOPT(CURLOPT_FOLLOWLOCATION, 0L); /* redirects are the engine's decision */
+  SETOPT(CURLOPT_ACCEPT_ENCODING, "");
+  SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+  SETOPT(CURLOPT_SSL_VERIFYPEER, s->verify_tls ? 1L : 0L);
+  SETOPT(CURLOPT_SSL_VERIFYHOST, s->verify_tls ? 2L : 0L);
+  if (s->ca_file) SETOPT(CURLOPT_CAINFO, s->ca_file);
+  if (s->proxy) SETOPT(CURLOPT_PROXY, s->proxy);
+  if (s->user_agent) SETOPT(CURLOPT_USERAGENT, s->user_agent);
+  if (x->max >= 0) SETOPT(CURLOPT_MAXFILESIZE_LARGE, x->max);
+  SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+  SETOPT(CURLOPT_WRITEDATA, x);
+  SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+  SETOPT(CURLOPT_HEADERDATA, x);
+  SETOPT(CURLOPT_PRIVATE, x);
+  if (!x->refused) SETOPT(CURLOPT_ERRORBUFFER, x->errbuf); /* else errbuf holds the reason */
 }
 
 /* Read finished transfers, whoever started them (a batch, or a pending
@@ -232,6 +288,7 @@ static void collect(CURLM *m) {
 
 static int add(CURLM *m, xfer *x) {
   x->started = 1;
+  if (x->done) return 0; /* refused while being set up: never sent */
   if (curl_multi_add_handle(m, x->easy) != CURLM_OK) {
     x->done = 1;
     x->rc = CURLE_FAILED_INIT;
@@ -259,13 +316,15 @@ static void run(CURLM *m, xfer *x, int n, int limit) {
 }
 
 static const char *err_kind(xfer *x) {
+  if (x->refused) return x->refused;
   if (x->too_large || x->rc == CURLE_FILESIZE_EXCEEDED) return "too_large";
   switch (x->rc) {
     case CURLE_OPERATION_TIMEDOUT: return "timeout";
     case CURLE_COULDNT_CONNECT: case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY: return "connect";
     case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CONNECT_ERROR: case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CERTPROBLEM: case CURLE_SSL_CIPHER: case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_ENGINE_NOTFOUND: return "tls";
+    case CURLE_SSL_ENGINE_NOTFOUND: case CURLE_SSL_CRL_BADFILE: case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS: case CURLE_SSL_CLIENTCERT: case CURLE_USE_SSL_FAILED: return "tls";
     default: return "transport";
   }
 }
@@ -503,6 +562,12 @@ static const char *opt_str(lua_State *L, int t, const char *k) {
   return v;
 }
 
+static int dupopt(lua_State *L, char **dst, const char *k) {
+  const char *v = opt_str(L, 1, k);
+  *dst = dupstr(v);
+  return !v || *dst;
+}
+
 /* core.session(opts) */
 static int l_session(lua_State *L) {
   session *s;
@@ -524,9 +589,9 @@ static int l_session(lua_State *L) {
   lua_getfield(L, 1, "max_response");
   s->max_response = lua_isnumber(L, -1) ? (curl_off_t)lua_tonumber(L, -1) : (curl_off_t)64 << 20;
   lua_pop(L, 1);
-  s->ca_file = dupstr(opt_str(L, 1, "ca_file"));
-  s->proxy = dupstr(opt_str(L, 1, "proxy"));
-  s->user_agent = dupstr(opt_str(L, 1, "user_agent"));
+  /* a failed copy must not silently drop a CA file or a proxy */
+  if (!dupopt(L, &s->ca_file, "ca_file") || !dupopt(L, &s->proxy, "proxy") || !dupopt(L, &s->user_agent, "user_agent"))
+    return luaL_error(L, "out of memory");
   s->multi = curl_multi_init();
   s->share = curl_share_init();
   s->jar = curl_easy_init();

@@ -20,17 +20,18 @@ end
 M.phase_error = phase_error
 
 local function parse_url(url)
-  local scheme, host, port, path = url:match("^(https?)://([^/:?#]+):?(%d*)([^#]*)$")
+  local scheme, host, port, path = url:match("^([Hh][Tt][Tt][Pp][Ss]?)://([^/:?#]+):?(%d*)([^#]*)$")
   if not scheme then return nil end
   if host:sub(1, 1) == "[" then return nil end
+  scheme = scheme:lower()
   port = tonumber(port) or (scheme == "https" and 443 or 80)
   if path == "" then path = "/" elseif path:sub(1, 1) == "?" then path = "/" .. path end
   return scheme, host, port, path
 end
 
 local function read_headers(sock)
-  local status_line, err = sock:receive("*l")
-  if not status_line then return nil, err end
+  local status_line, err, partial = sock:receive("*l")
+  if not status_line then return nil, err, partial or "" end
   local status = tonumber(status_line:match("^HTTP/%d%.%d (%d%d%d)"))
   if not status then return nil, "bad status line" end
   local headers = {}
@@ -110,42 +111,22 @@ local function fail(kind_or_err, message)
   return nil, { kind = kind, message = message or (kind == "too_large" and "response exceeds max_response" or tostring(kind_or_err)) }
 end
 
-local function request(opts, req)
-  local perr = phase_error()
-  if perr then return nil, perr end
-  local scheme, host, port, path = parse_url(req.url)
-  if not scheme then return nil, { kind = "transport", message = "unsupported URL: " .. tostring(req.url) } end
-  local timeout_ms = math.floor(((req.timeout or opts.timeout or 60)) * 1000)
-  local connect_ms = math.floor((req.connect_timeout or opts.connect_timeout or 10) * 1000)
-  local max = opts.max_response or 64 * 1024 * 1024
-  local verify = opts.verify_tls ~= false
-  local sock = ngx.socket.tcp()
-  sock:settimeouts(connect_ms, timeout_ms, timeout_ms)
-  -- the pool key separates TLS verification settings so a connection made
-  -- without verification is never reused by a verifying client
-  local pool = table.concat({ scheme, host, port, verify and "v" or "nv" }, ":")
-  local ok, err = sock:connect(host, port, { pool = pool })
-  if not ok then return fail(err == "timeout" and "timeout" or ("connect: " .. tostring(err)), "connect to " .. host .. ":" .. port .. " failed: " .. tostring(err)) end
-  if scheme == "https" and sock:getreusedtimes() == 0 then
-    -- nginx checks certificate names, not IP SANs: tls_server_name gives the
-    -- name to verify (and send as SNI) when the endpoint is an IP address
-    local name = opts.tls_server_name or host
-    local sess, herr = sock:sslhandshake(nil, name, verify)
-    if not sess then
-      sock:close()
-      local hint = (not opts.tls_server_name and host:match("^[%d%.]+$")) and
-        " (nginx verifies certificate names only: set the tls_server_name option for an IP endpoint)" or ""
-      return nil, { kind = "tls", message = "TLS handshake with " .. host .. " failed: " .. tostring(herr) .. hint }
-    end
-  end
+-- The engine says in req.idempotent whether the request may be sent again
+-- once it may have reached the server; without it, the HTTP method decides.
+local function idempotent(req)
+  if req.idempotent ~= nil then return req.idempotent and true or false end
+  local m = req.method or "GET"
+  return m ~= "POST" and m ~= "PATCH"
+end
+
+local function request_text(host, port, scheme, path, opts, req)
   local lines = { (req.method or "GET") .. " " .. path .. " HTTP/1.1",
                   "Host: " .. host .. ((port == 80 and scheme == "http") and "" or (port == 443 and scheme == "https") and "" or (":" .. port)),
                   "Accept-Encoding: gzip", "User-Agent: " .. (opts.user_agent or ("luacloud/" .. core.version .. " ngx")) }
   local body = req.body
   for k, v in pairs(req.headers or {}) do
     if tostring(k):find("[\r\n:]") or tostring(v):find("[\r\n]") then
-      sock:close()
-      return nil, { kind = "transport", message = "header '" .. tostring(k) .. "' contains a line break or colon" }
+      return nil, "header '" .. tostring(k) .. "' contains a line break or colon"
     end
     lines[#lines + 1] = k .. ": " .. v
   end
@@ -154,14 +135,53 @@ local function request(opts, req)
   end
   lines[#lines + 1] = ""
   lines[#lines + 1] = body or ""
-  local sent, serr = sock:send(table.concat(lines, "\r\n"))
-  if not sent then sock:close() return fail(serr) end
-  local status, headers = read_headers(sock)
-  if not status then sock:close() return fail(headers, "reading the response failed: " .. tostring(headers)) end
+  return table.concat(lines, "\r\n")
+end
+
+-- One exchange on one connection. `fresh`: a new connection that goes back to
+-- no pool, so it can never be a kept-alive one the server has closed. Returns
+-- resp | nil, err, silent (true when a reused connection failed before a
+-- single byte of answer: the server closed it while it was idle in the pool).
+local function exchange(opts, req, fresh)
+  local scheme, host, port, path = parse_url(req.url)
+  local timeout_ms = math.floor(((req.timeout or opts.timeout or 60)) * 1000)
+  local connect_ms = math.floor((req.connect_timeout or opts.connect_timeout or 10) * 1000)
+  local max = opts.max_response or 64 * 1024 * 1024
+  local verify = opts.verify_tls ~= false
+  local text, herr = request_text(host, port, scheme, path, opts, req)
+  if not text then return nil, { kind = "transport", message = herr } end
+  local sock = ngx.socket.tcp()
+  sock:settimeouts(connect_ms, timeout_ms, timeout_ms)
+  -- the pool key separates TLS verification settings so a connection made
+  -- without verification is never reused by a verifying client
+  local pool = table.concat({ scheme, host, port, verify and "v" or "nv", fresh and "fresh" or nil }, ":")
+  local ok, err = sock:connect(host, port, { pool = pool })
+  if not ok then return fail(err == "timeout" and "timeout" or ("connect: " .. tostring(err)), "connect to " .. host .. ":" .. port .. " failed: " .. tostring(err)) end
+  local reused = sock:getreusedtimes() > 0
+  if scheme == "https" and not reused then
+    -- nginx checks certificate names, not IP SANs: tls_server_name gives the
+    -- name to verify (and send as SNI) when the endpoint is an IP address
+    local name = opts.tls_server_name or host
+    local sess, serr = sock:sslhandshake(nil, name, verify)
+    if not sess then
+      sock:close()
+      local hint = (not opts.tls_server_name and host:match("^[%d%.]+$")) and
+        " (nginx verifies certificate names only: set the tls_server_name option for an IP endpoint)" or ""
+      return nil, { kind = "tls", message = "TLS handshake with " .. host .. " failed: " .. tostring(serr) .. hint }
+    end
+  end
+  local sent, serr = sock:send(text)
+  if not sent then sock:close() return nil, select(2, fail(serr)), reused and serr ~= "timeout" end
+  local status, headers, partial = read_headers(sock)
+  if not status then
+    sock:close()
+    local silent = reused and headers ~= "timeout" and partial == ""
+    return nil, select(2, fail(headers, "reading the response failed: " .. tostring(headers))), silent
+  end
   local data, complete, rerr = read_body(sock, status, headers, req.method, max)
   if not data then sock:close() return fail(rerr, rerr ~= "too_large" and ("reading the body failed: " .. tostring(rerr)) or nil) end
   local conn = (headers.connection or ""):lower()
-  if complete and not conn:find("close", 1, true) then
+  if complete and not fresh and not conn:find("close", 1, true) then
     sock:setkeepalive(opts.keepalive_timeout or 30000, opts.pool_size or 32)
   else
     sock:close()
@@ -173,6 +193,23 @@ local function request(opts, req)
     data = plain
   end
   return { status = status, headers = headers, body = data }
+end
+
+local function request(opts, req)
+  local perr = phase_error()
+  if perr then return nil, perr end
+  if not parse_url(tostring(req.url)) then
+    -- only http and https: an endpoint handed over by a server (Clodo's
+    -- management URL) must not reach local files or other protocols
+    return nil, { kind = "protocol", message = "only http and https URLs are allowed (host name or IPv4 address): " .. tostring(req.url):sub(1, 200) }
+  end
+  -- A request that must not be repeated goes on a new connection: sent once,
+  -- never resent. Another may be resent once, on a new connection, when a
+  -- kept-alive one turns out to be dead before any answer (as libcurl does).
+  local once = not idempotent(req)
+  local resp, err, silent = exchange(opts, req, once)
+  if not resp and silent and not once then resp, err = exchange(opts, req, true) end
+  return resp, err
 end
 
 function M.new(opts)
