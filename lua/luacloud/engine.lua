@@ -320,6 +320,7 @@ function Client:ready(entry, req_template)
     if not ok then return nil, err end
   end
   finish_url(req)
+  req.idempotent = M.safe_to_repeat(entry, req) -- the transport never resends it otherwise (no reused connection)
   return req
 end
 
