@@ -167,3 +167,48 @@ describe("c:batch over HTTP", function()
     assert.is_true(elapsed < 1.5, ("batch took %.2f s"):format(elapsed))
   end)
 end)
+
+describe("transports speak only http and https", function()
+  local fake = require "spec.support.fake_server"
+  local luacloud = require "luacloud"
+  local srv
+  setup(function() srv = fake.start() end)
+  teardown(function() if srv then srv.stop() end end)
+
+  it("libcurl refuses file:// and dict:// before anything is sent", function()
+    local s = core.session { timeout = 5 }
+    for _, url in ipairs({ "file:///etc/passwd", "FILE:///etc/passwd", "dict://127.0.0.1:" .. srv.port .. "/info",
+                           "gopher://127.0.0.1:" .. srv.port .. "/", "/etc/passwd" }) do
+      local r, err = s:request { url = url }
+      assert.is_nil(r, url)
+      assert.are.equal("protocol", err.kind, url)
+      assert.matches("only http and https", err.message)
+    end
+    local res = s:batch({ { url = "file:///etc/passwd" }, { url = srv.base .. "/ok" } })
+    assert.are.equal("protocol", res[1].err.kind)
+    assert.are.equal(200, res[2].status)
+    assert.are.equal(1, srv.counts().total) -- the dict:// and gopher:// requests never reached the port
+    s:close()
+  end)
+
+  it("the cosocket transport refuses them too", function()
+    for _, url in ipairs({ "file:///etc/passwd", "dict://127.0.0.1:" .. srv.port .. "/info" }) do
+      local out = srv.admin("ngx_url?url=" .. core.urlencode(url))
+      assert.are.equal("protocol", out.kind, url)
+      assert.matches("only http and https", out.message)
+    end
+    assert.are.equal(200, srv.admin("ngx_url?url=" .. core.urlencode("HTTP://127.0.0.1:" .. srv.port .. "/ok")).status)
+  end)
+
+  it("a management URL from a hostile auth server cannot read a local file (Clodo)", function()
+    srv.reset()
+    srv.answer("", "text/plain", 204, "X-Auth-Token: t0k\nX-Server-Management-Url: file:///etc/passwd#")
+    local c = assert(luacloud.new("clodo", { endpoint = srv.base, user = "u", key = "k", timeout = 5, format = "json" }))
+    local res, err = c:list_servers {}
+    assert.is_nil(res)
+    assert.are.equal("transport", err.kind)
+    assert.are.equal("protocol", err.details.transport)
+    assert.is_nil(tostring(err):find("root:", 1, true))
+    c:close()
+  end)
+end)

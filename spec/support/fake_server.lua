@@ -81,8 +81,10 @@ function M.start()
       function srv.kill(pattern, times)
         return srv.admin("set?kill=" .. core.urlencode(pattern) .. (times and ("&times=" .. times) or ""))
       end
-      function srv.answer(body, ctype)
-        return srv.admin("answer?ctype=" .. core.urlencode(ctype or "application/json"), body)
+      --- answer(body, ctype, status, header_lines): what every request that is not killed gets
+      function srv.answer(body, ctype, status, header)
+        return srv.admin("answer?ctype=" .. core.urlencode(ctype or "application/json") .. "&status=" .. (status or 200)
+                         .. (header and ("&header=" .. core.urlencode(header)) or ""), body or "")
       end
       function srv.reset() return srv.admin("reset") end
       function srv.counts() return srv.admin("count") end

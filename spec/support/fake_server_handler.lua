@@ -25,7 +25,15 @@ function M.serve()
     end
     d:incr("matched_answered", 1, 0)
   end
+  ngx.status = d:get("status") or 200
   ngx.header["Content-Type"] = d:get("ctype") or "application/json"
+  local extra = d:get("header")
+  if extra then
+    for line in extra:gmatch("[^\n]+") do
+      local k, v = line:match("^([^:]+):%s*(.*)$")
+      ngx.header[k] = v
+    end
+  end
   ngx.print(d:get("answer") or "{}")
 end
 
@@ -68,9 +76,14 @@ function M.admin()
     ngx.req.read_body()
     d:set("answer", ngx.req.get_body_data() or "")
     d:set("ctype", args.ctype)
+    d:set("status", tonumber(args.status))
+    d:set("header", args.header)
   elseif what == "count" then
     return reply { total = d:get("total") or 0, killed = d:get("killed") or 0,
                    matched_answered = d:get("matched_answered") or 0 }
+  elseif what == "ngx_url" then
+    local r, err = require("luacloud.transport.ngx").new { timeout = 5 } { url = args.url }
+    return reply(r and { status = r.status } or { kind = err.kind, message = err.message })
   elseif what == "ngx" then
     return reply(run_ngx(args))
   else
