@@ -29,8 +29,8 @@ function M.serve()
   ngx.header["Content-Type"] = d:get("ctype") or "application/json"
   local extra = d:get("header")
   if extra then
-    for line in extra:gmatch("[^\n]+") do
-      local k, v = line:match("^([^:]+):%s*(.*)$")
+    for h in extra:gmatch("[^\n]+") do
+      local k, v = h:match("^([^:]+):%s*(.*)$")
       ngx.header[k] = v
     end
   end
