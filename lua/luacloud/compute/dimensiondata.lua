@@ -1,0 +1,319 @@
+--- Dimension Data (OEC 0.9, XML) onto the compute API.
+-- Servers live on networks (VLANs) of a data center; the image fixes CPU and memory (no sizes).
+-- Deploy answers only "issued": the server is found by name afterwards (names are ours).
+local M = {}
+
+-- List Servers states (seed: NORMAL, PENDING_ADD, PENDING_CHANGE, PENDING_DELETE, FAILED_ADD,
+-- FAILED_DELETE, PENDING_CLEAN, REQUIRES_SUPPORT); NORMAL is split by isStarted.
+M.states = {
+  PENDING_ADD = "pending", PENDING_CHANGE = "pending", PENDING_DELETE = "pending", PENDING_CLEAN = "pending",
+  FAILED_ADD = "error", FAILED_DELETE = "error", FAILED_CHANGE = "error", REQUIRES_SUPPORT = "error",
+  NORMAL = "running", -- with isStarted=false: "stopped"
+}
+
+M.capabilities = {
+  list_nodes = true, get_node = true, create_node = true, destroy_node = true, reboot_node = true,
+  start_node = true, stop_node = true, list_images = true, list_sizes = false, list_locations = true,
+  list_networks = true, create_network = true, destroy_network = true,
+  allocate_ip = true, attach_ip = true, release_ip = true, list_ips = true,
+  list_rules = true, create_rule = true, destroy_rule = true,
+  list_balancers = false, create_balancer = false, destroy_balancer = false,
+  node_names = true, networks = "objects", password = true, key = false,
+}
+
+M.why = {
+  list_sizes = "the image fixes CPU and memory (no server sizes)",
+  list_balancers = "not mapped (VIP, server farm, real server and probe pieces)",
+  create_balancer = "not mapped (VIP, server farm, real server and probe pieces)",
+  destroy_balancer = "not mapped",
+}
+
+local function state_of(s)
+  local st = s.state
+  if st == "NORMAL" then
+    if s.status ~= nil and type(s.status) == "table" then
+      return (s.status.action == "REBOOT_SERVER" or s.status.action == "RESTART_SERVER") and "rebooting" or "pending"
+    end
+    return s.isStarted == "true" and "running" or "stopped"
+  end
+  return M.states[st] or "unknown"
+end
+
+local function node(cx, s)
+  local os_ = type(s.operatingSystem) == "table" and s.operatingSystem or {}
+  local pct
+  if type(s.status) == "table" and type(s.status.step) == "table" and s.status.step[1] then
+    pct = tonumber(s.status.step[#s.status.step].percentComplete)
+  end
+  return cx:node({
+    id = s.id, name = s.name, state = state_of(s),
+    provider_state = tostring(s.state) .. (s.isStarted and ("/" .. (s.isStarted == "true" and "started" or "stopped")) or ""),
+    public_ips = {}, private_ips = { s.privateIp }, image = s.sourceImageId, size = os_.id,
+    location = s.location, network = s.networkId, created = s.created, progress = pct,
+  }, s)
+end
+
+local function servers(cx, filter)
+  local out = {}
+  local pages = cx.client:pages("list_servers_with_parameters", filter or {})
+  while true do
+    local page, err = pages()
+    if not page then
+      if err then return nil, err end
+      return out
+    end
+    for _, s in ipairs(page.items) do out[#out + 1] = node(cx, s) end
+  end
+end
+
+function M.list_nodes(cx) return servers(cx, {}) end
+
+function M.get_node(cx, id)
+  local list, err = servers(cx, { id = { tostring(id) } })
+  if not list then return nil, err end
+  if not list[1] then return cx:not_found("get_node", id) end
+  return list[1]
+end
+
+local function find_by_name(cx, name)
+  local list, err = servers(cx, { name = name })
+  if not list then return nil, err end
+  return list[1]
+end
+
+function M.list_images(cx, location)
+  local res, err
+  if location then
+    res, err = cx:call("list_os_server_images_in_location", { location_id = location })
+  else
+    res, err = cx:call("list_os_server_images", {})
+  end
+  if not res then return nil, err end
+  local out = {}
+  for _, im in ipairs(res.ServerImage or {}) do
+    out[#out + 1] = { id = im.id, name = im.name, location = im.location, cpus = tonumber(im.cpuCount),
+      ram = tonumber(im.memory), extra = im }
+  end
+  return out
+end
+
+function M.list_locations(cx)
+  local res, err = cx:call("list_data_centers", {})
+  if not res then return nil, err end
+  local out = {}
+  for _, d in ipairs(res.datacenter or {}) do
+    out[#out + 1] = { id = d.location, name = d.displayName, country = d.country, extra = d }
+  end
+  return out
+end
+
+local function network(n)
+  return { id = n.id, name = n.name, location = n.location, cidr = n.privateNet and (n.privateNet .. "/24"), extra = n }
+end
+
+function M.list_networks(cx)
+  local res, err = cx:call("list_networks_with_location", {})
+  if not res then return nil, err end
+  local out = {}
+  for _, n in ipairs(res.network or {}) do out[#out + 1] = network(n) end
+  return out
+end
+
+M.steps = {}
+
+--- create_network{ name, location, description }: synchronous; found by name afterwards.
+function M.steps.create_network(cx, spec)
+  if not spec.location then
+    return nil, cx:error { kind = "validation", op = "create_network", message = "dimensiondata networks need a location" }
+  end
+  return { call = { "create_network_with_location", { name = spec.name, location = spec.location,
+    description = spec.description or "luacloud" } }, finish = function()
+    local list, err = M.list_networks(cx)
+    if not list then return nil, err end
+    for _, n in ipairs(list) do if n.name == spec.name then return n end end
+    return nil, cx:error { kind = "api", op = "create_network", message = "network " .. spec.name .. " not listed after creation" }
+  end }
+end
+
+function M.create_network(cx, spec)
+  local step, err = M.steps.create_network(cx, spec)
+  if not step then return nil, err end
+  return cx:run_step(step)
+end
+
+function M.steps.destroy_network(cx, n)
+  return { call = { "delete_network", { network_id = type(n) == "table" and n.id or n } }, finish = function() return true end }
+end
+
+function M.destroy_network(cx, n) return cx:run_step(M.steps.destroy_network(cx, n)) end
+
+--- create_node{ name, image, network, password [, location] }: Deploy Server, started.
+function M.steps.create_node(cx, spec)
+  if spec.key then return cx:unsupported("create_node", "no SSH keys; give a password") end
+  if spec.size then return cx:unsupported("create_node", "the image fixes CPU and memory (no size)") end
+  if not spec.name or not spec.password then
+    return nil, cx:error { kind = "validation", op = "create_node", message = "dimensiondata needs name and password" }
+  end
+  local nets, err = M.list_networks(cx)
+  if not nets then return nil, err end
+  local net
+  if spec.network then
+    net, err = cx:resolve("network", type(spec.network) == "table" and spec.network.id or spec.network, nets)
+    if not net then return nil, err end
+  else
+    for _, n in ipairs(nets) do if not net and (not spec.location or n.location == spec.location) then net = n end end
+    if not net then return nil, cx:error { kind = "validation", op = "create_node", message = "dimensiondata servers need a network" } end
+  end
+  local images; images, err = M.list_images(cx, net.location)
+  if not images then return nil, err end
+  local image
+  if spec.image then
+    image, err = cx:resolve("image", spec.image, images)
+    if not image then return nil, err end
+  else
+    image = images[1]
+  end
+  return { call = { "deploy_server", { name = spec.name, description = spec.description or "luacloud",
+    vlanResourcePath = "/oec/" .. tostring(cx.client.org_id) .. "/network/" .. net.id,
+    imageResourcePath = "/oec/base/image/" .. image.id, administratorPassword = spec.password,
+    isStarted = spec.started ~= false } }, finish = function()
+    local n, ferr = find_by_name(cx, spec.name)
+    if not n then return nil, ferr or cx:error { kind = "api", op = "create_node", message = "server " .. spec.name .. " not listed after deploy" } end
+    return n
+  end }
+end
+
+function M.create_node(cx, spec)
+  local step, err = M.steps.create_node(cx, spec)
+  if not step then return nil, err end
+  return cx:run_step(step)
+end
+
+local function id_of(n) return type(n) == "table" and n.id or n end
+
+local function action(op)
+  return function(cx, n)
+    local res, err = cx:call(op, { server_id = id_of(n) })
+    if not res then return nil, err end
+    return true
+  end
+end
+
+M.reboot_node = action("reboot_server")
+M.start_node = action("start_server")
+--- stop: graceful Shutdown Server; { force = true }: Power Off Server.
+function M.stop_node(cx, n, opts)
+  return action((opts and opts.force) and "power_off_server" or "shutdown_server")(cx, n)
+end
+
+--- destroy: Delete Server needs a stopped server: { force = true } powers it off first and waits.
+function M.destroy_node(cx, n, opts)
+  opts = opts or {}
+  if opts.force then
+    local cur, err = M.get_node(cx, id_of(n))
+    if not cur then return nil, err end
+    if cur.state ~= "stopped" then
+      if cur.state == "pending" or cur.state == "rebooting" then
+        cur, err = cx:wait_until(cur, "running", opts.wait)
+        if not cur then return nil, err end
+      end
+      local ok; ok, err = M.stop_node(cx, cur, { force = true })
+      if not ok then return nil, err end
+      ok, err = cx:wait_until(cur, "stopped", opts.wait)
+      if not ok then return nil, err end
+    end
+  end
+  local res, err = cx:call("delete_server", { server_id = id_of(n) })
+  if not res then return nil, err end
+  return true
+end
+
+-- Public IPs: a reserved block of the network; attach = a NAT rule to the server's private IP.
+function M.list_ips(cx, net)
+  local res, err = cx:call("get_network_configuration", { network_id = type(net) == "table" and net.id or net })
+  if not res then return nil, err end
+  local out = {}
+  local blocks = type(res.publicIps) == "table" and res.publicIps.IpBlock or {}
+  for _, b in ipairs(blocks) do
+    out[#out + 1] = { id = b.id, address = b.baseIp, size = tonumber(b.subnetSize), network = type(net) == "table" and net.id or net,
+      default = b.networkDefault == "true", extra = b }
+  end
+  return out
+end
+
+function M.allocate_ip(cx, opts)
+  local net = opts and opts.network
+  if not net then return nil, cx:error { kind = "validation", op = "allocate_ip", message = "dimensiondata reserves IPs on a network: give network" } end
+  local before, err = M.list_ips(cx, net)
+  if not before then return nil, err end
+  local res; res, err = cx:call("reserve_public_ip_block", { net_id = type(net) == "table" and net.id or net })
+  if not res then return nil, err end
+  local after; after, err = M.list_ips(cx, net)
+  if not after then return nil, err end
+  local seen = {}
+  for _, b in ipairs(before) do seen[b.id] = true end
+  for _, b in ipairs(after) do if not seen[b.id] then return b end end
+  return nil, cx:error { kind = "api", op = "allocate_ip", message = "the reserved block is not listed" }
+end
+
+function M.release_ip(cx, ip)
+  local res, err = cx:call("release_public_ip_block", { network_id = ip.network, ipblock_id = ip.id })
+  if not res then return nil, err end
+  return true
+end
+
+function M.attach_ip(cx, n, opts)
+  local cur, err = M.get_node(cx, id_of(n))
+  if not cur then return nil, err end
+  local rule; rule, err = cx:call("create_nat_rule", { net_id = cur.network, name = (opts and opts.name) or ("nat-" .. cur.name),
+    sourceIp = cur.private_ips[1] })
+  if not rule then return nil, err end
+  return { id = rule.id, address = rule.natIp, node_id = cur.id, network = cur.network, extra = rule }
+end
+
+-- Firewall: ACL rules of a network (positions 100-500).
+local function rule(r, net)
+  local pr = type(r.portRange) == "table" and r.portRange or {}
+  return { id = r.id, name = r.name, network = net, protocol = r.protocol, action = r.action,
+    port = tonumber(pr.port1), port_to = tonumber(pr.port2), position = tonumber(r.position), extra = r }
+end
+
+function M.list_rules(cx, net)
+  local nid = type(net) == "table" and net.id or net
+  local res, err = cx:call("list_acl_rules", { net_id = nid })
+  if not res then return nil, err end
+  local out = {}
+  for _, r in ipairs(res.AclRule or {}) do out[#out + 1] = rule(r, nid) end
+  return out
+end
+
+function M.steps.create_rule(cx, r)
+  local pr = r.port and { type = r.port_to and "RANGE" or "EQUAL_TO", port1 = r.port, port2 = r.port_to } or { type = "ALL" }
+  local params = { network_id = r.network, name = r.name, position = r.position or 200,
+    action = (r.action or "PERMIT"):upper(), protocol = (r.protocol or "TCP"):upper(), portRange = pr,
+    type = r.type or "OUTSIDE_ACL" }
+  if r.source then
+    local ip, bits = tostring(r.source):match("^([^/]+)/?(%d*)$")
+    params.sourceIpRange = { ipAddress = ip, netmask = bits ~= "" and M.netmask(tonumber(bits)) or nil }
+  end
+  return { call = { "create_acl_rule", params }, finish = function(res) return rule(res, r.network) end }
+end
+
+function M.netmask(bits)
+  local parts = {}
+  for i = 1, 4 do
+    local b = math.max(0, math.min(8, bits - (i - 1) * 8))
+    parts[i] = string.format("%d", 256 - 2 ^ (8 - b))
+  end
+  return table.concat(parts, ".")
+end
+
+function M.create_rule(cx, r) return cx:run_step(M.steps.create_rule(cx, r)) end
+
+function M.steps.destroy_rule(cx, r)
+  return { call = { "delete_acl_rule", { net_id = r.network, acl_id = r.id } }, finish = function() return true end }
+end
+
+function M.destroy_rule(cx, r) return cx:run_step(M.steps.destroy_rule(cx, r)) end
+
+return M
