@@ -135,11 +135,14 @@ end
 
 -- each section runs in a process of its own, so that one section's heap
 -- (the 10,000-server tables) does not slow the next one down
-local sections = { decode = decode_bench, calls = calls_bench, ngx = ngx_bench }
+-- 4. simulator scale: pages at 1,000 and 100,000 objects, the whole walk (bench/sim_scale.lua)
+local function simscale_bench() dofile("bench/sim_scale.lua").run() end
+
+local sections = { decode = decode_bench, calls = calls_bench, ngx = ngx_bench, simscale = simscale_bench }
 if arg[1] then
   assert(sections[arg[1]], "unknown section " .. arg[1])()
 else
-  for _, name in ipairs({ "decode", "calls", "ngx" }) do
+  for _, name in ipairs({ "decode", "calls", "ngx", "simscale" }) do
     local ok = os.execute(("%s %s %s"):format(arg[-1] or "lua5.4", arg[0], name))
     if not ok then print("section " .. name .. " failed") end
   end

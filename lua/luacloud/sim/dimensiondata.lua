@@ -362,6 +362,8 @@ function Sim:reset()
   end
   self.networks, self.network_by_id = {}, {}
   self.servers, self.server_by_id = {}, {}
+  self.busy = {}
+  self:changed()
   self.rules = {}
   self.audit = {}
   self.net_seq = 0
@@ -379,33 +381,50 @@ end
 -- time: pending work completes when now() passes its deadline
 ---------------------------------------------------------------------------------------------
 
+-- Finishes due pending work. Only the objects with pending work are visited (self.busy), so a
+-- request costs the same with 100,000 idle servers as with ten.
 function Sim:tick()
   local now = self.now()
+  local due = {}
+  for obj in pairs(self.busy) do
+    local p = obj.pending
+    if not p then self.busy[obj] = nil
+    elseif now >= p.done then due[#due + 1] = obj end
+  end
+  if #due == 0 then return end
+  -- in the order the work was started, as a scan of the lists did
+  table.sort(due, function(a, b) return a.pending.seq < b.pending.seq end)
   local gone = {}
-  for _, s in ipairs(self.servers) do
-    local p = s.pending
-    if p and now >= p.done then
-      s.pending = nil
-      p.finish(s)
-      if s.deleted then gone[#gone + 1] = s end
+  for _, obj in ipairs(due) do
+    local p = obj.pending
+    obj.pending = nil
+    self.busy[obj] = nil
+    p.finish(obj)
+    if obj.deleted and self.server_by_id[obj.id] == obj then gone[obj] = true end
+  end
+  if next(gone) then
+    local kept = {}
+    for _, x in ipairs(self.servers) do
+      if gone[x] then self.server_by_id[x.id] = nil else kept[#kept + 1] = x end
     end
+    self.servers = kept
   end
-  for _, s in ipairs(gone) do
-    for i, x in ipairs(self.servers) do
-      if x == s then table.remove(self.servers, i) break end
-    end
-    self.server_by_id[s.id] = nil
-  end
-  for _, img in ipairs(self.images) do
-    local p = img.pending
-    if p and now >= p.done then img.pending = nil; p.finish(img) end
-  end
+  self:changed()
 end
 
 function Sim:start_pending(obj, action, seconds, user, finish, state)
   local now = self.now()
-  obj.pending = { action = action, start = now, done = now + seconds, user = user, finish = finish }
+  self.pending_seq = (self.pending_seq or 0) + 1
+  obj.pending = { action = action, start = now, done = now + seconds, user = user, finish = finish,
+    seq = self.pending_seq }
   obj.state = state or "PENDING_CHANGE"
+  self.busy[obj] = true
+end
+
+-- Drops the cached list views (Sim:page): called on every request that may write.
+function Sim:changed()
+  self.gen = (self.gen or 0) + 1
+  self.views = nil
 end
 
 local function progress_status(p, now)
@@ -440,6 +459,151 @@ local function norm_date(v, upper)
 end
 
 local function stamp(t) return os.date("!%Y%m%d%H%M%S", math.floor(t)) end
+
+local function keep_item(it, filters, skip)
+  for _, flt in ipairs(filters) do
+    if flt ~= skip then
+      local v = flt.f.get(it)
+      local keep = false
+      if flt.f.kind == "date" then
+        v = stamp(v)
+        if flt.op == "min" then keep = v >= flt.vals[1]
+        elseif flt.op == "max" then keep = v <= flt.vals[1]
+        else
+          for _, w in ipairs(flt.vals) do if v:sub(1, 8) == w:sub(1, 8) then keep = true end end
+        end
+      else
+        v = tostring(v)
+        for _, w in ipairs(flt.vals) do if v == w then keep = true end end
+      end
+      if not keep then return false end
+    end
+  end
+  return true
+end
+
+local function sort_key(v)
+  if type(v) == "number" then return string.format("%020.3f", v) end
+  return tostring(v)
+end
+
+local function in_order(list, order)
+  for i = 2, #list do
+    local a, b = list[i - 1], list[i]
+    for _, o in ipairs(order) do
+      local x, y = o.get(a), o.get(b)
+      if type(x) ~= type(y) then x, y = sort_key(x), sort_key(y) end
+      if x ~= y then
+        if (x > y) ~= (o.desc or false) then return false end
+        break
+      end
+    end
+  end
+  return true
+end
+
+-- Views of a list: per filter field an index (value -> items, in list order) and per query the
+-- filtered, ordered result. They are built on first use and kept until the next write
+-- (Sim:changed), so every page of a walk costs O(page size) and a filter reads only its matches.
+function Sim:views_of(items)
+  self.views = self.views or setmetatable({}, { __mode = "k" })
+  local v = self.views[items]
+  if not v then
+    v = { index = {}, query = {} }
+    self.views[items] = v
+  end
+  return v
+end
+
+function Sim:index_of(items, f)
+  local v = self:views_of(items)
+  local ix = v.index[f.name]
+  if not ix then
+    ix = {}
+    for _, it in ipairs(items) do
+      local k = tostring(f.get(it))
+      local l = ix[k]
+      if not l then l = {}; ix[k] = l end
+      l[#l + 1] = it
+    end
+    v.index[f.name] = ix
+  end
+  return ix
+end
+
+-- The items that pass the filters, in list order: through the index of the most selective
+-- exact-match filter when there is one.
+function Sim:filtered(items, filters)
+  if #filters == 0 then return items end
+  local best, cands
+  for _, flt in ipairs(filters) do
+    if flt.f.kind ~= "date" then
+      local ix = self:index_of(items, flt.f)
+      local lists, n = {}, 0
+      for _, w in ipairs(flt.vals) do
+        local l = ix[w]
+        if l then lists[#lists + 1] = l; n = n + #l end
+      end
+      if not cands or n < #cands then
+        local merged = lists[1] or {}
+        if #lists > 1 then -- several values: back into list order
+          local want = {}
+          for _, l in ipairs(lists) do for _, it in ipairs(l) do want[it] = true end end
+          merged = {}
+          for _, it in ipairs(items) do if want[it] then merged[#merged + 1] = it end end
+        end
+        best, cands = flt, merged
+      end
+    end
+  end
+  local out = {}
+  for _, it in ipairs(cands or items) do
+    if keep_item(it, filters, best) then out[#out + 1] = it end
+  end
+  return out
+end
+
+function Sim:view(items, spec, filters, order, q)
+  local sig = {}
+  for lk, vals in pairs(q) do
+    if lk ~= "pagesize" and lk ~= "pagenumber" then
+      local parts = {}
+      for i, x in ipairs(vals) do parts[i] = tostring(x) end
+      sig[#sig + 1] = lk .. "=" .. table.concat(parts, "\0")
+    end
+  end
+  table.sort(sig)
+  sig = table.concat(sig, "&")
+  local v = self:views_of(items)
+  if v.query[sig] then return v.query[sig] end
+  local out = self:filtered(items, filters)
+  if #order > 0 and not in_order(out, order) then
+    if out == items then
+      out = {}
+      for i, it in ipairs(items) do out[i] = it end
+    end
+    local idx = {}
+    for i, it in ipairs(out) do idx[it] = i end
+    local keys = {}
+    for _, o in ipairs(order) do
+      local kv = {}
+      for _, it in ipairs(out) do kv[it] = sort_key(o.get(it)) end
+      keys[#keys + 1] = kv
+    end
+    table.sort(out, function(a, b)
+      for i, o in ipairs(order) do
+        local x, y = keys[i][a], keys[i][b]
+        if x ~= y then
+          if o.desc then return x > y end
+          return x < y
+        end
+      end
+      return idx[a] < idx[b]
+    end)
+  end
+  v.query[sig] = out
+  return out
+end
 
 -- spec: { filters = { lname = { name =, kind = "string"|"boolean"|"date", get = fn } },
 --         order = { lname = getter }, default_order = { "created" }, max_page_size = n }
@@ -496,48 +660,11 @@ function Sim:page(q, spec, items)
       filters[#filters + 1] = { f = f, op = op, vals = norm }
     end
   end
-  local out = {}
-  for _, it in ipairs(items) do
-    local keep = true
-    for _, flt in ipairs(filters) do
-      local v = flt.f.get(it)
-      if flt.f.kind == "date" then
-        v = stamp(v)
-        if flt.op == "min" then keep = v >= flt.vals[1]
-        elseif flt.op == "max" then keep = v <= flt.vals[1]
-        else
-          keep = false
-          for _, w in ipairs(flt.vals) do if v:sub(1, 8) == w:sub(1, 8) then keep = true end end
-        end
-      else
-        v = tostring(v)
-        keep = false
-        for _, w in ipairs(flt.vals) do if v == w then keep = true end end
-      end
-      if not keep then break end
-    end
-    if keep then out[#out + 1] = it end
-  end
   if not order then
     order = {}
     for _, k in ipairs(spec.default_order or {}) do order[#order + 1] = { get = spec.order[k] } end
   end
-  local function key(v)
-    if type(v) == "number" then return string.format("%020.3f", v) end
-    return tostring(v)
-  end
-  local idx = {}
-  for i, it in ipairs(out) do idx[it] = i end
-  table.sort(out, function(a, b)
-    for _, o in ipairs(order) do
-      local x, y = key(o.get(a)), key(o.get(b))
-      if x ~= y then
-        if o.desc then return x > y end
-        return x < y
-      end
-    end
-    return idx[a] < idx[b]
-  end)
+  local out = self:view(items, spec, filters, order, q)
   local total = #out
   local pages = math.max(1, math.ceil(total / size))
   if number > pages then number = pages end
@@ -852,6 +979,7 @@ end
 -- import/export/copy) completes n times faster than configured (n = 1 restores the configured
 -- delays; kept across reset) so real-time clients (nginx) can run long sequences quickly.
 function Sim:seed(kind, n)
+  self:changed()
   n = tonumber(n) or 1
   local now = self.now()
   if kind == "speed" then
@@ -2192,6 +2320,9 @@ function H.report(self, req, kind)
   if not from or not to or to < from then fail("REASON_520", "Invalid input date(s).") end
   local days = (to - from) / 86400 + 1
   local limit = kind == "auditlog" and 30 or 31
+  -- section 10.5: the audit log refuses an end date that "exceeds 30 days from the start date"
+  -- (so 2024-01-01..2024-01-31 is allowed); the usage reports cut their range instead
+  if kind == "auditlog" then days = days - 1 end
   if days > limit then
     if kind == "usage" or kind == "backup" then
       to = from + (limit - 1) * 86400
@@ -2281,7 +2412,9 @@ local function client_fields(x, need_type)
   if not oks then fail("REASON_320", "Invalid schedulePolicyName.") end
   local al = kid(x, "alerting")
   if al then
-    local trig = ktext(al, "trigger")
+    -- the trigger is a child element in the request samples and an attribute in the
+    -- BackupDetails answer; Apache Libcloud sends the attribute form: both are accepted
+    local trig = ktext(al, "trigger") or (al.attrs and al.attrs.trigger)
     if trig ~= "ON_FAILURE" and trig ~= "ON_SUCCESS" and trig ~= "ON_SUCCESS_OR_FAILURE" then
       fail("REASON_320", "Invalid alerting trigger.")
     end
@@ -2793,7 +2926,12 @@ function Sim:handle(req)
       return 400, xml_headers(), self:status_doc(nil, "ERROR", org .. " invalid (does not match credentials).", "REASON_100")
     end
   end
+  -- a GET without flags only reads; anything else may write: cached list views are dropped
+  local writes = method ~= "GET"
+  for _, kv in ipairs(qlist) do if kv[2] == true then writes = true end end
+  if writes then self:changed() end
   local res = { pcall(rt[3], self, r, unpack(caps)) }
+  if writes then self:changed() end
   if not res[1] then
     local e = res[2]
     if type(e) == "table" and e.dd then return self:error_response(e) end
