@@ -112,6 +112,10 @@ end
 
 --- Send a raw request through the transport (with the cookie jar), no decoding.
 function Client:send(req)
+  -- a dry run sends nothing at all, not even a login: the hooks put placeholders in its place
+  if self.opts.dry_run then
+    return nil, { kind = "dry_run", message = "dry run: " .. tostring(req.method) .. " " .. redact_url(tostring(req.url)) .. " not sent" }
+  end
   local t0 = outgoing(self, req)
   return incoming(self, req, t0, self.transport(req))
 end
@@ -131,7 +135,8 @@ local function fill_path(self, entry, path, values)
   local missing
   local filled = path:gsub("{([^}]+)}", function(ph)
     if ph == "org-id" or ph == "orgId" then
-      return core.urlencode(tostring(self.org_id or ""))
+      local org = tostring(self.org_id or "")
+      return org == "{org-id}" and org or core.urlencode(org) -- a dry run's placeholder stays readable
     end
     local v = values[snake(ph)]
     if v == nil then v = values[ph] end
@@ -611,6 +616,7 @@ function M.new(provider, opts)
   self.cookies = Jar.new(self.clock)
   local ok, err = hooks.init(self)
   if not ok then return nil, err end
+  if opts.dry_run and not self.org_id and hooks.discover_org then self.org_id = "{org-id}" end
   if self.endpoint then self.endpoint = self.endpoint:gsub("/+$", "") end
   return self
 end

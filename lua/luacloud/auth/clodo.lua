@@ -309,6 +309,10 @@ local function read_auth(c, resp)
 end
 
 function M.login(c)
+  if c.opts.dry_run then -- nothing is sent: token and management URL are visible placeholders
+    c.clodo_token = { token = "{token}", url = "{management-url}", issued = c.clock(), lifetime = math.huge }
+    return { token = "{token}", management_url = "{management-url}" }
+  end
   local req = {
     method = "GET", url = c.endpoint .. "/",
     headers = { ["X-Auth-User"] = c.clodo_user, ["X-Auth-Key"] = c.clodo_key,
