@@ -489,7 +489,7 @@ function M.wait_check(c, target)
     return nil, pct, c:error { kind = "api", op = "wait", code = "Failed",
       message = string.format("request %s failed: %s", tostring(id), tostring(desc or "")), details = details }
   end
-  return false, pct
+  return false, pct, nil, status
 end
 
 return M

@@ -640,7 +640,7 @@ function M.wait_check(c, target, opts)
       local st = c:get_restore_state { id = target.server_id, req = tostring(target.req) }
       if type(st) == "table" then progress = tonumber(st.progress) end
     end
-    return done and r or false, progress
+    return done and r or false, progress, nil, done and "complete" or "in progress"
   end
   local id = target.server_id or target.id
   if id ~= nil then
@@ -651,7 +651,7 @@ function M.wait_check(c, target, opts)
       return nil, nil, c:error { kind = "api", op = "wait",
         message = "server " .. tostring(id) .. " is " .. tostring(s.status) }
     end
-    return s.status == want and s or false, nil
+    return s.status == want and s or false, nil, nil, s.status
   end
   return nil, nil, c:error { kind = "validation", op = "wait", message = "wait: the target has neither req nor id" }
 end

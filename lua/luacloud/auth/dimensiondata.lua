@@ -288,7 +288,7 @@ function M.wait_check(c, target, opts)
     end
     local done = state == "NORMAL" and s.isDeployed == "true" and s.status == nil
     if done and target.started ~= nil then done = (s.isStarted == "true") == target.started end
-    return done and s or false, done and 100 or progress_of(s)
+    return done and s or false, done and 100 or progress_of(s), nil, state
   elseif target.image_id then
     local img, err = c:call("get_server_image", { image_id = target.image_id })
     if not img then return nil, nil, err end
@@ -296,13 +296,13 @@ function M.wait_check(c, target, opts)
       return nil, nil, c:error { kind = "api", op = "wait", code = img.state, message = "image " .. target.image_id .. " is " .. img.state }
     end
     local done = img.state == "NORMAL" and img.status == nil
-    return done and img or false, done and 100 or progress_of(img)
+    return done and img or false, done and 100 or progress_of(img), nil, img.state
   elseif target.backup_server_id then
     local res, err = c:call("list_servers_with_backup", { id = target.backup_server_id })
     if not res then return nil, nil, err end
     local s = (res.server or {})[1]
     local b = s and s.backup
-    return type(b) == "table" and b.state == "NORMAL" and b or false, nil
+    return type(b) == "table" and b.state == "NORMAL" and b or false, nil, nil, type(b) == "table" and b.state or nil
   end
   local lists = {
     remote_copy_id = { "list_remote_ovf_package_copying_in_progress", "ovfCopy", "remoteCopyId" },
