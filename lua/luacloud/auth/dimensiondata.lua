@@ -57,7 +57,7 @@ end
 local function decode_status(v)
   local st = {
     operation = v.operation, result = v.result, resultDetail = v.resultDetail, resultCode = v.resultCode,
-    additionalInformation = v.additionalInformation or {}, info = {},
+    additionalInformation = v.additionalInformation or setmetatable({}, core.array_mt), info = {},
   }
   for _, ai in ipairs(st.additionalInformation) do
     if type(ai) == "table" and ai.name then st.info[ai.name] = ai.value end
