@@ -9,6 +9,7 @@ local M = {
   null = core.null,
   array_mt = core.array_mt,
   error = require "luacloud.error",
+  from_env = require("luacloud.config").from_env, -- options from LUACLOUD_<PROVIDER>_<OPTION>
   providers = { "reliacloud", "dimensiondata", "centurylink", "clodo" },
 }
 
