@@ -29,10 +29,13 @@ function M.serve()
   ngx.header["Content-Type"] = d:get("ctype") or "application/json"
   local extra = d:get("header")
   if extra then
+    local hs = {}
     for h in extra:gmatch("[^\n]+") do
       local k, v = h:match("^([^:]+):%s*(.*)$")
-      ngx.header[k] = v
+      hs[k] = hs[k] or {}
+      table.insert(hs[k], v)
     end
+    for k, v in pairs(hs) do ngx.header[k] = #v == 1 and v[1] or v end
   end
   ngx.print(d:get("answer") or "{}")
 end
