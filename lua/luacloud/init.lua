@@ -23,4 +23,6 @@ function M.catalog(provider)
   return require("luacloud.catalog." .. provider)
 end
 
+for k, m in pairs { compute = "compute", plan = "plan", apply = "plan" } do M[k] = function(...) return require("luacloud." .. m)[k](...) end end -- luacloud.compute / plan / apply (docs/COMPUTE.md), loaded on first use
+
 return M
