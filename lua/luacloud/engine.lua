@@ -4,9 +4,18 @@ local core = require "luacloud.core"
 local Error = require "luacloud.error"
 local Jar = require "luacloud.cookies"
 local validate = require "luacloud.validate"
+local retry = require "luacloud.retry"
+local providers = require "luacloud.providers"
 
 local M = {}
 local Client = {}
+-- one metatable for every client (its __index is set below): c.op() instead of c:op() is detected by it
+local CLIENT_MT = { __name = "luacloud.client" }
+
+local function misuse(what)
+  return Error.new { kind = "validation", op = what,
+    message = "call it with a colon: c:" .. what .. "(...), not c." .. what .. "(...)" }
+end
 
 local SECRET_PARAMS = { password = true, secret_key = true, key = true, apikey = true, signature = true,
                         ["x-auth-key"] = true, ["x-auth-token"] = true, authorization = true, cookie = true }
@@ -68,9 +77,42 @@ function Client:resolve(name)
     message = "unknown operation '" .. tostring(name) .. "'" .. (hint and (" (did you mean '" .. hint .. "'?)") or "") }
 end
 
+-- Per-call state lives in a context per client and coroutine (nginx light threads share a
+-- client): the op being called, its deadline, what hooks keep between prepare and decode.
+local MAIN = {}
+local function co_key() return coroutine.running() or MAIN end
+
+--- The context of the call running on this coroutine, or nil outside a call.
+function Client:context()
+  local calls = rawget(self, "_calls")
+  return calls and calls[co_key()]
+end
+
+local function enter(self, op)
+  local calls = rawget(self, "_calls")
+  if not calls then calls = setmetatable({}, { __mode = "k" }); rawset(self, "_calls", calls) end
+  local key = co_key()
+  local outer = calls[key]
+  local limit = retry.deadline(self.opts)
+  local deadline = self.clock() + limit
+  -- a call made inside another (a login, a waiter's poll) never outlives the outer one
+  if outer and outer.deadline < deadline then deadline = outer.deadline end
+  local ctx = { op = op, deadline = deadline, limit = limit, outer = outer, key = key }
+  calls[key] = ctx
+  return ctx
+end
+
+local function leave(self, ctx, ...)
+  self._calls[ctx.key] = ctx.outer
+  return ...
+end
+
 function Client:error(fields)
   fields.provider = self.provider
-  fields.op = fields.op or self._current_op
+  if not fields.op then
+    local ctx = self:context()
+    fields.op = ctx and ctx.op
+  end
   return Error.new(fields)
 end
 
@@ -93,9 +135,15 @@ end
 
 local function outgoing(self, req)
   req.headers = req.headers or {}
-  local cookie = self.cookies:header(req.url)
+  local cookie = self.cookies:header()
   if cookie and not req.headers.Cookie then req.headers.Cookie = cookie end
   req.timeout = req.timeout or self.opts.timeout
+  -- no request of a call (logins included) may outlive the call's deadline
+  local ctx = self:context()
+  if ctx then
+    local left = math.max(0.001, ctx.deadline - self.clock())
+    if not req.timeout or req.timeout > left then req.timeout = left end
+  end
   return self.opts.log ~= nil and core.now() or nil
 end
 
@@ -105,7 +153,7 @@ local function incoming(self, req, t0, resp, err)
     self:log { event = "transport_error", method = req.method, url = req.url, ms = ms, message = err and err.message }
     return nil, err
   end
-  self.cookies:store(resp.headers and resp.headers["set-cookie"], req.url)
+  self.cookies:store(resp.headers and resp.headers["set-cookie"])
   if t0 then self:log { event = "response", method = req.method, url = req.url, status = resp.status, ms = ms } end
   return resp
 end
@@ -215,13 +263,16 @@ end
 M.finish_url = finish_url
 
 -- dotted paths split once
-local path_keys = {}
+-- (bounded: M.get_path is public, so paths may come from callers)
+local path_keys, path_count = {}, 0
 local function split_path(path)
   local keys = path_keys[path]
   if not keys then
     keys = {}
     for k in path:gmatch("[^%.]+") do keys[#keys + 1] = k end
+    if path_count >= 1024 then path_keys, path_count = {}, 0 end
     path_keys[path] = keys
+    path_count = path_count + 1
   end
   return keys
 end
@@ -292,19 +343,28 @@ function Client:normalize(entry, value)
   return value
 end
 
-local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
+M.safe_to_repeat = retry.safe_to_repeat
 
---- May this request be sent again after it may have reached the server?
--- The catalog's `safe` decides when set (ReliaCloud sends every command,
--- deploy included, as a GET); otherwise the HTTP method does.
-function M.safe_to_repeat(entry, req)
-  if entry.safe ~= nil then return entry.safe and true or false end
-  return IDEMPOTENT[req.method] or false
-end
+-- an attempt needs at least this long to be worth starting before the deadline
+local MIN_ATTEMPT = 0.05
 
-local function backoff(self, attempt, err)
-  local delay = err and err.retry_after or math.min(30, (self.opts.retry_delay or 0.5) * 2 ^ (attempt - 1))
-  self.sleep(delay)
+--- Sleep before the next attempt unless the wait would end past the call's deadline.
+-- The caller sees why through the log hook (event "retry") and opts.on_wait.
+local function pause(self, ctx, attempt, err)
+  local seconds, reason = retry.delay(self.opts, attempt, err)
+  local left = ctx.deadline - self.clock()
+  if seconds + MIN_ATTEMPT >= left then
+    err.gave_up = "deadline"
+    err.message = string.format("%s (not retried: %s of %gs, %gs left of the %gs deadline)", tostring(err.message),
+      reason == "retry_after" and "the server asks for a wait" or "a backoff", seconds, math.max(0, left), ctx.limit)
+    return false
+  end
+  local info = { event = "retry", op = ctx.op, attempt = attempt, reason = reason, seconds = seconds,
+                 status = err.status, kind = err.kind, message = err.message }
+  self:log(info)
+  if type(self.opts.on_wait) == "function" then pcall(self.opts.on_wait, info) end
+  self.sleep(seconds)
+  return true
 end
 
 local function copy_request(req_template)
@@ -339,80 +399,126 @@ end
 
 --- Decode what came back for an entry (or turn a transport failure into an err).
 function Client:receive(entry, resp, terr)
-  if not resp then
-    local kind = terr and terr.kind or "transport"
-    return nil, self:error { kind = kind == "timeout" and "timeout" or "transport", message = terr and terr.message or "transport failed",
-      details = { transport = kind },
-      -- a refused connection never reached the server: always safe to repeat;
-      -- "phase" (no cosockets in this nginx phase) will not get better by retrying
-      retryable = kind == "connect" or ((kind == "timeout" or kind == "transport") and entry.safe) or false }
+  if not resp then return nil, retry.transport_error(self, terr) end
+  local res, err
+  if self.hooks.decode then
+    res, err = self.hooks.decode(self, entry, resp)
+  else
+    res, err = M.default_decode(self, entry, resp)
   end
-  if self.hooks.decode then return self.hooks.decode(self, entry, resp) end
-  return M.default_decode(self, entry, resp)
+  if res == nil and type(err) == "table" and err.retry_after == nil then
+    -- delta-seconds only; an HTTP-date Retry-After is left to the backoff
+    err.retry_after = tonumber(resp.headers and resp.headers["retry-after"] or nil)
+  end
+  return res, err
 end
 
 --- Validate, build, prepare and start a call without waiting; returns a
 -- function giving (result | nil, err), or nil when the transport cannot.
 function Client:call_async(id, entry, params)
   if self.opts.dry_run or not self.transport.start then return nil end
-  self._current_op = id
-  local placement = validate.check(self, id, entry, params)
-  if not placement then return nil end
-  local template = self:build(entry, placement.values, placement)
+  local ctx = enter(self, id)
+  local template = leave(self, ctx, self:template(id, entry, params))
   if not template then return nil end
-  template.params = params or {}
+  ctx = enter(self, id)
   local req = self:ready(entry, template)
-  if not req then return nil end
-  local finish = self:send_async(req)
+  local finish = req and self:send_async(req)
+  leave(self, ctx)
   if not finish then return nil end
   return function()
-    self._current_op = id
-    return self:receive(entry, finish())
+    local fctx = enter(self, id)
+    fctx.deadline = ctx.deadline
+    local res, err = self:receive(entry, finish())
+    if res == nil then retry.classify(self, entry, req, err) end
+    return leave(self, fctx, res, err)
   end
 end
 
 function M.default_decode(self, entry, resp)
   if resp.status >= 400 then
     return nil, self:error { kind = resp.status == 401 and "auth" or "http", status = resp.status, code = resp.status,
-      message = (entry.errors and entry.errors[resp.status]) or ("HTTP " .. resp.status),
-      retryable = resp.status == 503 or resp.status == 429 }
+      message = (entry.errors and entry.errors[resp.status]) or ("HTTP " .. resp.status) }
   end
   local v, err = self:decode_body(entry, resp)
   if not v then return nil, err end
   return self:normalize(entry, v)
 end
 
---- Call an operation by op id or documented name.
-function Client:call(name, params)
-  local id, entry = self:resolve(name)
-  if not id then return nil, entry end
-  self._current_op = id
+-- values that end up in the URL or a header: servers refuse lines much longer than this
+local MAX_URL_VALUE = 65536
+
+local function oversized(self, entry, placement)
+  local limit = self.opts.max_param or MAX_URL_VALUE
+  local in_url = (entry.body or "none") == "none" or entry.body == "query"
+  local function check(list)
+    for _, p in ipairs(list) do
+      if type(p.value) == "string" and #p.value > limit then return p.name end
+    end
+  end
+  local name = check(placement.query) or check(placement.header) or (in_url and check(placement.body))
+  if not name then
+    for k, v in pairs(placement.values) do
+      if type(v) == "string" and #v > limit then name = k break end
+    end
+  end
+  if name then
+    return self:error { kind = "validation", param = name,
+      message = string.format("parameter '%s' is longer than %d bytes (it travels in the URL or a header)", name, limit) }
+  end
+end
+
+--- Validate the params of a call and build its request template (not yet prepared).
+function Client:template(id, entry, params)
   local placement, verr = validate.check(self, id, entry, params)
   if not placement then return nil, verr end
+  local big = oversized(self, entry, placement)
+  if big then return nil, big end
+  -- what the URL needs (an org id, a login) is known before it is built, so a retry resends the same request
+  if self.hooks.before_build then
+    local ok, herr = self.hooks.before_build(self, entry, params)
+    if not ok then return nil, herr end
+  end
   local req, berr = self:build(entry, placement.values, placement)
   if not req then return nil, berr end
   req.params = params or {} -- the caller's params, for hooks.prepare
-  local retries = self.opts.retries or 2
+  req.op = id
+  return req
+end
+
+local function call_in(self, ctx, id, entry, params)
+  local req, terr = self:template(id, entry, params)
+  if not req then
+    if type(terr) == "table" then retry.classify(self, entry, { method = entry.method }, terr) end
+    return nil, terr
+  end
+  local retries = tonumber(self.opts.retries) or 2
   local reauthed = false
   local attempt = 0
   while true do
     attempt = attempt + 1
-    self._current_op = id
     local res, err = self:attempt(entry, req)
     if res ~= nil then return res end
+    retry.classify(self, entry, req, err)
     if err.kind == "auth" and not reauthed and self.hooks.reauth then
       reauthed = true
       local ok, rerr = self.hooks.reauth(self, entry, err)
       if not ok then return nil, rerr or err end
       attempt = attempt - 1
-    elseif err.retryable and attempt <= retries
-        and (M.safe_to_repeat(entry, req) or (err.details and (err.details.transport == "connect" or err.details.not_applied))) then
-      self:log { event = "retry", op = id, attempt = attempt, message = err.message }
-      backoff(self, attempt, err)
-    else
+    elseif not (err.retryable and attempt <= retries and pause(self, ctx, attempt, err)) then
       return nil, err
     end
   end
+end
+
+--- Call an operation by op id or documented name.
+-- One deadline (opts.deadline, default twice opts.timeout) bounds every attempt, backoff and
+-- Retry-After wait of the call.
+function Client:call(name, params)
+  if getmetatable(self) ~= CLIENT_MT then return nil, misuse("call") end
+  local id, entry = self:resolve(name)
+  if not id then return nil, entry end
+  local ctx = enter(self, id)
+  return leave(self, ctx, call_in(self, ctx, id, entry, params))
 end
 
 local function get_path(t, path)
@@ -484,15 +590,27 @@ end
 -- requests early (libcurl multi, nginx light threads); a call that needs a
 -- retry or a fresh login, or a transport that cannot, falls back to c:call.
 function Client:batch(calls, concurrency)
+  if getmetatable(self) ~= CLIENT_MT then return nil, misuse("batch") end
+  if type(calls) ~= "table" then
+    return nil, self:error { kind = "validation", op = "batch", message = "c:batch expects a list of {op, params}, got " .. type(calls) }
+  end
+  for i, c in ipairs(calls) do
+    if type(c) ~= "table" or (c[2] ~= nil and type(c[2]) ~= "table") then
+      return nil, self:error { kind = "validation", op = "batch",
+        message = string.format("c:batch: call %d must be {op, params}, got %s", i, type(c) == "table" and "{op, " .. type(c[2]) .. "}" or type(c)) }
+    end
+  end
+  if concurrency ~= nil and (type(concurrency) ~= "number" or concurrency ~= concurrency) then
+    return nil, self:error { kind = "validation", op = "batch", message = "c:batch: concurrency must be a number, got " .. type(concurrency) }
+  end
   local limit = math.max(1, concurrency or 8)
   local results, pending, entries = {}, {}, {}
   -- after a failed early send, the full path may send again only what is safe
   -- to repeat: refused logins, refused connections, or what the API did not apply
-  local function may_repeat(entry, e)
+  local function may_repeat(_, e)
     if not e or e.kind == "validation" then return false end
     if e.kind == "auth" then return true end
-    local d = e.details or {}
-    return e.retryable and (M.safe_to_repeat(entry, { method = entry.method }) or d.transport == "connect" or d.not_applied)
+    return e.retryable -- classified by the retry policy: safe to repeat, or not applied
   end
   local function settle(i)
     local finish = pending[i]
@@ -532,7 +650,10 @@ local function client_index(self, k)
   if v ~= nil then return v end
   local ops = rawget(self, "operations")
   if type(k) == "string" and ops and ops[k] then
-    local f = function(c, params) return c:call(k, params) end
+    local f = function(c, params)
+      if c ~= self then return nil, misuse(k) end
+      return c:call(k, params)
+    end
     rawset(self, k, f)
     return f
   end
@@ -577,23 +698,64 @@ local function guard_auth_hooks(hooks)
   hooks._single_flight = true
 end
 
-local PROVIDERS = { reliacloud = true, dimensiondata = true, centurylink = true, clodo = true }
+CLIENT_MT.__index = client_index
+
+-- option -> check of its value (a message part) for luacloud.new: wrong types are refused,
+-- never coerced, so `timeout = "abc"` or `endpoint = 123` is an error naming the option
+local function positive(v) return type(v) == "number" and v > 0 and v < math.huge, "a number of seconds > 0" end
+local function nonneg_int(v) return math.type and math.type(v) == "integer" and v >= 0 or (type(v) == "number" and v >= 0 and v == math.floor(v) and v < math.huge), "an integer >= 0" end
+local function str(v) return type(v) == "string" and v ~= "", "a non-empty string" end
+local function bool(v) return type(v) == "boolean", "true or false" end
+local function fn(v) return type(v) == "function", "a function" end
+local function count_or_huge(v) return type(v) == "number" and v >= 0 and v == v, "a number >= 0" end
+local OPTION_CHECKS = {
+  timeout = positive, connect_timeout = positive, deadline = positive,
+  retry_delay = function(v) return type(v) == "number" and v >= 0 and v < math.huge, "a number of seconds >= 0" end,
+  retries = nonneg_int, max_response = function(v) return type(v) == "number" and v > 0 and v == math.floor(v), "an integer number of bytes > 0" end,
+  max_param = nonneg_int, max_rate_wait = count_or_huge,
+  endpoint = str, format = str, ca_file = str, proxy = str, user_agent = str,
+  verify_tls = bool, dry_run = bool, follow_redirects = bool, prefetch = bool, use_curl = bool,
+  log = fn, on_wait = fn, sleep = fn, clock = fn,
+  transport = function(v) return type(v) == "function" or type(v) == "table", "a function or a transport table" end,
+}
+
+local function check_options(provider, opts)
+  if type(opts) ~= "table" then
+    return Error.new { kind = "validation", provider = provider, op = "new",
+      message = "options must be a table, got " .. type(opts) .. " (luacloud.new(provider, { ... }))" }
+  end
+  for name, check in pairs(OPTION_CHECKS) do
+    local v = opts[name]
+    if v ~= nil then
+      local ok, what = check(v)
+      if not ok then
+        if type(v) == "string" and #v > 40 then v = v:sub(1, 40) .. "..." end
+        return Error.new { kind = "validation", provider = provider, op = "new", param = name,
+          message = string.format("option '%s' must be %s, got %s", name, what,
+            type(v) == "string" and string.format("%q", v) or tostring(v)) }
+      end
+    end
+  end
+end
 
 --- luacloud.new(provider, opts) -> client | nil, err
 function M.new(provider, opts)
-  opts = opts or {}
-  if not PROVIDERS[provider] then
+  if opts == nil then opts = {} end
+  if not providers.is(provider) then
     return nil, Error.new { kind = "validation", provider = tostring(provider),
-      message = "unknown provider '" .. tostring(provider) .. "' (reliacloud, dimensiondata, centurylink, clodo)" }
+      message = "unknown provider '" .. tostring(provider) .. "' (" .. providers.list() .. ")" }
   end
-  local catalog = require("luacloud.catalog." .. provider)
-  local hooks = require("luacloud.auth." .. provider)
+  local bad = check_options(provider, opts)
+  if bad then return nil, bad end
+  local mods = providers.modules(provider)
+  local catalog = require(mods.catalog)
+  local hooks = require(mods.hooks)
   guard_auth_hooks(hooks)
   local self = setmetatable({
     provider = provider, opts = opts, catalog = catalog, hooks = hooks,
     operations = catalog.operations,
     format = opts.format or catalog.default_format or "json",
-  }, { __index = client_index, __name = "luacloud.client" })
+  }, CLIENT_MT)
   -- the engine's own methods are looked up on every call: keep them on the client
   for k, v in pairs(Client) do self[k] = v end
   local fmts = catalog.formats or { self.format }

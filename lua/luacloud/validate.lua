@@ -4,12 +4,15 @@ local core = require "luacloud.core"
 
 local M = {}
 
-local snake_memo = {}
+-- callers' keys land here too: the memo is emptied when it grows past a catalog's worth of names
+local snake_memo, snake_count = {}, 0
 local function snake(name)
   local s = snake_memo[name]
   if not s then
     s = name:gsub("[%-%.%s]", "_"):gsub("%[%]", ""):gsub("(%l)(%u)", "%1_%2"):lower()
-    snake_memo[name] = s -- names come from catalogs and callers' keys: a bounded set
+    if snake_count >= 4096 then snake_memo, snake_count = {}, 0 end
+    snake_memo[name] = s
+    snake_count = snake_count + 1
   end
   return s
 end

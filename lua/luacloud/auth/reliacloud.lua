@@ -55,7 +55,7 @@ function M.prepare(c, entry, req)
   req.url = c.endpoint  -- every command goes to the one API URL; the query says what to do
   local lower = c.catalog.param_case == "lower"
   -- opts.commands overrides a wire name (notes section 5: listIPAddress(es), IP/Ip casing)
-  local override = c.opts.commands and c.opts.commands[c._current_op]
+  local override = c.opts.commands and c.opts.commands[req.op]
   local q = { { "command", override or entry.command or entry.name } }
   for _, kv in ipairs(req.query) do q[#q + 1] = { lower and kv[1]:lower() or kv[1], kv[2] } end
   if c.format == "json" then q[#q + 1] = { "response", "json" } end

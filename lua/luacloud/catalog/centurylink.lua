@@ -153,6 +153,8 @@ return {
   default_endpoint = "https://api.ctl.io",
   content_types = { json = "application/json; charset=utf-8", xml = "text/xml" },
   format_segments = { json = "JSON", xml = "XML" },
+  -- transient failures (luacloud.retry)
+  retry = { statuses = { 429, 502, 503, 504 } },
   -- Valid Timezone Entries (CreateAccount/UpdateAccountDetails TimeZone, CreateUser/UpdateUser
   -- TimeZoneID), byte-exact from the document ("Central Standard Time(Mexico)" has no space). The server
   -- falls back to the parent account's zone for other values, so they are not an enum.

@@ -58,6 +58,8 @@ return {
   },
   -- status codes meaning "rate limited" (undocumented in ClodoAPI; Rackspace v1.0 used 413 overLimit)
   rate_limit_status = { 413, 429 },
+  -- transient failures (luacloud.retry); rate limits (above, OverLimit) are transient too
+  retry = { statuses = { 500, 502, 503, 504 } },
   -- server states seen in the document and in external clients (status is otherwise opaque)
   server_states = { running = "is_running", disabled = "is_disabled" },
   operations = {

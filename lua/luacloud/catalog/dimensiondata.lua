@@ -94,6 +94,11 @@ return {
   -- "http://oec.api.opscale.net/schemas/"; the live service and its clients use "opsource".
   namespace_base = "http://oec.api.opsource.net/schemas/",
   doc_namespace_base = "http://oec.api.opscale.net/schemas/",
+  -- transient failures (luacloud.retry): a proxy's 5xx/429, and the Status codes for maintenance
+  -- (REASON_5), system busy/timeouts (REASON_11, REASON_529). Not "operation in progress" on the
+  -- object (REASON_392 server, REASON_601 image): that lasts minutes, so such a call is sent once
+  -- and err.details.in_progress tells the caller to c:wait and call again (issue 13).
+  retry = { statuses = { 429, 502, 503, 504 }, codes = { "REASON_5", "REASON_11", "REASON_529" } },
   -- Section 1.3.3: codes every operation can return (removed from the per-operation tables in v3.42).
   common_errors = {
     REASON_5 = { status = 503, text = "System is down for scheduled maintenance. The introduction of REASON_5 fundamentally changes the behavior of the system during maintenance. Prior to its introduction, the" },

@@ -56,6 +56,8 @@ return {
   param_case = "lower",
   -- Dates: Java yyyy-MM-dd'T'HH:mm:ssZ, e.g. 2009-09-18T13:16:10-0700 (offset without colon).
   date_format = "yyyy-MM-dd'T'HH:mm:ssZ",
+  -- transient failures (luacloud.retry): 530 "unknown server internal error", 503
+  retry = { statuses = { 503, 530 } },
   operations = {
     deploy_virtual_machine = {
       name = "deployVirtualMachine",
