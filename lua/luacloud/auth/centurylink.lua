@@ -10,6 +10,7 @@
 -- rewrites the /{format} URL segment and sets the Content-Type. decode() reads JSON or XML and turns
 -- the XML wrapper/item pairs into arrays, so both formats give the same tables.
 local core = require "luacloud.core"
+local retry = require "luacloud.retry"
 
 local M = {}
 
@@ -342,8 +343,7 @@ function M.logon(c)
   }
   local resp, terr = c:send(req)
   if not resp then
-    return nil, c:error { op = "logon", kind = terr and terr.kind == "timeout" and "timeout" or "transport",
-      message = terr and terr.message or "transport failed", retryable = terr and terr.kind == "connect" }
+    return nil, retry.transport_error(c, terr, { op = "logon" })
   end
   local saved = c._call_format
   c._call_format = fmt

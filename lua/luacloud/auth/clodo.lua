@@ -12,6 +12,7 @@
 --   resetTime of the exhausted limit; retryable only when the method is safe to repeat.
 -- * wait_check: /requests/<id> (backup create/delete/restore `req`) or a server's status.
 local core = require "luacloud.core"
+local retry = require "luacloud.retry"
 local engine = require "luacloud.engine"
 
 local M = {}
@@ -320,9 +321,7 @@ function M.login(c)
   }
   local resp, terr = c:send(req)
   if not resp then
-    return nil, c:error { op = "authenticate", kind = terr and terr.kind == "timeout" and "timeout" or "transport",
-      message = terr and terr.message or "transport failed", retryable = terr and terr.kind == "connect",
-      details = { transport = terr and terr.kind } }
+    return nil, retry.transport_error(c, terr, { op = "authenticate" })
   end
   if resp.status == 401 or resp.status == 403 then
     return nil, c:error { op = "authenticate", kind = "auth", status = resp.status, code = resp.status, login = true,

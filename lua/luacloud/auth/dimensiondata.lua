@@ -8,6 +8,7 @@
 -- "dimensiondata") + region (default "na"); namespace (base URI of request bodies, default the
 -- catalog's namespace_base "http://oec.api.opsource.net/schemas/").
 local core = require "luacloud.core"
+local retry = require "luacloud.retry"
 
 local M = {}
 
@@ -79,8 +80,7 @@ function M.discover_org(c)
   local resp, terr = c:send { method = "GET", url = c.endpoint .. "/oec/0.9/myaccount",
     headers = { Authorization = c.auth_header, Accept = "application/xml" } }
   if not resp then
-    return nil, c:error { op = "get_my_account", kind = terr and terr.kind == "timeout" and "timeout" or "transport",
-      message = terr and terr.message or "transport failed", retryable = terr and terr.kind == "connect" }
+    return nil, retry.transport_error(c, terr, { op = "get_my_account" })
   end
   local res, err = M.decode(c, entry, resp)
   if not res then return nil, err end

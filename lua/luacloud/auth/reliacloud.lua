@@ -3,6 +3,7 @@
 -- err.message = the server's text (`errortext`, `description`, an HTML page's message, X-Description),
 -- else the document's text for the status; err.details = { errorcode, cserrorcode, errortext, wrapper, doc }.
 local core = require "luacloud.core"
+local retry = require "luacloud.retry"
 
 local M = {}
 
@@ -41,8 +42,7 @@ function M.login(c)
   local entry = c.operations.login
   local resp, terr = c:send(req)
   if not resp then
-    return nil, c:error { op = "login", kind = terr.kind == "timeout" and "timeout" or "transport", message = terr.message,
-                          retryable = terr.kind == "connect" }
+    return nil, retry.transport_error(c, terr, { op = "login" })
   end
   local res, err = M.decode(c, entry, resp, "login")
   if not res then return nil, err end
