@@ -4,6 +4,7 @@ local core = require "luacloud.core"
 local Error = require "luacloud.error"
 local Jar = require "luacloud.cookies"
 local validate = require "luacloud.validate"
+local protocol = require "luacloud.protocol"
 local retry = require "luacloud.retry"
 local providers = require "luacloud.providers"
 
@@ -135,7 +136,7 @@ end
 
 local function outgoing(self, req)
   req.headers = req.headers or {}
-  local cookie = self.cookies:header(req.url)
+  local cookie = self.cookies:header()
   if cookie and not req.headers.Cookie then req.headers.Cookie = cookie end
   req.timeout = req.timeout or self.opts.timeout
   -- no request of a call (logins included) may outlive the call's deadline
@@ -153,7 +154,7 @@ local function incoming(self, req, t0, resp, err)
     self:log { event = "transport_error", method = req.method, url = req.url, ms = ms, message = err and err.message }
     return nil, err
   end
-  self.cookies:store(resp.headers and resp.headers["set-cookie"], req.url)
+  self.cookies:store(resp.headers and resp.headers["set-cookie"])
   if t0 then self:log { event = "response", method = req.method, url = req.url, status = resp.status, ms = ms } end
   return resp
 end
@@ -179,12 +180,28 @@ function Client:send_async(req)
   return function() return incoming(self, req, t0, pending:finish()) end
 end
 
-local function fill_path(self, entry, path, values)
+-- The call's wire format: a param marked selects_format (CenturyLink's {format} URL segment) may
+-- ask for another of the catalog's formats per call; otherwise the client's format applies.
+local function call_format(self, entry, values)
+  local key = protocol.format_key(entry, snake)
+  local v = key and values[key]
+  if v ~= nil then
+    v = tostring(v):lower()
+    for _, f in ipairs(self.catalog.formats or {}) do if f == v then return v end end
+  end
+  return self.format
+end
+
+local function fill_path(self, entry, path, values, wire)
   local missing
+  local fkey = protocol.format_key(entry, snake)
   local filled = path:gsub("{([^}]+)}", function(ph)
     if ph == "org-id" or ph == "orgId" then
       local org = tostring(self.org_id or "")
       return org == "{org-id}" and org or core.urlencode(org) -- a dry run's placeholder stays readable
+    end
+    if fkey and snake(ph) == fkey then
+      return core.urlencode((self.catalog.format_segments or {})[wire] or wire)
     end
     local v = values[snake(ph)]
     if v == nil then v = values[ph] end
@@ -195,63 +212,29 @@ local function fill_path(self, entry, path, values)
   return filled
 end
 
-local function body_format(self, entry)
+-- the body style of a call: entry.body, "json|xml" resolved to the call's wire format
+local function body_format(entry, wire)
   local b = entry.body or "none"
-  if b == "json|xml" or b == "xml|json" then return self.format end
+  if b == "json|xml" or b == "xml|json" then return wire end
   return b
 end
 
---- Build the request of an entry from validated params.
+--- Build the request of an entry from validated params. The call's wire format travels on the
+-- request (req.format), never on the client: light threads may share one client.
 function Client:build(entry, values, placement)
-  local url, missing = fill_path(self, entry, entry.path, values)
+  local wire = call_format(self, entry, values)
+  local url, missing = fill_path(self, entry, entry.path, values, wire)
   if not url then
     return nil, self:error { kind = "validation", message = "missing required path parameter '" .. snake(missing) .. "'" }
   end
   if not url:match("^https?://") then url = self.endpoint .. url end
   local req = { method = entry.method or "GET", url = url, headers = {}, query = {},
-                timeout = self.opts.timeout or entry.timeout }
-  local fmt = body_format(self, entry)
+                timeout = self.opts.timeout or entry.timeout, format = wire }
   for _, p in ipairs(placement.header) do req.headers[p.name] = tostring(p.value) end
-  local function to_query(p)
-    if p.multi and type(p.value) == "table" then
-      for _, each in ipairs(p.value) do req.query[#req.query + 1] = { p.name, each } end
-    else
-      req.query[#req.query + 1] = { p.name, p.value }
-    end
-  end
-  for _, p in ipairs(placement.query) do to_query(p) end
-  local body = placement.body
-  if fmt == "query" or fmt == "none" then
-    for _, p in ipairs(body) do to_query(p) end
-  elseif fmt == "form" then
-    local t = {}
-    for _, p in ipairs(body) do t[p.name] = p.value end
-    req.body = core.form_encode(t)
-    req.headers["Content-Type"] = "application/x-www-form-urlencoded"
-  elseif fmt == "xml" then
-    local t = {}
-    for _, p in ipairs(body) do
-      if p.attribute then
-        t._attr = t._attr or {}
-        t._attr[p.name] = p.value
-      else
-        t[p.name] = p.value
-      end
-    end
-    local ok, xml = pcall(core.xml_encode, entry.body_root or entry.xml_root or entry.name, t,
-      { ns = self.namespace and self.namespace(entry) or nil, order = entry.body_order })
-    if not ok then return nil, self:error { kind = "validation", message = "cannot encode the XML body: " .. tostring(xml) } end
-    req.body = xml
-    req.headers["Content-Type"] = "application/xml"
-  elseif fmt == "json" then
-    local t = {}
-    for _, p in ipairs(body) do t[p.name] = p.value end
-    if entry.body_root then t = { [entry.body_root] = t } end
-    local ok, js = pcall(core.json_encode, t)
-    if not ok or not js then return nil, self:error { kind = "validation", message = "cannot encode the JSON body: " .. tostring(js) } end
-    req.body = js
-    req.headers["Content-Type"] = "application/json"
-  end
+  for _, p in ipairs(placement.query) do protocol.add_query(req.query, p) end
+  local ok, err = protocol.encode(self.catalog, entry, body_format(entry, wire), wire, placement.body, req,
+    { snake = snake, ns = self.namespace and self.namespace(entry) or nil })
+  if not ok then return nil, self:error { kind = "validation", message = err } end
   return req
 end
 

@@ -4,18 +4,14 @@
 -- Client options: api_key, password (required), endpoint (default https://api.ctl.io),
 -- format "json" | "xml", account_alias (used by the Blueprint status call when waiting with via="blueprint").
 --
--- How the wire format is handled: the engine builds every body as JSON (c.format is kept at "json"
--- internally; the chosen format is c.wire_format). prepare() then rebuilds the body from the entry's
--- params in the wire format (proper JSON types; XML with the entry's xml_root and array shapes),
--- rewrites the /{format} URL segment and sets the Content-Type. decode() reads JSON or XML and turns
--- the XML wrapper/item pairs into arrays, so both formats give the same tables.
+-- Request bodies, the /{format} URL segment and the Content-Type come from the engine and the
+-- catalog (selects_format, format_segments, content_types, param.xml); this module keeps the Logon
+-- session, the StatusCode envelope, the XML answer shapes and the queue waiter.
 local core = require "luacloud.core"
 local retry = require "luacloud.retry"
+local validate = require "luacloud.validate"
 
 local M = {}
-
-local CT = { json = "application/json; charset=utf-8", xml = "text/xml" }
-local SEG = { json = "JSON", xml = "XML" }
 
 local function array(t) return setmetatable(t or {}, core.array_mt) end
 
@@ -25,150 +21,14 @@ function M.init(c)
     return nil, c:error { kind = "validation", op = "new", message = "centurylink needs api_key and password" }
   end
   c.endpoint = o.endpoint or c.catalog.default_endpoint
-  c.wire_format = (o.format or c.catalog.default_format or "json"):lower()
-  c.format = "json" -- the engine's own body; prepare() re-encodes it in c.wire_format
   c.session = nil
   return true
-end
-
----------------------------------------------------------------------------------------------
--- Request bodies
----------------------------------------------------------------------------------------------
-
-local function xml_escape(s)
-  return (tostring(s):gsub("[&<>\"']", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&apos;" }))
-end
-
-local function to_bool(v)
-  if v == true or v == false then return v end
-  if type(v) == "string" then
-    local l = v:lower()
-    if l == "true" then return true elseif l == "false" then return false end
-  end
-  return v
 end
 
 local function to_int(v)
   local n = tonumber(v)
   if n and n == math.floor(n) then return math.tointeger and math.tointeger(n) or n end
   return v
-end
-
-local function typed(spec_type, v)
-  if spec_type == "boolean" then return to_bool(v) end
-  if spec_type == "integer" then return to_int(v) end
-  if spec_type == "number" then return tonumber(v) or v end
-  return v
-end
-
-local function scalar_text(v)
-  if v == true then return "true" elseif v == false then return "false" end
-  if type(v) == "number" and v == math.floor(v) then return string.format("%d", v) end
-  return tostring(v)
-end
-
---- The documented values of a call, typed per the entry's params, in documented order:
--- array of { spec, value }.
-local function typed_values(entry, values)
-  local out = {}
-  for _, spec in ipairs(entry.params or {}) do
-    local v = values[spec.name]
-    if v ~= nil and v ~= core.null and not spec.internal then
-      if spec.type == "array" and type(v) == "table" then
-        local a = array()
-        for i, item in ipairs(v) do
-          if type(item) == "table" then
-            local rec = {}
-            for k, x in pairs(item) do rec[k] = x end
-            a[i] = rec
-          else
-            a[i] = typed(spec.items, item)
-          end
-        end
-        v = a
-      else
-        v = typed(spec.type, v)
-      end
-      out[#out + 1] = { spec, v }
-    end
-  end
-  -- values that are not documented params (the engine's _raw escape hatch): kept, sorted
-  local known = {}
-  for _, spec in ipairs(entry.params or {}) do known[spec.name] = true end
-  local extra = {}
-  for k in pairs(values) do if not known[k] then extra[#extra + 1] = k end end
-  table.sort(extra)
-  for _, k in ipairs(extra) do out[#out + 1] = { { name = k }, values[k] } end
-  return out
-end
-
-function M.json_body(entry, values)
-  local t = {}
-  for _, pv in ipairs(typed_values(entry, values)) do t[pv[1].name] = pv[2] end
-  if next(t) == nil then return "{}" end
-  return core.json_encode(t)
-end
-
-local function xml_attrs(rec, fields)
-  local parts, seen = {}, {}
-  for _, f in ipairs(fields or {}) do
-    if rec[f] ~= nil then
-      parts[#parts + 1] = f .. '="' .. xml_escape(scalar_text(rec[f])) .. '"'
-      seen[f] = true
-    end
-  end
-  local rest = {}
-  for k in pairs(rec) do if not seen[k] then rest[#rest + 1] = k end end
-  table.sort(rest)
-  for _, k in ipairs(rest) do parts[#parts + 1] = k .. '="' .. xml_escape(scalar_text(rec[k])) .. '"' end
-  return table.concat(parts, " ")
-end
-
---- XML request: <xml_root><Param>value</Param>...</xml_root>, arrays per param.xml
--- ({item=..} wrapper with items, {item=.., attrs=true} wrapper with attribute items,
--- {repeat=true, attrs=true} repeated attribute elements).
-function M.xml_body(entry, values)
-  local root = entry.xml_root or ((entry.name or "Request"):match("([^/]+)$") .. "Request")
-  local out = { "<" .. root .. ">" }
-  for _, pv in ipairs(typed_values(entry, values)) do
-    local spec, v = pv[1], pv[2]
-    local name = spec.name
-    if type(v) == "table" then
-      local x = spec.xml or {}
-      if x["repeat"] then
-        for _, rec in ipairs(v) do
-          if type(rec) == "table" then
-            out[#out + 1] = "<" .. name .. " " .. xml_attrs(rec, spec.fields) .. " />"
-          else
-            out[#out + 1] = "<" .. name .. ">" .. xml_escape(scalar_text(rec)) .. "</" .. name .. ">"
-          end
-        end
-      else
-        local item = x.item or "item"
-        out[#out + 1] = "<" .. name .. ">"
-        for _, it in ipairs(v) do
-          if type(it) == "table" then
-            if x.attrs then
-              out[#out + 1] = "<" .. item .. " " .. xml_attrs(it, spec.fields) .. " />"
-            else
-              out[#out + 1] = "<" .. item .. ">"
-              for _, f in ipairs(spec.fields or {}) do
-                if it[f] ~= nil then out[#out + 1] = "<" .. f .. ">" .. xml_escape(scalar_text(it[f])) .. "</" .. f .. ">" end
-              end
-              out[#out + 1] = "</" .. item .. ">"
-            end
-          else
-            out[#out + 1] = "<" .. item .. ">" .. xml_escape(scalar_text(it)) .. "</" .. item .. ">"
-          end
-        end
-        out[#out + 1] = "</" .. name .. ">"
-      end
-    else
-      out[#out + 1] = "<" .. name .. ">" .. xml_escape(scalar_text(v)) .. "</" .. name .. ">"
-    end
-  end
-  out[#out + 1] = "</" .. root .. ">"
-  return table.concat(out)
 end
 
 ---------------------------------------------------------------------------------------------
@@ -321,8 +181,10 @@ end
 -- Session
 ---------------------------------------------------------------------------------------------
 
-local function fmt_of(c)
-  return c._call_format or c.wire_format or "json"
+-- The format of an answer, from its first byte: a server may answer in another format than asked
+-- (an error page, a proxy), and the call's format is not kept on the shared client.
+local function answer_format(resp)
+  return (resp.body or ""):match("^%s*<") and "xml" or "json"
 end
 
 --- Log on (Auth/Logon) with the client's api_key and password; the cookie lands in the client's jar.
@@ -333,22 +195,17 @@ function M.logon(c)
     return {}
   end
   local entry = c.operations.logon
-  local fmt = c.wire_format
-  local values = { APIKey = c.opts.api_key, Password = c.opts.password }
-  local req = {
-    method = "POST",
-    url = c.endpoint .. entry.path,
-    headers = { ["Content-Type"] = CT[fmt], Accept = CT[fmt] },
-    body = fmt == "xml" and M.xml_body(entry, values) or M.json_body(entry, values),
-  }
+  -- APIKey and Password default to the client's api_key and password (catalog `option`)
+  local placement, verr = validate.check(c, "logon", entry, {})
+  if not placement then return nil, verr end
+  local req, berr = c:build(entry, placement.values, placement)
+  if not req then return nil, berr end
+  req.headers.Accept = req.headers["Content-Type"]
   local resp, terr = c:send(req)
   if not resp then
     return nil, retry.transport_error(c, terr, { op = "logon" })
   end
-  local saved = c._call_format
-  c._call_format = fmt
   local res, err = M.decode(c, entry, resp, "logon")
-  c._call_format = saved
   if not res then
     -- 100 on Logon means bad credentials: never worth a retry
     if err.kind == "auth" then err.retryable = false end
@@ -358,35 +215,11 @@ function M.logon(c)
   return res
 end
 
-function M.prepare(c, entry, req, params)
+function M.prepare(c, entry, req)
   local id = entry.name
   local is_logon, is_logout = id == "Auth/Logon", id == "Auth/Logout"
-  -- the wire format of this call: the client's, or an explicit per-call {format} segment
-  local fmt = c.wire_format
-  local seg = req.url:match("/REST/[^/]+/[^/?]+/([^/?]*)")
-  if entry.format_segment ~= false and seg then
-    -- the internal {format} param defaults to "JSON": an "XML" segment was asked for explicitly
-    local given = params and (params.format or params.Format) or seg
-    if given and tostring(given):lower() == "xml" then fmt = "xml" end
-    req.url = req.url:gsub("(/REST/[^/]+/[^/?]+/)[^/?]*", "%1" .. SEG[fmt], 1)
-  end
-  c._call_format = fmt
-  -- rebuild the body in the wire format from the engine's JSON body
-  local values = {}
-  if req.body and req.body ~= "" then
-    local v = core.json_decode(req.body)
-    if type(v) == "table" then values = v end
-  end
-  if is_logon and next(values) == nil then
-    values = { APIKey = c.opts.api_key, Password = c.opts.password }
-  end
-  if (entry.body or "none") == "none" and next(values) == nil then
-    req.body = fmt == "json" and "{}" or ""
-  else
-    req.body = fmt == "xml" and M.xml_body(entry, values) or M.json_body(entry, values)
-  end
-  req.headers["Content-Type"] = CT[fmt]
-  req.headers.Accept = CT[fmt]
+  -- answers come in the format asked for
+  req.headers.Accept = req.headers["Content-Type"]
   if not is_logon and not is_logout and not c.session then
     local ok, err = M.logon(c)
     if not ok then return nil, err end
@@ -409,7 +242,7 @@ local function envelope_error(c, entry, res, resp, op)
 end
 
 function M.decode(c, entry, resp, op)
-  local fmt = fmt_of(c)
+  local fmt = answer_format(resp)
   local res, derr = M.decode_body(c, entry, resp.body, fmt)
   if res == nil then
     -- the other format, in case the server ignored ours

@@ -4,15 +4,14 @@
 --
 -- Wire conventions (notes part A section 1, 3, 4):
 --   * every call is POST <endpoint>/REST/<Group>/<Method>/<format>. The {format} placeholder of `path`
---     is not a user parameter: the provider hook fills it with "JSON" or "XML" from the client's format
---     option (default "json") and sets the matching Content-Type ("application/json; charset=utf-8" or
---     "text/xml"). Logon and Logout (format_segment = false) have no format segment and a trailing
---     slash; there the Content-Type alone selects the format.
---     Because the engine requires every {placeholder} to be a parameter, each such entry carries an
---     internal param { name = "format", location = "path", default = "JSON", internal = true }; the
---     provider hook rewrites the segment to match the client's format (per call "XML" is honoured too).
---   * the request is a flat JSON object with the documented names, or an XML document whose root is
---     `xml_root` with one child element per parameter.
+--     is the internal param { name = "format", location = "path", option = "format", default = "JSON",
+--     internal = true, selects_format = true }: the engine writes the call's format there (the client's
+--     format option, or "XML"/"JSON" given per call) through `format_segments`, encodes the body in it
+--     and sets the Content-Type from `content_types`. Logon and Logout (format_segment = false) have no
+--     format segment and a trailing slash; there the Content-Type alone selects the format.
+--   * the request is a flat JSON object with the documented names (values in the params' types), or an
+--     XML document whose root is `xml_root` with one child element per parameter, in the order of the
+--     document's XML sample (`body_order` where it differs from the params' order).
 --   * every response carries Success / Message / StatusCode (XML: attributes of the root element).
 --     StatusCode 0 is success; 100 means "not logged on" (re-Logon once and retry).
 --
@@ -24,7 +23,7 @@
 --                      not follow from the method names, e.g. GroupRequest, AccountStatusRequest).
 --   param.items        element type of an "array" parameter ("integer"); param.items_enum: allowed item values.
 --   param.fields       record fields of an array-of-records parameter (Parameters, CustomFields).
---   param.xml          XML request shape of an array parameter:
+--   param.xml          XML request shape of an array parameter (written by the engine, docs/DESIGN.md):
 --                        { item = "OS" }                 <OperatingSystems><OS>7</OS>...</OperatingSystems>
 --                        { item = "Parameter", attrs = true }  <Parameters><Parameter Name=".." Value=".."/>..
 --                        { ["repeat"] = true, attrs = true }   repeated <CustomFields ID=".." Value=".."/>
@@ -155,6 +154,9 @@ return {
   format_segments = { json = "JSON", xml = "XML" },
   -- transient failures (luacloud.retry)
   retry = { statuses = { 429, 502, 503, 504 } },
+  -- operations without parameters still POST a body in JSON; the XML samples carry no declaration
+  empty_body = { json = "{}", xml = "" },
+  xml_declaration = false,
   -- Valid Timezone Entries (CreateAccount/UpdateAccountDetails TimeZone, CreateUser/UpdateUser
   -- TimeZoneID), byte-exact from the document ("Central Standard Time(Mexico)" has no space). The server
   -- falls back to the parent account's zone for other values, so they are not an enum.
@@ -241,7 +243,7 @@ return {
         { name = "TimeZone", required = false, type = "string", doc = "Timezone of the account holder. Timezone must be one of the values in the list below, otherwise the value is set to the parent account's Timezone." },
         { name = "ShareParentNetworks", required = true, type = "boolean", doc = "Determines whether this account shares the networks of the parent account." },
         { name = "BillingResponsibilityID", required = true, type = "integer", enum = { 1, 2 }, doc = "Determines the recipient of the bill. 1 = Account Directly 2 = Parent Account" },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "AccountDetailsResponse", lists = {  } },
       paging = false,
@@ -278,7 +280,7 @@ return {
       xml_root = "AccountStatusRequest",
       params = {
         { name = "AccountAlias", required = true, type = "string", doc = "Account alias." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -302,7 +304,7 @@ return {
       xml_root = "GetAccountDetailsRequest",
       params = {
         { name = "AccountAlias", required = true, type = "string", doc = "Short code for a particular account." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "AccountDetailsResponse", lists = {  } },
       paging = false,
@@ -324,7 +326,7 @@ return {
       method = "POST", path = "/REST/Account/GetAccounts/{format}",
       body = "none",
       params = {
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "AccountsResponse", lists = { "Accounts" }, items = "Accounts", xml_items = { Accounts = "Account" } },
       paging = false,
@@ -346,7 +348,7 @@ return {
       xml_root = "GetCustomFieldsRequest",
       params = {
         { name = "AccountAlias", required = true, type = "string", doc = "The Account Alias that has custom fields configured on it." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "AccountCustomFieldsResponse", lists = { "AccountCustomFields", "AccountCustomFieldOptions" }, items = "AccountCustomFields", xml_items = { AccountCustomFields = "AccountCustomField" }, xml_repeated = { AccountCustomFieldOptions = "AccountCustomFieldOptions" } },
       paging = false,
@@ -367,7 +369,7 @@ return {
       method = "POST", path = "/REST/Account/GetLocations/{format}",
       body = "none",
       params = {
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "LocationsResponse", lists = { "Locations" }, items = "Locations", xml_items = { Locations = "Location" } },
       paging = false,
@@ -389,7 +391,7 @@ return {
       xml_root = "AccountStatusRequest",
       params = {
         { name = "AccountAlias", required = true, type = "string", doc = "Four character account alias." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -424,7 +426,7 @@ return {
         { name = "Fax", required = false, type = "string", doc = "Fax number associated with the account." },
         { name = "TimeZone", required = true, type = "string", doc = "Timezone of the account holder. Timezone must be one of the values in the list below, otherwise the value is set to the parent account's Timezone." },
         { name = "ShareParentNetworks", required = true, type = "boolean", doc = "Determines whether this account shares the networks of the parent account." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "AccountDetailsResponse", lists = {  } },
       paging = false,
@@ -458,7 +460,7 @@ return {
       xml_root = "BillingRequest",
       params = {
         { name = "AccountAlias", required = true, type = "string", doc = "Short code for a particular account." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "BillingSummmaryResponse", lists = {  } },
       paging = false,
@@ -481,7 +483,7 @@ return {
       xml_root = "BillingRequest",
       params = {
         { name = "AccountAlias", required = true, type = "string", doc = "Short code for a particular account." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "BillingHistoryResponse", lists = { "BillingHistory" }, items = "BillingHistory", xml_items = { BillingHistory = "LedgerEntry" } },
       paging = false,
@@ -505,7 +507,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "Short code for a particular account. If not provided, then the API user's account is used." },
         { name = "HardwareGroupUUID", required = true, type = "string", doc = "Unique identifier of the group that can be acquired via Groups API, or by retrieving this value from the URL when viewing the group in the Control Portal." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "BillingResponse", lists = {  } },
       paging = false,
@@ -532,7 +534,7 @@ return {
         { name = "AccountAlias", required = false, type = "string", doc = "Short code for a particular account. If not provided, then the API user's account is used." },
         { name = "StartDate", required = false, type = "string", doc = "Start date for query range. If missing, this defaults to beginning of the current month." },
         { name = "EndDate", required = false, type = "string", doc = "End date for query range. If missing, this defaults to current day of the current month." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GroupSummariesResponse", lists = { "GroupTotals", "ServerTotals" }, items = "GroupTotals", xml_items = { GroupTotals = "ServerGroupTotal", ServerTotals = "ServerTotal" } },
       paging = false,
@@ -559,7 +561,7 @@ return {
       params = {
         { name = "AccountAlias", required = true, type = "string", doc = "Short code for a particular account. If not provided, then the API user's account is used." },
         { name = "InvoiceID", required = true, type = "string", doc = "Unique identifier for a given invoice." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "InvoiceDetailResponse", lists = { "LineItems", "ItemDetails" }, items = "Invoice.LineItems", xml_items = { LineItems = "InvoiceLineItem", ItemDetails = "LineItemDetail" } },
       paging = false,
@@ -585,7 +587,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "Short code for a particular account. If not provided, then the API user's account is used." },
         { name = "ServerName", required = true, type = "string", doc = "Name given to the server." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "BillingResponse", lists = {  } },
       paging = false,
@@ -613,7 +615,7 @@ return {
         { name = "ServerName", required = true, type = "string", doc = "Name given to the server." },
         { name = "StartDate", required = false, type = "string", doc = "Start of the query period." },
         { name = "EndDate", required = false, type = "string", doc = "End of the query period." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "ServerHourlyChargesResponse", lists = { "HourlyCharges" }, items = "HourlyCharges", xml_items = { HourlyCharge = "ServerHourlyCost", HourlyCharges = "ServerHourlyCost" }, xml_rename = { HourlyCharge = "HourlyCharges" } },
       paging = false,
@@ -643,7 +645,7 @@ return {
         { name = "LocationAlias", required = false, type = "string", doc = "The alias of the Datacenter where you would like to deploy the blueprint to. If not provided, it will default to your primary datacenter." },
         { name = "Parameters", required = true, type = "array", fields = { "Name", "Value" }, xml = { item = "Parameter", attrs = true }, doc = "A list of Parameter values to use during the deployment of the Blueprint." },
         { name = "CustomFields", required = false, type = "array", fields = { "ID", "Value" }, xml = { ["repeat"] = true, attrs = true }, doc = "Custom Fields that need to be set on each server created during blueprint deployment" },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -669,7 +671,7 @@ return {
       xml_root = "BlueprintRequest",
       params = {
         { name = "ID", required = true, type = "integer", doc = "The ID of the Blueprint to retrieve details for." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetBlueprintDetailsResponse", lists = { "Capabilities" } },
       paging = false,
@@ -693,7 +695,7 @@ return {
       xml_root = "BlueprintRequest",
       params = {
         { name = "ID", required = true, type = "integer", doc = "The ID of the Blueprint to retrieve parameters for." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetBlueprintParamatersResponse", lists = { "Parameters", "Options" }, items = "Parameters", xml_items = { Parameters = "Parameter" }, xml_repeated = { Option = "Options" } },
       paging = false,
@@ -720,7 +722,7 @@ return {
         { name = "OperatingSystems", required = false, type = "array", items = "integer", xml = { item = "OS" }, doc = "A list of the operating systems that a Blueprint contains Cent OS - 64 bit = 7 Ubuntu - 64 bit = 20 Debian 64-bit = 21 RedHat Enterprise Linux 64-bit = 22 RedHat Enterprise Linux 5 64-bit = 25 Windows 2012 Datacenter 64-bit = 27 Windows 2012 R2 Datacenter 64-bit = 28 Ubuntu 12 64-Bit = 31 CentOS 5 64-Bit = 33 CentOS 6 64-Bit = 35 Debian 6 64-Bit = 36 Debian 7 64-Bit = 37 RedHat 6 64-Bit = 38 CoreOS = 39 PXE Boot = 40 Ubuntu 14 64-Bit = 41 RedHat 7 64-Bit = 42 Windows 2008 R2 Standard 64-Bit = 43 Windows 2008 R2 Enterprise 64-Bit = 44 Windows 2008 R2 Datacenter 64-Bit = 45" },
         { name = "Search", required = false, type = "string", doc = "A keyword search within the Name and Description of the Blueprint" },
         { name = "Visibility", required = true, type = "integer", enum = { 1, 2, 3 }, doc = "The visibility level of the Blueprint. 1 = Public 2 = Private 3 = Private Shared" },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetBlueprintsResponse", lists = { "Blueprints" }, items = "Blueprints", xml_items = { Blueprints = "Blueprint" } },
       paging = false,
@@ -745,8 +747,9 @@ return {
       params = {
         { name = "RequestID", required = true, type = "integer", doc = "The ID of the Blueprint Deployment to retrieve status for." },
         { name = "LocationAlias", required = false, type = "string", doc = "The location of the Blueprint Deployment to retrieve status for. If not provided, will default to the API user's default data center." },
-        { name = "AccountAlias", required = true, type = "string", doc = "ID of the account" },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        -- the table marks it required, but the document's samples leave it out (the API user's account)
+        { name = "AccountAlias", required = false, type = "string", doc = "ID of the account" },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetDeploymentStatusResponse", lists = { "Servers" }, items = "Servers", xml_items = { Servers = "string" } },
       paging = false,
@@ -771,7 +774,7 @@ return {
       params = {
         { name = "Classification", required = true, type = "integer", enum = { 1, 2, 3 }, doc = "The type of Packages that should be returned. 1 = System (reserved) 2 = Script 3 = Software" },
         { name = "Visibility", required = true, type = "integer", enum = { 1, 2, 3 }, doc = "The visibility of Packages that should be returned. 1 = Public 2 = Private 3 = Shared" },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetPackagesResponse", lists = { "Packages" }, items = "Packages", xml_items = { Packages = "Package" } },
       paging = false,
@@ -794,7 +797,7 @@ return {
       method = "POST", path = "/REST/Blueprint/GetPendingPackages/{format}",
       body = "none",
       params = {
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetPackagesResponse", lists = { "Packages" }, items = "Packages", xml_items = { Packages = "Package" } },
       paging = false,
@@ -820,7 +823,7 @@ return {
         { name = "Name", required = true, type = "string", doc = "The name of the Package file to publish. Obtained via the GetPendingPackages method." },
         { name = "OperatingSystems", required = true, type = "array", items = "integer", xml = { item = "OS" }, doc = "A list of operating systems that this Package can be deployed to (see table below). * The most recent list is always available from the ListAvailableServerTemplates API call." },
         { name = "Visibility", required = true, type = "integer", enum = { 1, 2, 3 }, doc = "The visibility of Packages that should be returned 1 = Public 2 = Private 3 = Shared" },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -847,7 +850,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the group. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access groups in your sub accounts." },
         { name = "UUID", required = true, type = "string", doc = "The unique identifier of the Hardware Group to archive." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -875,7 +878,7 @@ return {
         { name = "ParentUUID", required = true, type = "string", doc = "The unique identifier of the parent group." },
         { name = "Name", required = true, type = "string", doc = "The name of the Hardware Group" },
         { name = "Description", required = false, type = "string", doc = "A description of the Hardware Group.If none is supplied, the Name will be used." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "CreateHardwareGroupResponse", lists = {  } },
       paging = false,
@@ -901,7 +904,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the group. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access groups in your sub accounts." },
         { name = "UUID", required = true, type = "string", doc = "The unique identifier of the Hardware Group to delete." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -927,7 +930,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the groups. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access groups in your sub accounts." },
         { name = "Location", required = true, type = "string", doc = "The data center location to query for groups." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetGroupsResponse", lists = { "HardwareGroups" }, items = "HardwareGroups", xml_items = { HardwareGroups = "HardwareGroup" } },
       paging = false,
@@ -952,7 +955,7 @@ return {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the group. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access groups in your sub accounts." },
         { name = "UUID", required = true, type = "string", doc = "The unique identifier of the Hardware Group." },
         { name = "Enable", required = true, type = "boolean", doc = "Turn Maintenance Mode on or off." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -978,7 +981,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the group. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access groups in your sub accounts." },
         { name = "UUID", required = true, type = "string", doc = "The unique identifier of the Hardware Group to pause." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -1004,7 +1007,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the group. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access groups in your sub accounts." },
         { name = "UUID", required = true, type = "string", doc = "The unique identifier of the Hardware Group to power off." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -1030,7 +1033,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the group. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access groups in your sub accounts." },
         { name = "UUID", required = true, type = "string", doc = "The unique identifier of the Hardware Group to power on." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -1056,7 +1059,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the group. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access groups in your sub accounts." },
         { name = "UUID", required = true, type = "string", doc = "The unique identifier of the Hardware Group to reboot." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -1082,7 +1085,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the group. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access groups in your sub accounts." },
         { name = "UUID", required = true, type = "string", doc = "The unique identifier of the Hardware Group to reset." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -1109,7 +1112,7 @@ return {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the group. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access groups in your sub accounts." },
         { name = "UUID", required = true, type = "string", doc = "The unique identifier of the hardware group to restore." },
         { name = "ParentUUID", required = true, type = "string", doc = "The unique identifier of the hardware group to become the restored group's parent." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -1135,7 +1138,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the group. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access groups in your sub accounts." },
         { name = "UUID", required = true, type = "string", doc = "The unique identifier of the Hardware Group to shutdown." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -1171,7 +1174,7 @@ return {
         { name = "AllowSFTP", required = false, type = "boolean", doc = "The public IP mapping will allow SFTP requests." },
         { name = "AllowSSH", required = false, type = "boolean", doc = "The public IP mapping will allow SSH requests." },
         { name = "AllowRDP", required = false, type = "boolean", doc = "The public IP mapping will allow RDP requests." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -1201,7 +1204,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the network. If not provided it will assume the Account the API user is mapped to. Providing this value gives you the ability to get networks in your sub accounts." },
         { name = "Location", required = false, type = "string", doc = "The Network's home datacenter alias. If blank, the account home datacenter location is assumed." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetNetworksResponse", lists = { "Networks" }, items = "Networks", xml_items = { Networks = "Network" } },
       paging = false,
@@ -1224,7 +1227,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the network. If not provided it will assume the Account the API user is mapped to. Providing this value gives you the ability to get networks in your sub accounts." },
         { name = "Location", required = false, type = "string", doc = "The Network's home datacenter alias. If blank, the account home datacenter location is assumed." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetNetworksResponse", lists = { "Networks" }, items = "Networks", xml_items = { Networks = "Network" } },
       paging = false,
@@ -1248,7 +1251,7 @@ return {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the network. If not provided it will assume the Account the API user is mapped to. Providing this value gives you the ability to get networks in your sub accounts." },
         { name = "Location", required = false, type = "string", doc = "The Network's home datacenter alias. If blank, the account home datacenter location is assumed." },
         { name = "Name", required = true, type = "string", doc = "The Network name." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "NetworkDetailsResponse", lists = { "IPAddresses" }, items = "NetworkDetails.IPAddresses", xml_items = { IPAddresses = "IPAddress" } },
       paging = false,
@@ -1274,7 +1277,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "Short code for a particular account. If not provided, then the API user's account is used." },
         { name = "Location", required = false, type = "string", doc = "The alias of the primary data center." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetNetworksResponse", lists = { "Networks" }, items = "Networks", xml_items = { Networks = "Network" } },
       paging = false,
@@ -1306,7 +1309,7 @@ return {
         { name = "AllowSFTP", required = false, type = "boolean", doc = "The public IP mapping will allow SFTP requests." },
         { name = "AllowSSH", required = false, type = "boolean", doc = "The public IP mapping will allow SSH requests." },
         { name = "AllowRDP", required = false, type = "boolean", doc = "The public IP mapping will allow RDP requests." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -1335,7 +1338,7 @@ return {
       xml_root = "QueueStatusRequest",
       params = {
         { name = "RequestID", required = true, type = "integer", doc = "This is the Request ID returned by any of the operations which Queues an async request to perform any given task." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueueStatusResponse", lists = {  } },
       paging = false,
@@ -1358,7 +1361,7 @@ return {
       xml_root = "ListQueueItemsRequest",
       params = {
         { name = "ItemStatusType", required = true, type = "integer", enum = { 1, 2, 3, 4 }, doc = "This value indicates the types of statuses you want to get. Valid values are: 1- All 2 - Pending 3 - Complete 4 - Error" },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "ListQueueItemsResponse", lists = { "Requests" }, items = "Requests", xml_items = { Requests = "QueueItem" } },
       paging = false,
@@ -1383,7 +1386,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to archive servers in your sub accounts." },
         { name = "Name", required = true, type = "string", doc = "The name of the Server to archive." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -1412,7 +1415,7 @@ return {
         { name = "Name", required = true, type = "string", doc = "The name of the server." },
         { name = "CurrentPassword", required = true, type = "string", doc = "The existing password, for authentication." },
         { name = "NewPassword", required = true, type = "string", doc = "The new password to apply." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "APIResponse", lists = {  } },
       paging = false,
@@ -1445,7 +1448,7 @@ return {
         { name = "MemoryGB", required = true, type = "integer", doc = "The number of GB of memory to configure the server with.Valid values are between 1 and 16." },
         { name = "AdditionalStorageGB", required = false, type = "integer", doc = "If greater than 0, the size a new disk to add to the server." },
         { name = "CustomFields", required = false, type = "array", fields = { "ID", "Value" }, xml = { ["repeat"] = true, attrs = true }, doc = "A list of Custom Fields associated to this server (see below)" },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -1478,7 +1481,7 @@ return {
         { name = "Name", required = true, type = "string", doc = "The name of the server." },
         { name = "Password", required = true, type = "string", doc = "The administrator/root password for the server to convert." },
         { name = "TemplateAlias", required = true, type = "string", doc = "The alias for the Template to create." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -1509,7 +1512,7 @@ return {
         { name = "Password", required = true, type = "string", doc = "The new administrator/root password for the converted server." },
         { name = "HardwareGroupUUID", required = true, type = "string", doc = "The unique identifier of the hardware group to add the converted server to." },
         { name = "Network", required = true, type = "string", doc = "The name of the network to add the converted server to." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -1535,6 +1538,10 @@ return {
       method = "POST", path = "/REST/Server/CreateServer/{format}",
       body = "json|xml",
       xml_root = "CreateServerRequest",
+      -- the XML sample's order (the attribute table lists the members in another one)
+      body_order = { CreateServerRequest = { "AccountAlias", "LocationAlias", "Template", "MemoryGB", "Cpu",
+        "HardwareGroupUUID", "Alias", "Description", "ExtraDriveGB", "PrimaryDns", "SecondaryDns", "Network",
+        "Password", "ServerType", "ServiceLevel", "CustomFields" } },
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account to own the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to create servers in your sub accounts." },
         { name = "LocationAlias", required = false, type = "string", doc = "The alias of the data center in which to create the server. If not provided, will default to the API user's default data center." },
@@ -1552,7 +1559,7 @@ return {
         { name = "Network", required = false, type = "string", doc = "The name of the network to which to deploy the server. If your account has not yet been assigned a network, leave this blank and one will be assigned automatically. If one or more networks are available, the network name is required." },
         { name = "Password", required = false, type = "string", doc = "The desired Admin/Root password. Please note the password must meet the password strength policy. Leave blank to have the system generate a password." },
         { name = "CustomFields", required = false, type = "array", fields = { "ID", "Value" }, xml = { ["repeat"] = true, attrs = true }, doc = "A list of Custom Fields associated to this server (see below)" },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -1588,7 +1595,7 @@ return {
         { name = "ScsiBusID", required = true, type = "string", doc = "The SCSI bus ID of the disk." },
         { name = "ScsiDeviceID", required = true, type = "string", doc = "The SCSI device ID of the disk." },
         { name = "OverrideFailsafes", required = false, type = "boolean", doc = "Set to 'True' to override safety checks that prevent deleting typical primary operating system drives. e.g. SCSI Bus ID 0, SCSI Device ID 0 on Windows (typically C drive) and SCSI Bus ID 0, SCSI Device IDs 0,1,2 on Linux (typically boot, swap and root disks)." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -1616,7 +1623,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to delete servers in your sub accounts." },
         { name = "Name", required = true, type = "string", doc = "The name of the Server to delete." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -1644,7 +1651,7 @@ return {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access servers in your sub accounts" },
         { name = "Name", required = true, type = "string", doc = "The name of the Server." },
         { name = "SnapshotName", required = true, type = "string", doc = "The name of the Snapshot to delete" },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "APIResponse", lists = {  } },
       paging = false,
@@ -1672,7 +1679,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the template. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to delete templates in your sub accounts." },
         { name = "Name", required = true, type = "string", doc = "The name of the Template to delete." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -1701,7 +1708,7 @@ return {
         { name = "Location", required = false, type = "string", doc = "The data center location. Otherwise leave blank and provide HardwareGroupID or let it default to account's primary data center." },
         { name = "BeginDate", required = false, type = "string", doc = "Beginning of date range for querying modified servers. Can be a partial DateTime (e.g. 2013-05-10) or a full DateTime (e.g. 2013:05-10T14:30:12). If date is missing, then the value equals today minus one day." },
         { name = "EndDate", required = false, type = "string", doc = "End of date range for querying modified servers. Can be a partial DateTime (e.g. 2013-05-10) or a full DateTime (e.g. 2013:05-10T14:30:12). If date is missing, then the value is set to the current date time." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetServersResponse", lists = { "Servers", "IPAddresses", "CustomFields" }, items = "Servers", xml_items = { Servers = "Server", IPAddresses = "IPAddress" }, xml_repeated = { CustomFields = "CustomFields" } },
       paging = false,
@@ -1728,7 +1735,7 @@ return {
         { name = "Location", required = false, type = "string", doc = "The data center location. Otherwise leave blank and provide HardwareGroupID or let it default to account's primary data center." },
         { name = "BeginDate", required = false, type = "string", doc = "Beginning of date range for querying modified servers. Can be a partial DateTime (e.g. 2013-05-10) or a full DateTime (e.g. 2013:05-10T14:30:12). If date is missing, then the value equals today minus one day." },
         { name = "EndDate", required = false, type = "string", doc = "End of date range for querying modified servers. Can be a partial DateTime (e.g. 2013-05-10) or a full DateTime (e.g. 2013:05-10T14:30:12). If date is missing, then the value is set to the current date time." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetAccountHierarchyServersResponse", lists = { "AccountServers", "Servers", "IPAddresses", "CustomFields" }, items = "AccountServers", xml_items = { AccountServers = "AccountServerGroup", Servers = "Server" }, xml_repeated = { CustomFields = "CustomFields", IPAddresses = "IPAddresses" } },
       paging = false,
@@ -1753,7 +1760,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that contains sub-accounts with servers. If not provided, it will assume the account to which the API user is mapped." },
         { name = "Location", required = false, type = "string", doc = "The data center location. Otherwise leave blank and let it default to account's primary data center." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetAccountHierarchyServersResponse", lists = { "AccountServers", "Servers", "IPAddresses", "CustomFields" }, items = "AccountServers", xml_items = { AccountServers = "AccountServerGroup", Servers = "Server" }, xml_repeated = { CustomFields = "CustomFields", IPAddresses = "IPAddresses" } },
       paging = false,
@@ -1779,7 +1786,7 @@ return {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the servers. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access servers in your sub accounts." },
         { name = "HardwareGroupUUID", required = false, type = "string", doc = "The unique identifier of the Hardware Group, or empty string if providing Location." },
         { name = "Location", required = false, type = "string", doc = "The data center location. Otherwise leave blank and provide HardwareGroupUUID." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetServersResponse", lists = { "Servers", "IPAddresses", "CustomFields" }, items = "Servers", xml_items = { Servers = "Server", IPAddresses = "IPAddress" }, xml_repeated = { CustomFields = "CustomFields" } },
       paging = false,
@@ -1801,7 +1808,7 @@ return {
       method = "POST", path = "/REST/Server/GetArchiveServers/{format}",
       body = "none",
       params = {
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetServersResponse", lists = { "Servers" }, items = "Servers", xml_items = { Servers = "Server" } },
       paging = false,
@@ -1826,7 +1833,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access servers in your sub accounts." },
         { name = "Name", required = true, type = "string", doc = "The Name of the server." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetServerCredentialsResponse", lists = {  } },
       paging = false,
@@ -1850,7 +1857,7 @@ return {
       method = "POST", path = "/REST/Server/GetServerTemplates/{format}",
       body = "none",
       params = {
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetTemplatesResponse", lists = { "Templates" }, items = "Templates", xml_items = { Templates = "Template" } },
       paging = false,
@@ -1873,7 +1880,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access servers in your sub accounts." },
         { name = "Name", required = true, type = "string", doc = "The name of the server." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetServersResponse", lists = { "Servers", "IPAddresses", "CustomFields" }, items = "Servers", xml_items = { Servers = "Server", IPAddresses = "IPAddress" }, xml_repeated = { CustomFields = "CustomFields" } },
       paging = false,
@@ -1900,7 +1907,7 @@ return {
         { name = "HardwareGroupUUID", required = true, type = "string", doc = "The unique identifier of the Hardware Group" },
         { name = "BeginDate", required = false, type = "string", doc = "Beginning of date range for querying modified servers. Can be a partial DateTime (e.g. 2013-05-10) or a full DateTime (e.g. 2013:05-10T14:30:12). If date is missing, then the value equals today minus one day." },
         { name = "EndDate", required = false, type = "string", doc = "End of date range for querying modified servers. Can be a partial DateTime (e.g. 2013-05-10) or a full DateTime (e.g. 2013:05-10T14:30:12). If date is missing, then the value is set to the current date time." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetServersResponse", lists = { "Servers", "IPAddresses", "CustomFields" }, items = "Servers", xml_items = { Servers = "Server", IPAddresses = "IPAddress" }, xml_repeated = { CustomFields = "CustomFields" } },
       paging = false,
@@ -1926,7 +1933,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the servers. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access servers in your sub accounts." },
         { name = "HardwareGroupUUID", required = true, type = "string", doc = "The unique identifier of the Hardware Group" },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetServersResponse", lists = { "Servers", "IPAddresses", "CustomFields" }, items = "Servers", xml_items = { Servers = "Server", IPAddresses = "IPAddress" }, xml_repeated = { CustomFields = "CustomFields" } },
       paging = false,
@@ -1952,7 +1959,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access servers in your sub accounts" },
         { name = "Name", required = true, type = "string", doc = "The name of the Server to get Snapshots for." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetSnapshotsResponse", lists = { "Snapshots" }, items = "Snapshots", xml_items = { Snapshots = "Snapshot" } },
       paging = false,
@@ -1978,7 +1985,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access servers in your sub accounts." },
         { name = "Location", required = false, type = "string", doc = "The data center of the servers." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetArchiveServersResponse", lists = { "Servers" }, items = "Servers", xml_items = { Servers = "ArchiveServer" } },
       paging = false,
@@ -2003,7 +2010,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access servers in your sub accounts." },
         { name = "Location", required = false, type = "string", doc = "The data center of the server templates." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "GetTemplatesResponse", lists = { "Templates" }, items = "Templates", xml_items = { Templates = "Template" } },
       paging = false,
@@ -2027,7 +2034,7 @@ return {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the Account the API user is mapped to. Providing this value gives you the ability to manage servers in your sub accounts." },
         { name = "Name", required = true, type = "string", doc = "The name of the server." },
         { name = "QueryGuestDiskNames", required = false, type = "boolean", doc = "Set to 'True' to retrieve disk mount points / drive letters." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "ListDiskResponse", lists = { "Disks" }, items = "Disks", xml_items = { Disks = "DiskInfo" } },
       paging = false,
@@ -2055,7 +2062,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access servers in your sub accounts." },
         { name = "Name", required = true, type = "string", doc = "The name of the Server to pause." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -2082,7 +2089,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access servers in your sub accounts" },
         { name = "Name", required = true, type = "string", doc = "The name of the Server to power off." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -2109,7 +2116,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access servers in your sub accounts" },
         { name = "Name", required = true, type = "string", doc = "The name of the Server to power on." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -2136,7 +2143,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access servers in your sub accounts" },
         { name = "Name", required = true, type = "string", doc = "The name of the Server to reboot." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -2163,7 +2170,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access servers in your sub accounts" },
         { name = "Name", required = true, type = "string", doc = "The name of the Server to reset." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -2194,7 +2201,7 @@ return {
         { name = "ScsiDeviceID", required = true, type = "string", doc = "The SCSI device ID of the disk." },
         { name = "ResizeGuestDisk", required = false, type = "boolean", doc = "Set to 'True' to attempt to expand the file system on the disk after the resize." },
         { name = "NewSizeGB", required = true, type = "integer", doc = "The expanded size of the disk. Must be greater than the existing disk size." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -2223,7 +2230,7 @@ return {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access servers in your sub accounts." },
         { name = "Name", required = true, type = "string", doc = "The name of the archived Server." },
         { name = "HardwareGroupUUID", required = true, type = "string", doc = "The unique identifier of the hardware group to the restore the server to." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -2251,7 +2258,7 @@ return {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access servers in your sub accounts" },
         { name = "Name", required = true, type = "string", doc = "The name of the Server." },
         { name = "SnapshotName", required = true, type = "string", doc = "The name of the Snapshot to revert to." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "APIResponse", lists = {  } },
       paging = false,
@@ -2280,7 +2287,7 @@ return {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access servers in your sub accounts." },
         { name = "Name", required = true, type = "string", doc = "The name of the Server." },
         { name = "Enable", required = true, type = "boolean", doc = "Turn maintenance mode on or off." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -2307,7 +2314,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access servers in your sub accounts" },
         { name = "Name", required = true, type = "string", doc = "The name of the Server to shut down." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -2334,7 +2341,7 @@ return {
       params = {
         { name = "AccountAlias", required = false, type = "string", doc = "The alias of the account that owns the server. If not provided it will assume the account to which the API user is mapped. Providing this value gives you the ability to access servers in your sub accounts" },
         { name = "Name", required = true, type = "string", doc = "The name of the Server to snapshot." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
@@ -2358,7 +2365,7 @@ return {
       method = "POST", path = "/REST/SMTPRelay/CreateAlias/{format}",
       body = "none",
       params = {
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "CreateAliasResponse", lists = {  } },
       paging = false,
@@ -2381,7 +2388,7 @@ return {
       xml_root = "SMTPUserRequest",
       params = {
         { name = "RelayAlias", required = true, type = "string", doc = "The the SMTP relay alias to disable." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "APIResponse", lists = {  } },
       paging = false,
@@ -2410,7 +2417,7 @@ return {
         { name = "DomainAlias", required = true, type = "string", doc = "The domain to search for as the source of SMTP Relay errors." },
         { name = "StartDate", required = true, type = "string", doc = "This is the starting date to use for the query. This value is inclusive." },
         { name = "EndDate", required = true, type = "string", doc = "This is the ending date to use for the query. This value is inclusive." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "InvalidAddressResponse", lists = { "BadAddresses" }, items = "BadAddresses", xml_items = { BadAddresses = "BadAddress" } },
       paging = false,
@@ -2431,7 +2438,7 @@ return {
       method = "POST", path = "/REST/SMTPRelay/ListAliases/{format}",
       body = "none",
       params = {
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "ListAliasesResponse", lists = { "SMTPRelayAliases" }, items = "SMTPRelayAliases", xml_items = { SMTPRelayAliases = "RelayAlias" } },
       paging = false,
@@ -2453,7 +2460,7 @@ return {
       xml_root = "SMTPUserRequest",
       params = {
         { name = "RelayAlias", required = true, type = "string", doc = "The the SMTP relay alias to delete." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "APIResponse", lists = {  } },
       paging = false,
@@ -2479,7 +2486,7 @@ return {
       xml_root = "UserRequest",
       params = {
         { name = "UserName", required = true, type = "string", doc = "User name, which is typically the email address." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "APIResponse", lists = {  } },
       paging = false,
@@ -2516,7 +2523,7 @@ return {
         { name = "SAMLUserName", required = false, type = "string", doc = "String holding the value used during single-sign-on processes." },
         { name = "Roles", required = true, type = "array", items_enum = { 2, 3, 8, 9, 10, 12, 13, 14, 15 }, items = "integer", xml = { item = "int" }, doc = "List of values indicating the roles assigned to this user. 2 = Server Administrator 3 = Billing Manager 8 = DNS Manager 9 = Account Administrator 10 = Account Viewer 12 = Network Manager 13 = Security Manager 14 = Server Operator 15 = Server Scheduler" },
         { name = "TimeZoneID", required = false, type = "string", doc = "Time zone of the user. Timezone must be one of the values in the list below, otherwise the value is set to the account\"s Timezone." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "UserDetailsResponse", lists = { "Roles" }, xml_items = { Roles = "int" } },
       paging = false,
@@ -2547,7 +2554,7 @@ return {
       params = {
         { name = "AccountAlias", required = true, type = "string", doc = "Short code for a particular account." },
         { name = "UserName", required = true, type = "string", doc = "User name, which is typically the email address." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "UserDetailsResponse", lists = { "Roles" }, xml_items = { Roles = "int" } },
       paging = false,
@@ -2573,7 +2580,7 @@ return {
       xml_root = "GetUserRequest",
       params = {
         { name = "AccountAlias", required = true, type = "string", doc = "Short code for a particular account." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "UserListResponse", lists = { "Users", "Roles" }, items = "Users", xml_items = { Users = "UserDetails", Roles = "int" } },
       paging = false,
@@ -2597,7 +2604,7 @@ return {
       xml_root = "UserRequest",
       params = {
         { name = "UserName", required = true, type = "string", doc = "User name, which is typically the email address." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "APIResponse", lists = {  } },
       paging = false,
@@ -2621,7 +2628,7 @@ return {
       xml_root = "UserRequest",
       params = {
         { name = "UserName", required = true, type = "string", doc = "User name, which is could be their email address." },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "APIResponse", lists = {  } },
       paging = false,
@@ -2643,6 +2650,9 @@ return {
       method = "POST", path = "/REST/User/UpdateUser/{format}",
       body = "json|xml",
       xml_root = "UpdateUserRequest",
+      -- the XML sample's order: Roles before TimeZoneID (the attribute table has them the other way round)
+      body_order = { UpdateUserRequest = { "UserName", "EmailAddress", "FirstName", "LastName", "AlternateEmailAddress",
+        "Title", "OfficeNumber", "MobileNumber", "AllowSMSAlerts", "FaxNumber", "SAMLUserName", "Roles", "TimeZoneID" } },
       params = {
         { name = "UserName", required = true, type = "string", doc = "User name, which is typically the email address." },
         { name = "EmailAddress", required = true, type = "string", doc = "Email address of the new user." },
@@ -2657,7 +2667,7 @@ return {
         { name = "SAMLUserName", required = false, type = "string", doc = "String holding the value used during single-sign-on processes." },
         { name = "TimeZoneID", required = false, type = "string", doc = "Time zone of the user. Timezone must be one of the values in the list below, otherwise the value is set to the account's Timezone." },
         { name = "Roles", required = false, type = "array", items_enum = { 2, 3, 8, 9, 10, 12, 13, 14, 15 }, items = "integer", xml = { item = "int" }, doc = "List of values indicating the roles assigned to this user. 2 = Server Administrator 3 = Billing Manager 8 = DNS Manager 9 = Account Administrator 10 = Account Viewer 12 = Network Manager 13 = Security Manager 14 = Server Operator 15 = Server Scheduler" },
-        { name = "format", required = false, type = "string", location = "path", default = "JSON", enum = { "JSON", "XML" }, internal = true, doc = "The {format} URL segment (JSON or XML). Filled by the client from its format option; do not pass it." },
+        { name = "format", required = false, type = "string", location = "path", option = "format", default = "JSON", enum = { "JSON", "XML" }, internal = true, selects_format = true, doc = "The {format} URL segment (JSON or XML): the call's format, the client's format option unless given." },
       },
       response = { root = "UserDetailsResponse", lists = { "Roles" }, xml_items = { Roles = "int" } },
       paging = false,

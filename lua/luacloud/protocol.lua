@@ -1,0 +1,215 @@
+--- Request bodies from catalog data: query, form, JSON and XML through the core's encoders.
+-- A provider says how its bodies look with catalog keys (docs/DESIGN.md "Catalog keys"), never
+-- with code: a hook that writes bodies itself is a second engine that drifts from the first.
+local core = require "luacloud.core"
+
+local M = {}
+
+local ARRAY = core.array_mt
+local function array(t) return setmetatable(t or {}, ARRAY) end
+
+local DEFAULT_TYPES = {
+  json = "application/json",
+  xml = "application/xml",
+  form = "application/x-www-form-urlencoded",
+}
+
+function M.content_type(catalog, fmt)
+  return (catalog.content_types and catalog.content_types[fmt]) or DEFAULT_TYPES[fmt]
+end
+
+function M.xml_root(entry)
+  return entry.body_root or entry.xml_root or entry.name
+end
+
+local function field_name(f) return type(f) == "table" and f.name or f end
+
+-- a list param given one record (not a sequence) is a list of that one record
+local function as_list(v)
+  if v[1] == nil and next(v) ~= nil and getmetatable(v) ~= ARRAY then return { v } end
+  return v
+end
+
+-- Per entry, built once (entries are immutable data): wire name -> spec, the XML order map,
+-- the snake_case key of the param that selects the call's format.
+local compiled = setmetatable({}, { __mode = "k" })
+local function compile(entry, snake)
+  local c = compiled[entry]
+  if c then return c end
+  c = { specs = {}, order = {} }
+  for k, v in pairs(entry.body_order or {}) do c.order[k] = v end
+  local names = {}
+  for _, spec in ipairs(entry.params or {}) do
+    local wire = spec.wire_name or spec.name
+    c.specs[wire] = spec
+    names[#names + 1] = wire
+    if spec.selects_format then c.format_key = snake(spec.name) end
+    -- records written as child elements keep their documented field order too
+    local x = spec.xml or {}
+    if spec.type == "array" and type(spec.fields) == "table" and not x.attrs then
+      local item = x.item or wire
+      if not c.order[item] then
+        local f = {}
+        for i, field in ipairs(spec.fields) do f[i] = field_name(field) end
+        c.order[item] = f
+      end
+    end
+  end
+  -- without a documented order, the params' order (the document's attribute tables) applies
+  local root = M.xml_root(entry)
+  if root and not c.order[root] then c.order[root] = names end
+  compiled[entry] = c
+  return c
+end
+
+--- snake_case key of the param whose value picks the call's format (nil when none).
+function M.format_key(entry, snake)
+  return compile(entry, snake).format_key
+end
+
+local function integer(v)
+  local n = tonumber(v)
+  if n and n == math.floor(n) and math.abs(n) < 2 ^ 53 then return math.tointeger and math.tointeger(n) or n end
+  return v
+end
+
+local AS = {
+  boolean = function(v)
+    if v == "true" then return true elseif v == "false" then return false end
+    return v
+  end,
+  integer = integer,
+  number = function(v) return tonumber(v) or v end,
+  string = function(v)
+    if type(v) ~= "number" then return v end
+    if v == math.floor(v) and math.abs(v) < 2 ^ 53 then return string.format("%d", v) end
+    return tostring(v)
+  end,
+}
+
+local function as(t, v)
+  local f = type(t) == "string" and AS[t]
+  if f then return f(v) end
+  return v
+end
+
+local function item_type(spec)
+  local it = spec.items
+  if type(it) == "table" then return it.type end
+  return it
+end
+
+-- JSON values take the types the catalog gives (the validator hands over wire text)
+local function json_value(spec, v)
+  if not spec then return v end
+  local t = spec.type or "string"
+  if t == "array" and type(v) == "table" then
+    local types = {}
+    for _, f in ipairs(type(spec.fields) == "table" and spec.fields or {}) do
+      if type(f) == "table" then types[f.name] = f.type end
+    end
+    local a = array()
+    for i, it in ipairs(as_list(v)) do
+      if type(it) == "table" then
+        local rec = {}
+        for k, x in pairs(it) do rec[k] = as(types[k], x) end
+        a[i] = rec
+      else
+        a[i] = as(item_type(spec), it)
+      end
+    end
+    return a
+  end
+  if type(v) == "table" then return v end
+  return as(t, v)
+end
+
+-- XML shapes of a list param (spec.xml): { item = "OS" } a wrapper element holding one <OS> per
+-- item; { attrs = true } records as attributes of their element; no item: the param's element
+-- repeated once per item.
+local function xml_value(spec, v)
+  if not spec or spec.type ~= "array" or type(v) ~= "table" then return v end
+  local x = spec.xml or {}
+  local items = array()
+  for i, it in ipairs(as_list(v)) do
+    if type(it) == "table" and x.attrs then items[i] = { _attr = it } else items[i] = it end
+  end
+  if x.item then return { [x.item] = items } end
+  return items
+end
+
+--- Append a {name, value} query pair (a list of a `multi` param repeats the name).
+function M.add_query(query, p)
+  if p.multi and type(p.value) == "table" then
+    for _, each in ipairs(p.value) do query[#query + 1] = { p.name, each } end
+  else
+    query[#query + 1] = { p.name, p.value }
+  end
+end
+
+local function encode_json(entry, params, c)
+  local t = {}
+  for _, p in ipairs(params) do t[p.name] = json_value(c.specs[p.name], p.value) end
+  if entry.body_root then t = { [entry.body_root] = t } end
+  local ok, js, msg = pcall(core.json_encode, t)
+  if not ok or not js then return nil, "cannot encode the JSON body: " .. tostring(ok and msg or js) end
+  return js
+end
+
+local function encode_xml(catalog, entry, params, c, ns)
+  local t, children = {}, false
+  for _, p in ipairs(params) do
+    if p.attribute then
+      t._attr = t._attr or {}
+      t._attr[p.name] = p.value
+    else
+      t[p.name] = xml_value(c.specs[p.name], p.value)
+      children = true
+    end
+  end
+  local root = M.xml_root(entry)
+  local ok, xml = pcall(core.xml_encode, root, t, { ns = ns, order = c.order, decl = catalog.xml_declaration ~= false })
+  if not ok then return nil, "cannot encode the XML body: " .. tostring(xml) end
+  -- an element without content is written self-closing, as the documents print it
+  if not children then
+    local tail = "></" .. root .. ">"
+    if xml:sub(-#tail) == tail then xml = xml:sub(1, -#tail - 1) .. "/>" end
+  end
+  return xml
+end
+
+--- Put the body params of a call on req in body style `style` (entry.body resolved for the
+-- call) and wire format `wire`. Returns true or nil, message.
+-- opts: snake (name -> key), ns (XML namespace of the body).
+function M.encode(catalog, entry, style, wire, params, req, opts)
+  local c = compile(entry, opts.snake)
+  local body
+  if style == "query" or style == "none" then
+    for _, p in ipairs(params) do M.add_query(req.query, p) end
+    -- what an operation without body params still sends in this format (CenturyLink: "{}")
+    local empty = style == "none" and catalog.empty_body and catalog.empty_body[wire]
+    if not empty then return true end
+    req.body = empty
+    req.headers["Content-Type"] = M.content_type(catalog, wire)
+    return true
+  elseif style == "form" then
+    local t = {}
+    for _, p in ipairs(params) do t[p.name] = p.value end
+    body = core.form_encode(t)
+  elseif style == "json" then
+    local err
+    body, err = encode_json(entry, params, c)
+    if not body then return nil, err end
+  elseif style == "xml" then
+    local err
+    body, err = encode_xml(catalog, entry, params, c, opts.ns)
+    if not body then return nil, err end
+  else
+    return nil, "unknown body style '" .. tostring(style) .. "'"
+  end
+  req.body = body
+  req.headers["Content-Type"] = M.content_type(catalog, style)
+  return true
+end
+
+return M
