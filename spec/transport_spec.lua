@@ -142,6 +142,39 @@ describe("transport over TLS", function()
     r = assert(unverified:request { url = sim.base .. "/echo" })
     assert.are.equal(200, r.status)
   end)
+
+  it("a call through the engine fails with kind 'tls', not retried", function()
+    local luacloud = require "luacloud"
+    local n = 0
+    local c = assert(luacloud.new("reliacloud", { endpoint = sim.endpoints.reliacloud, api_key = "demo-api-key",
+      secret_key = "demo-secret-key", log = function(e) if e.event == "transport_error" then n = n + 1 end end }))
+    local res, err = c:list_zones {}
+    assert.is_nil(res)
+    assert.are.equal("tls", err.kind)
+    assert.is_false(err.retryable)
+    assert.are.equal(1, n)
+    assert.matches("luacloud reliacloud list_zones: tls", tostring(err))
+    c:close()
+  end)
+
+  it("verify_tls = false warns once on stderr, or through the log hook", function()
+    local cmd = "cd " .. support.root .. " && lua5.4 -e 'package.path=\"lua/?.lua;lua/?/init.lua;\"..package.path; "
+      .. "package.cpath=\"build/?.so;\"..package.cpath; local t = require \"luacloud.transport.curl\"; "
+      .. "t.new { verify_tls = false }; t.new { verify_tls = false }; t.new {}' 2>&1"
+    local out = support.sh(cmd)
+    local _, lines = out:gsub("verify_tls = false", "")
+    assert.are.equal(1, lines, out)
+    local events = {}
+    local luacloud = require "luacloud"
+    for _ = 1, 2 do
+      local c = assert(luacloud.new("reliacloud", { endpoint = sim.endpoints.reliacloud, api_key = "k", secret_key = "s",
+        verify_tls = false, log = function(e) events[#events + 1] = e end }))
+      c:close()
+    end
+    assert.are.equal(2, #events)
+    assert.are.equal("warning", events[1].event)
+    assert.matches("not checked", events[1].message)
+  end)
 end)
 
 describe("c:batch over HTTP", function()

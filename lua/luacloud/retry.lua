@@ -35,7 +35,7 @@ end
 local TRANSPORT = {
   connect = { "transport", "no" },   -- refused / unreachable: nothing arrived
   phase = { "transport", "no" },     -- nginx phase without cosockets: nothing was sent
-  tls = { "transport", "no" },       -- the handshake failed before the request went out
+  tls = { "tls", "no" },             -- the handshake failed before the request went out (its own kind: DESIGN.md)
   timeout = { "timeout", "maybe" },
   too_large = { "transport", "yes" }, -- the server answered (too much)
   transport = { "transport", "maybe" }, -- dropped / reset: it may have arrived

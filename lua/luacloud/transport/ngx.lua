@@ -214,6 +214,7 @@ end
 
 function M.new(opts)
   opts = opts or {}
+  require("luacloud.transport.curl").warn_insecure(opts, function(msg) ngx.log(ngx.WARN, msg) end)
   local t = setmetatable({}, { __call = function(_, req) return request(opts, req) end })
 
   --- Several requests on light threads, at most `concurrency` at a time, results in input order.
