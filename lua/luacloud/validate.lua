@@ -100,6 +100,35 @@ lookup = function(entry)
   return l[1], l[2]
 end
 
+-- Rules between parameters, as catalog data (checked on the body params, defaults included):
+-- entry.one_of = { {a, b}, ... }: exactly one of each group; spec.exclusive: the only body param of
+-- its request; spec.only_with = { other = {values} }: allowed only when `other` has one of the values.
+local function constraints(client, entry, placement)
+  local present, n = {}, 0
+  for _, p in ipairs(placement.body) do present[p.name] = p.value; n = n + 1 end
+  for _, group in ipairs(entry.one_of or {}) do
+    local k = 0
+    for _, name in ipairs(group) do if present[name] ~= nil then k = k + 1 end end
+    if k ~= 1 then return fail(client, { param = group[1], message = "give exactly one of " .. table.concat(group, ", ") }) end
+  end
+  for _, spec in ipairs(entry.params or {}) do
+    if present[spec.name] ~= nil then
+      if spec.exclusive and n > 1 then
+        return fail(client, { param = spec.name, message = "parameter '" .. spec.name .. "' must be the only one of its request" })
+      end
+      for other, allowed in pairs(spec.only_with or {}) do
+        local ok = false
+        for _, a in ipairs(allowed) do ok = ok or tostring(a) == tostring(present[other]) end
+        if not ok then
+          return fail(client, { param = spec.name, message = "parameter '" .. spec.name .. "' goes only with "
+            .. other .. " = " .. table.concat(allowed, " | ") })
+        end
+      end
+    end
+  end
+  return placement
+end
+
 --- check(client, id, entry, params) -> placement | nil, err
 -- placement = { values = {snake -> value}, header = {}, query = {}, body = {} }
 -- where header/query/body are arrays of { name = documented name, value = wire value }.
@@ -178,7 +207,7 @@ function M.check(client, id, entry, params)
     table.sort(keys)
     for _, k in ipairs(keys) do placement.body[#placement.body + 1] = { name = k, value = params._raw[k] } end
   end
-  return placement
+  return constraints(client, entry, placement)
 end
 
 M.snake = snake

@@ -6,14 +6,17 @@
 --   60 s) and once more when a call answers 401 (reauth hook).
 -- * JSON by default, XML with the option format = "xml" (Accept / Content-Type headers).
 -- * request bodies follow the documented shapes (catalog `request`: wrapped, flat, single, action).
--- * errors: <Name code="N"><message/><details/></Name> or {"Name":{"code","message","details"}} -> err
---   (err.code = the error name, err.details = { name, code, message, details }).
+-- * errors: <Name code="N"><message/><details/></Name> or {"Name":{"code","message","details"}} -> err:
+--   err.code = the error name ("NotFound"), err.details.code = the API's numeric code (404; also when
+--   the attribute is namespaced or a child element repeats it), err.details.error = the name,
+--   err.details.message / .details as sent, err.message = "message: details".
 -- * rate limits: a 413/429 (or an OverLimit error) reads GET /limits and sets err.retry_after from the
 --   resetTime of the exhausted limit; retryable only when the method is safe to repeat.
 -- * wait_check: /requests/<id> (backup create/delete/restore `req`) or a server's status.
 local core = require "luacloud.core"
 local retry = require "luacloud.retry"
 local engine = require "luacloud.engine"
+local bodies = require "luacloud.bodies"
 
 local M = {}
 
@@ -70,7 +73,7 @@ function M.init(c)
   if o.token and o.management_url then -- a token obtained elsewhere
     c.clodo_token = { token = o.token, url = tostring(o.management_url):gsub("/$", ""), issued = c.clock() }
   end
-  -- this provider shapes bodies itself (wrapped / flat / single / action, see the catalog header)
+  -- the path goes after the management URL (known after login): see M.build
   c.build = M.build
   return true
 end
@@ -78,52 +81,6 @@ end
 ---------------------------------------------------------------------------------------------
 -- Request bodies
 ---------------------------------------------------------------------------------------------
-
-local function xml_escape(s, attr)
-  s = tostring(s):gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;")
-  if attr then s = s:gsub('"', "&quot;") end
-  return s
-end
-
-local function xml_value(out, name, v, indent)
-  local pad = string.rep("  ", indent)
-  if type(v) == "table" then
-    out[#out + 1] = pad .. "<" .. name .. ">"
-    local keys = {}
-    for k in pairs(v) do keys[#keys + 1] = k end
-    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-    for _, k in ipairs(keys) do xml_value(out, tostring(k), v[k], indent + 1) end
-    out[#out + 1] = pad .. "</" .. name .. ">"
-  else
-    out[#out + 1] = pad .. "<" .. name .. ">" .. xml_escape(v) .. "</" .. name .. ">"
-  end
-end
-
-local XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
-
--- fields: array of { name, value }
-local function xml_element(root, fields)
-  local out = { "<" .. root .. ">" }
-  for _, f in ipairs(fields) do xml_value(out, f[1], f[2], 1) end
-  out[#out + 1] = "</" .. root .. ">"
-  return XML_DECL .. table.concat(out, "\n") .. "\n"
-end
-
-local function json_object(fields)
-  local t = {}
-  for _, f in ipairs(fields) do t[f[1]] = f[2] end
-  return t
-end
-
--- wire value of one parameter: JSON keeps integers/numbers as numbers, strings as strings
-local function typed(spec, v)
-  local t = spec and spec.type or "string"
-  if (t == "integer" or t == "number") and tonumber(v) then return tonumber(v) end
-  if t == "string" and type(v) == "number" then
-    return v == math.floor(v) and string.format("%d", v) or tostring(v)
-  end
-  return v
-end
 
 -- update_dns_zone: records = { [record id] = { field = value } } or array of { id = , field = value }
 local DNS_FIELDS = { "name", "type", "content", "ttl", "prio" }
@@ -169,16 +126,26 @@ local function expand_records(records, out)
   end
 end
 
+-- _raw names of update_dns_zone: <field>_<record id>, field one of the dynamic spec's fields
+local function check_dynamic(specs, name)
+  local dyn = specs["<поле>_<id записи>"]
+  if not dyn then return nil end
+  local f = tostring(name):match("^(%l+)_%d+$")
+  for _, x in ipairs(DNS_FIELDS) do if x == f then return nil end end
+  return "update_dns_zone: '" .. tostring(name) .. "' is not <field>_<record id> (field: name, type, content, ttl, prio)"
+end
+
 local function vfail(c, msg, param)
   return nil, c:error { kind = "validation", message = msg, param = param }
 end
 
---- Build the request template (replaces the engine's generic body building for this provider).
+--- Build the request template. The engine's path filling plus Clodo's URL split (the path is
+-- appended to the management URL in prepare), body shapes from catalog data (bodies.lua),
+-- constraints between params in validate.lua; only the update_dns_zone records convenience is here.
 -- Returns req = { method, url, headers, query, body, clodo_path, clodo_auth }.
 function M.build(c, entry, values, placement)
   local specs = {}
   for _, s in ipairs(entry.params or {}) do specs[s.name] = s end
-  -- path
   local missing
   local path = (entry.path or "/"):gsub("{([^}]+)}", function(ph)
     local v = values[engine.snake(ph)]
@@ -193,90 +160,26 @@ function M.build(c, entry, values, placement)
     for _, p in ipairs(placement.header) do req.headers[p.name] = tostring(p.value) end
     return req
   end
-  -- body fields in documented order
-  local fields, action = {}, nil
-  local given = {}
+  local fields, root = {}, nil
   for _, p in ipairs(placement.body) do
     local spec = specs[p.name]
-    given[p.name] = true
     if spec and spec.location == "root" then
-      action = tostring(p.value)
+      root = tostring(p.value)
     elseif p.name == "records" and spec and spec.location == "dynamic" then
       local err = expand_records(p.value, fields)
       if err then return vfail(c, "update_dns_zone: " .. err, "records") end
     elseif not spec then
-      -- _raw fields, e.g. the dynamic <field>_<record id> names of update_dns_zone
-      local dyn = specs["<поле>_<id записи>"]
-      if dyn then
-        local f = tostring(p.name):match("^(%l+)_%d+$")
-        local known = false
-        for _, x in ipairs(DNS_FIELDS) do known = known or x == f end
-        if not known then
-          return vfail(c, "update_dns_zone: '" .. tostring(p.name)
-            .. "' is not <field>_<record id> (field: name, type, content, ttl, prio)", p.name)
-        end
-      end
+      local err = check_dynamic(specs, p.name)
+      if err then return vfail(c, err, p.name) end
       fields[#fields + 1] = { p.name, p.value }
     else
-      fields[#fields + 1] = { p.name, typed(spec, p.value) }
+      fields[#fields + 1] = { p.name, bodies.typed(spec, p.value) }
     end
   end
-  -- constraints the generic validator does not know
-  for _, group in ipairs(entry.one_of or {}) do
-    local n = 0
-    for _, name in ipairs(group) do if given[name] then n = n + 1 end end
-    if n ~= 1 then
-      return vfail(c, "give exactly one of " .. table.concat(group, ", "), group[1])
-    end
-  end
-  local excl, nbody = nil, 0
-  for _, p in ipairs(placement.body) do
-    nbody = nbody + 1
-    if specs[p.name] and specs[p.name].exclusive then excl = p.name end
-  end
-  if excl and nbody > 1 then
-    return vfail(c, "'" .. excl .. "' changes an additional VPS setting: one parameter per request", excl)
-  end
-  local rq = entry.request
-  if not rq then return req end
-  if rq.omit_empty and #fields == 0 then return req end
-  local fmt = rq.xml_only and "xml" or c.format
-  local body
-  if rq.style == "action" then
-    if not action then return vfail(c, "missing the action (start, stop, reboot, rebuild)", "action") end
-    if action ~= "rebuild" and #fields > 0 then
-      return vfail(c, "imageId and vps_isp are parameters of the rebuild action only", fields[1][1])
-    end
-    if fmt == "xml" then
-      local attrs = {}
-      for _, f in ipairs(fields) do attrs[#attrs + 1] = " " .. f[1] .. '="' .. xml_escape(f[2], true) .. '"' end
-      body = XML_DECL .. "<" .. action .. table.concat(attrs) .. "/>\n"
-    else
-      body = core.json_encode({ [action] = json_object(fields) })
-    end
-  elseif rq.style == "single" then
-    if #fields ~= 1 then return vfail(c, "this call takes exactly one body parameter") end
-    if fmt == "xml" then
-      local out = {}
-      xml_value(out, fields[1][1], fields[1][2], 0)
-      body = XML_DECL .. out[1] .. "\n"
-    else
-      body = core.json_encode(json_object(fields))
-    end
-  elseif rq.style == "wrapped" then
-    if fmt == "xml" then
-      body = xml_element(rq.root, fields)
-    else
-      body = core.json_encode({ [rq.root] = json_object(fields) })
-    end
-  else -- flat: XML root, JSON not wrapped
-    if fmt == "xml" then
-      body = xml_element(rq.root, fields)
-    else
-      body = core.json_encode(json_object(fields))
-    end
-  end
-  if not body then return vfail(c, "cannot encode the request body") end
+  local fmt = bodies.format(entry, c.format)
+  local body, err = bodies.encode(entry, fmt, fields, root)
+  if err then return vfail(c, err) end
+  if not body then return req end
   req.body = body
   req.headers["Content-Type"] = c.catalog.content_types[fmt]
   if entry.state_changing then req.headers["Cache-Control"] = "no-cache" end
@@ -440,8 +343,9 @@ local function normalize(entry, value)
       end
     end)
   end
-  if r.booleans and r.items then
-    each_item(value, split(r.items), 1, function(item)
+  -- every promised list (list_ips: private.ip as well as public.ip) gets its booleans
+  for _, p in ipairs(r.booleans and (r.list_paths or { r.items }) or {}) do
+    each_item(value, split(p), 1, function(item)
       for _, b in ipairs(r.booleans) do
         if item[b] ~= nil then item[b] = to_bool(item[b]) end
       end
@@ -504,7 +408,11 @@ local function parse_error(c, resp)
     name, inner = k, x
   end
   local function s(x) return (type(x) == "string" or type(x) == "number") and x or nil end
-  return { name = name, code = tonumber(s(inner.code)) or s(inner.code), message = s(inner.message),
+  local code = inner.code
+  if type(code) == "table" then -- the code attribute and a <code> child both present: the number wins
+    for _, x in ipairs(code) do if tonumber(s(x)) then code = x break end end
+  end
+  return { name = name, code = tonumber(s(code)) or s(code), message = s(inner.message),
            details = s(inner.details) }
 end
 

@@ -4,7 +4,8 @@
 -- One entry per documented operation; op ids = TSV `op` column.
 --
 -- Provider-specific keys (read by lua/luacloud/auth/clodo.lua):
---   request = { style = ..., root = ... } : shape of the request body (notes section 3)
+--   request = { style = ..., root = ... } : shape of the request body (notes section 3), written by
+--     lua/luacloud/bodies.lua
 --     "wrapped" : XML <root><p>v</p></root>, JSON {"root":{"p":v}}
 --     "flat"    : XML <root><p>v</p></root>, JSON {"p":v}  (JSON not wrapped)
 --     "single"  : the only parameter is the root: XML <p>v</p>, JSON {"p":v}
@@ -21,7 +22,8 @@
 --   success : documented success codes other than the general rule (200 with data / 204 without)
 --   response.value = true : the root element itself holds the value (<balance>1234</balance>)
 --   empty_on = 404 : a list call without ids answers 404 when there is nothing: the client returns empty lists
---   one_of = { {a, b}, ... } : exactly one of the names per group; params[i].exclusive : alone in its request
+--   one_of = { {a, b}, ... } : exactly one of the names per group; params[i].exclusive : alone in its request;
+--   params[i].only_with = { action = {"rebuild"} } : allowed with those values only (all three: validate.lua)
 --   response.booleans : item fields given as 0|1 / "1"|"" / true|false, returned as booleans
 --   response.raw_xml : elements holding unescaped HTML, returned as text
 --   async = { kind = "request" } : the result's `req` is polled at /requests/<req> (c:wait);
@@ -275,8 +277,9 @@ return {
         { name = "action", doc_name = "<action>", location = "root", required = true, type = "string",
           enum = { "start", "reboot", "stop", "rebuild" },
           doc = "команда серверу: start - запуск VPS, reboot - перезапуск VPS, stop - выключение VPS, rebuild - переустановка ОС" },
-        { name = "imageId", required = false, type = "integer", attribute = true, doc = "rebuild: id ОС (OS id)" },
-        { name = "vps_isp", required = false, type = "integer", attribute = true,
+        { name = "imageId", required = false, type = "integer", attribute = true, only_with = { action = { "rebuild" } },
+          doc = "rebuild: id ОС (OS id)" },
+        { name = "vps_isp", required = false, type = "integer", attribute = true, only_with = { action = { "rebuild" } },
           doc = "rebuild: установить ISP (install ISPmanager)" },
       },
       response = { root = false },
