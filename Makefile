@@ -22,18 +22,31 @@ SO = $(OUT)/luacloud/core.so
 BUSTED = $(shell command -v busted)
 
 .DEFAULT_GOAL := all
-.PHONY: deps demo all luajit test unit bench sanitize clean lint rock install
+.PHONY: deps demo all luajit test unit bench sanitize clean lint rock install docs
 
-# Used by the rockspec (build.type = "make"): LuaRocks passes LUA_INCDIR.
+# Used by the rockspec (build.type = "make"): LuaRocks passes LUA_INCDIR and LUA. The rock is
+# built outside the source tree (never into build/ or build-luajit/) and only for Lua 5.4.
+ROCK_DIR ?= $(or $(TMPDIR),/tmp)/luacloud-rock-$(shell id -u)
 rock:
-	@mkdir -p build/luacloud
-	$(CC) $(CFLAGS) -fPIC -std=gnu99 -shared -I$(LUA_INCDIR) $(shell pkg-config --cflags $(DEPS)) -o build/luacloud/core.so $(SRCS) $(PKG_LIBS)
+	@$(LUA) -e 'if _VERSION ~= "Lua 5.4" then io.stderr:write("luacloud: this rock is for Lua 5.4, LuaRocks runs ", _VERSION, ": use luarocks --lua-version=5.4 make luacloud-0.1.0-1.rockspec (LuaJIT/OpenResty: make LUA=luajit)\n") os.exit(1) end'
+	@mkdir -p $(ROCK_DIR)/luacloud
+	$(CC) $(CFLAGS) -fPIC -std=gnu99 -shared -I$(LUA_INCDIR) $(shell pkg-config --cflags $(DEPS)) -o $(ROCK_DIR)/luacloud/core.so $(SRCS) $(PKG_LIBS)
 
+# The library rock: the engine, catalogs, hooks and transports, without the simulators (luacloud-sim).
 install:
-	mkdir -p $(LIBDIR)/luacloud $(LUADIR)
-	cp build/luacloud/core.so $(LIBDIR)/luacloud/core.so
-	cp -R lua/luacloud $(LUADIR)/
+	mkdir -p $(LIBDIR)/luacloud $(LUADIR)/luacloud
+	cp $(ROCK_DIR)/luacloud/core.so $(LIBDIR)/luacloud/core.so
+	cd lua/luacloud && for f in $$(find . -name '*.lua' -not -path './sim/*'); do \
+	  mkdir -p "$(LUADIR)/luacloud/$$(dirname $$f)" && cp "$$f" "$(LUADIR)/luacloud/$$f"; done
 	if [ -n "$(BINDIR)" ]; then mkdir -p $(BINDIR) && cp bin/luacloud $(BINDIR)/luacloud; fi
+
+# Reference documentation: the per-operation pages (docs/operations, from the catalogs) and the
+# LDoc API reference (docs/api, not checked in; from the doc comments, config.ld). CI builds both and
+# fails when docs/operations is stale or LDoc warns.
+VERSION = 0.1.0
+docs:
+	$(LUA) bin/luacloud-docs --out docs/operations
+	ldoc -q --fatalwarnings --date "luacloud $(VERSION)" .
 
 all: $(SO)
 
