@@ -1,6 +1,7 @@
 --- The one error type of luacloud.
 -- Every failure is returned as `nil, err` where err is a table made here:
 -- { provider, op, status, code, message, retryable, kind, details, retry_after }.
+-- @module luacloud.error
 local M = {}
 
 local Error = {}

@@ -5,8 +5,10 @@
 --   opts: timeout (s, default 600), interval (first delay, default 1), max_interval
 --         (default 15), backoff (factor, default 1.5), progress = function(pct, info).
 -- Returns the final value of the check (or true) | nil, err (kind "timeout" when time runs out).
+-- @module luacloud.wait
 local M = {}
 
+--- Poll `target` until done, failed or out of time (c:wait calls this).
 function M.wait(client, target, opts)
   opts = opts or {}
   local timeout = opts.timeout or 600
