@@ -29,34 +29,18 @@
 
 local M = {}
 
--- The cloud APIs this project simulates, in a fixed order.
-M.KNOWN = { "reliacloud", "dimensiondata", "centurylink", "clodo" }
+-- The cloud APIs this project simulates, in a fixed order (the provider registry).
+local registry = require("luacloud.providers")
+M.KNOWN = registry.names
 
--- Where each API lives below the host's base URL.
+-- Where each API lives below the host's base URL (the registry's sim paths, plus the echo provider).
 M.ENDPOINTS = {
-  reliacloud = {
-    path = "/reliacloud/client/api",
-    note = "query API: append ?command=...&apiKey=...&signature=...",
-  },
-  dimensiondata = {
-    path = "/dimensiondata",
-    note = "append the client paths /oec/0.9/...",
-  },
-  centurylink = {
-    path = "/centurylink",
-    note = "append /REST/...",
-  },
-  clodo = {
-    path = "/clodo",
-    auth_path = "/clodo/",
-    management_path = "/clodo/v1",
-    note = "authenticate at /clodo/ (the root); the management URL is /clodo/v1",
-  },
   echo = {
     path = "/echo",
     note = "diagnostic: answers a JSON echo of the request; ?status=N sets the status",
   },
 }
+for _, name in ipairs(registry.names) do M.ENDPOINTS[name] = registry.info[name].sim end
 
 M.FAULT_KINDS = {
   delay = true, drop = true, truncate = true, malformed = true,
