@@ -415,7 +415,7 @@ end
 
 local function load_recipe(file)
   if type(file) ~= "string" or file == "" then return bad("usage: luacloud plan|apply FILE (a Lua file returning a recipe)") end
-  local chunk, err = loadfile(file, "t", {})
+  local chunk, err = loadfile(file, "t")
   if not chunk then return bad("cannot load the recipe: " .. tostring(err)) end
   local ok, recipe = pcall(chunk)
   if not ok then return bad("the recipe failed: " .. tostring(recipe)) end
