@@ -7,7 +7,7 @@
 -- Against the real API:             LUACLOUD_CENTURYLINK_ENDPOINT=https://api.ctl.io \
 --                                    LUACLOUD_CENTURYLINK_API_KEY=... LUACLOUD_CENTURYLINK_PASSWORD=... \
 --                                    lua5.4 examples/centurylink_estimate.lua WA1
--- Options (env): LUACLOUD_CENTURYLINK_FORMAT=json|xml, LUACLOUD_CENTURYLINK_ACCOUNT (default: the API user's).
+-- Options (env): LUACLOUD_CENTURYLINK_FORMAT=json|xml, LUACLOUD_CENTURYLINK_ACCOUNT_ALIAS (default: the API user's).
 -- Run from the repository root (or set LUA_PATH/LUA_CPATH for an installed luacloud).
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = "build/?.so;" .. package.cpath
@@ -30,7 +30,7 @@ end
 -- money arrives as numbers (JSON) or decimal strings (XML)
 local function money(v) return string.format("%10.2f", tonumber(v) or 0) end
 
-local account = env("LUACLOUD_CENTURYLINK_ACCOUNT")
+local account = env("LUACLOUD_CENTURYLINK_ACCOUNT_ALIAS")
 local details = must(c:get_account_details { AccountAlias = account or must(c:get_accounts()).Accounts[1].AccountAlias }).AccountDetails
 account = details.AccountAlias
 local location = arg[1] or details.Location

@@ -5,7 +5,7 @@
 -- Against the simulator (default):  bin/luacloud-sim start
 --                                    lua5.4 examples/dimensiondata_deploy.lua [location]
 -- Against the real API:             LUACLOUD_DIMENSIONDATA_ENDPOINT=https://api-na.dimensiondata.com \
---                                    LUACLOUD_DIMENSIONDATA_USER=... LUACLOUD_DIMENSIONDATA_PASSWORD=... \
+--                                    LUACLOUD_DIMENSIONDATA_USERNAME=... LUACLOUD_DIMENSIONDATA_PASSWORD=... \
 --                                    lua5.4 examples/dimensiondata_deploy.lua NA1
 -- LUACLOUD_DIMENSIONDATA_CLEANUP=1 powers the server off and deletes it and the network at the end.
 -- Run from the repository root (or set LUA_PATH/LUA_CPATH for an installed luacloud).
@@ -17,7 +17,7 @@ local env = os.getenv
 
 local c = assert(luacloud.new("dimensiondata", {
   endpoint = env("LUACLOUD_DIMENSIONDATA_ENDPOINT") or "http://127.0.0.1:8080/dimensiondata",
-  username = env("LUACLOUD_DIMENSIONDATA_USER") or "demo",
+  username = env("LUACLOUD_DIMENSIONDATA_USERNAME") or "demo",
   password = env("LUACLOUD_DIMENSIONDATA_PASSWORD") or "demo-password",
 }))
 

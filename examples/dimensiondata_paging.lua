@@ -7,7 +7,7 @@
 --   (with the simulator, 120 servers are seeded first through its admin interface, /_sim/seed;
 --    LUACLOUD_DIMENSIONDATA_SEED=0 skips that)
 -- Against the real API:             LUACLOUD_DIMENSIONDATA_ENDPOINT=https://api-na.dimensiondata.com \
---                                    LUACLOUD_DIMENSIONDATA_USER=... LUACLOUD_DIMENSIONDATA_PASSWORD=... \
+--                                    LUACLOUD_DIMENSIONDATA_USERNAME=... LUACLOUD_DIMENSIONDATA_PASSWORD=... \
 --                                    lua5.4 examples/dimensiondata_paging.lua 50
 -- Run from the repository root (or set LUA_PATH/LUA_CPATH for an installed luacloud).
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
@@ -20,7 +20,7 @@ local env = os.getenv
 local endpoint = env("LUACLOUD_DIMENSIONDATA_ENDPOINT") or "http://127.0.0.1:8080/dimensiondata"
 local c = assert(luacloud.new("dimensiondata", {
   endpoint = endpoint,
-  username = env("LUACLOUD_DIMENSIONDATA_USER") or "demo",
+  username = env("LUACLOUD_DIMENSIONDATA_USERNAME") or "demo",
   password = env("LUACLOUD_DIMENSIONDATA_PASSWORD") or "demo-password",
 }))
 

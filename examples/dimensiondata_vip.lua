@@ -7,7 +7,7 @@
 --                                    lua5.4 examples/dimensiondata_vip.lua [network id]
 --   (without a network id, a network and two servers are created first; that takes a minute)
 -- Against the real API:             LUACLOUD_DIMENSIONDATA_ENDPOINT=https://api-na.dimensiondata.com \
---                                    LUACLOUD_DIMENSIONDATA_USER=... LUACLOUD_DIMENSIONDATA_PASSWORD=... \
+--                                    LUACLOUD_DIMENSIONDATA_USERNAME=... LUACLOUD_DIMENSIONDATA_PASSWORD=... \
 --                                    lua5.4 examples/dimensiondata_vip.lua <network id with 2 deployed servers>
 -- Run from the repository root (or set LUA_PATH/LUA_CPATH for an installed luacloud).
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
@@ -18,7 +18,7 @@ local env = os.getenv
 
 local c = assert(luacloud.new("dimensiondata", {
   endpoint = env("LUACLOUD_DIMENSIONDATA_ENDPOINT") or "http://127.0.0.1:8080/dimensiondata",
-  username = env("LUACLOUD_DIMENSIONDATA_USER") or "demo",
+  username = env("LUACLOUD_DIMENSIONDATA_USERNAME") or "demo",
   password = env("LUACLOUD_DIMENSIONDATA_PASSWORD") or "demo-password",
 }))
 
