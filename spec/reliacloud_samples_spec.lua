@@ -253,3 +253,83 @@ describe("reliacloud requests on the wire", function()
     assert.is_nil(m.virtualmachineld)
   end)
 end)
+
+-- issue 13: every sample list cut to one item and to none; every command's query as a multiset
+local xml_tree = require "spec.support.xml_tree"
+
+local function cut(text, item, keep)
+  local root = xml_tree.parse(text)
+  if not root then return nil end
+  local out, kept = {}, 0
+  for _, ch in ipairs(root.children) do
+    if ch.name ~= item then out[#out + 1] = ch
+    elseif kept < keep then out[#out + 1] = ch; kept = kept + 1 end
+  end
+  root.children = out
+  return xml_tree.serialize(root)
+end
+
+describe("reliacloud sample lists cut to one item and to none", function()
+  for _, id in ipairs(op_ids()) do
+    local entry = catalog.operations[id]
+    local item = entry.response.items
+    local fixture = read(id .. ".repaired.xml") and (id .. ".repaired.xml") or (id .. ".xml")
+    if item then
+      for _, keep in ipairs({ 1, 0 }) do
+        it(fixture .. " with " .. keep .. " <" .. item .. ">: an array of that size holding the item's values", function()
+          local text = assert(cut(assert(read(fixture)), item, keep))
+          local c = canned_client(text)
+          local res = assert(c:call(id, dummy_params(entry)))
+          assert.are.equal(core.array_mt, getmetatable(res[item]))
+          assert.are.equal(keep, #res[item])
+          if keep > 0 then check_holds(res, xml_leaves(text), fixture .. " cut to " .. keep) end
+        end)
+      end
+    end
+  end
+
+  it("the JSON sample with one item and with the list left out (as servers drop empty lists)", function()
+    local c = canned_client('{ "listipaddressesresponse" : { } }', { format = "json" })
+    local res = assert(c:list_ip_address {})
+    assert.are.equal(core.array_mt, getmetatable(res.allocatedipaddress))
+    assert.are.equal(0, #res.allocatedipaddress)
+    local one = '{ "listipaddressesresponse" : { "allocatedipaddress" : { "ipaddress" : "192.168.10.141" } } }'
+    res = assert(canned_client(one, { format = "json" }):list_ip_address {})
+    assert.are.equal(1, #res.allocatedipaddress)
+    assert.are.equal("192.168.10.141", res.allocatedipaddress[1].ipaddress)
+  end)
+end)
+
+describe("reliacloud queries on the wire, as multisets", function()
+  local function multiset(url)
+    local m = {}
+    for _, kv in ipairs(query_pairs(url)) do
+      local k = kv[1] .. "=" .. kv[2]
+      m[k] = (m[k] or 0) + 1
+    end
+    return m
+  end
+
+  for _, id in ipairs(op_ids()) do
+    local entry = catalog.operations[id]
+    if entry.command ~= "login" and entry.command ~= "logout" then
+      it(id .. ": command, every given param once (lower-case name), apiKey and signature; nothing else", function()
+        local c, sent = canned_client(read(id .. ".repaired.xml") or read(id .. ".xml"))
+        local params = dummy_params(entry)
+        c:call(id, params)
+        assert.are.equal(1, #sent)
+        local got = multiset(sent[1].url)
+        local sig = query_map(sent[1].url).signature
+        local want = { ["command=" .. entry.command] = 1, ["apiKey=demo-api-key"] = 1, ["signature=" .. sig] = 1 }
+        for _, spec in ipairs(entry.params) do
+          local v = params[spec.name]
+          if v ~= nil then
+            local key = (spec.wire_name or spec.name):lower() .. "=" .. core.pct(tostring(v))
+            want[key] = (want[key] or 0) + 1
+          end
+        end
+        assert.are.same(want, got)
+      end)
+    end
+  end
+end)
