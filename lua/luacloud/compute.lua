@@ -10,6 +10,7 @@ local engine = require "luacloud.engine"
 local Error = require "luacloud.error"
 
 local M = {}
+local unpack_ = table.unpack or unpack -- LuaJIT under nginx
 
 M.STATES = { "pending", "running", "stopped", "rebooting", "terminated", "error", "unknown" }
 
@@ -87,7 +88,7 @@ local function load_state(self)
   local core = require "luacloud.core"
   local f = io.open(st, "rb")
   if not f then return {} end
-  local text = f:read("a")
+  local text = f:read("*a")
   f:close()
   local v = core.json_decode(text)
   return type(v) == "table" and v or {}
@@ -201,8 +202,8 @@ function Compute:step(name, ...)
   if not self.capabilities[name] then return unsupported(self, name, self.driver.why and self.driver.why[name]) end
   local f = self.driver.steps and self.driver.steps[name]
   if f then return f(self, ...) end
-  local args = table.pack(...)
-  return { run = function() return self[name](self, table.unpack(args, 1, args.n)) end }
+  local args = { n = select("#", ...), ... }
+  return { run = function() return self[name](self, unpack_(args, 1, args.n)) end }
 end
 
 --- Run one step now: returns the step's final result.

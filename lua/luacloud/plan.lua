@@ -28,7 +28,7 @@ local function starts(s, prefix) return type(s) == "string" and s:sub(1, #prefix
 local function server_names(s)
   if type(s.names) == "table" then return s.names end
   local n = s.count or 1
-  if math.type(n) ~= "integer" or n < 0 then return nil end
+  if type(n) ~= "number" or n ~= math.floor(n) or n < 0 then return nil end
   local out = {}
   for i = 1, n do out[i] = s.name .. "-" .. i end
   return out
