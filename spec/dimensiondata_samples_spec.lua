@@ -238,7 +238,7 @@ describe("dimensiondata document samples", function()
       end, copts)
       local entry = cc.operations[op]
       for _, spec in ipairs(entry.params) do
-        if spec["in"] == "path" and params[spec.name] == nil then params[spec.name] = "x-" .. spec.name end
+        if spec.location == "path" and params[spec.name] == nil then params[spec.name] = "x-" .. spec.name end
       end
       local res, err = cc:call(op, params)
       return sent, res, err

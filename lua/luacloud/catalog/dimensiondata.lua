@@ -199,7 +199,7 @@ return {
       path = "/oec/0.9/{org-id}/account/{userName}",
       body = "form",
       params = {
-        { name = "userName", aliases = { "username" }, ["in"] = "path", required = true, type = "string" },
+        { name = "userName", aliases = { "username" }, location = "path", required = true, type = "string" },
         { name = "password", required = false, min_len = 8, max_len = 75, type = "string" },
         { name = "emailAddress", required = false, max_len = 75, type = "string" },
         { name = "fullName", required = false, max_len = 75, type = "string" },
@@ -236,7 +236,7 @@ return {
       path = "/oec/0.9/{org-id}/account/{username}?delete",
       body = "none",
       params = {
-        { name = "username", aliases = { "user_name", "userName" }, ["in"] = "path", required = true, type = "string" },
+        { name = "username", aliases = { "user_name", "userName" }, location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -262,7 +262,7 @@ return {
       path = "/oec/0.9/{org-id}/account/{username}?primary",
       body = "none",
       params = {
-        { name = "username", aliases = { "user_name", "userName" }, ["in"] = "path", required = true, type = "string" },
+        { name = "username", aliases = { "user_name", "userName" }, location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -359,7 +359,7 @@ return {
       path = "/oec/0.9/base/image/deployedWithSoftwareLabels/{location-id}",
       body = "none",
       params = {
-        { name = "location_id", ["in"] = "path", required = true, type = "string" },
+        { name = "location_id", location = "path", required = true, type = "string" },
       },
       response = {
         root = "DeployedImagesWithSoftwareLabels",
@@ -384,7 +384,7 @@ return {
       path = "/oec/0.9/{org-id}/image/deployedWithSoftwareLabels/{location-id}",
       body = "none",
       params = {
-        { name = "location_id", ["in"] = "path", required = true, type = "string" },
+        { name = "location_id", location = "path", required = true, type = "string" },
       },
       response = {
         root = "DeployedImagesWithSoftwareLabels",
@@ -409,7 +409,7 @@ return {
       path = "/oec/0.9/{org-id}/image/pendingDeploy/{location-id}",
       body = "none",
       params = {
-        { name = "location_id", ["in"] = "path", required = true, type = "string" },
+        { name = "location_id", location = "path", required = true, type = "string" },
       },
       response = { root = "PendingDeployImages", lists = { "PendingDeployImage", "step" }, items = "PendingDeployImage" },
       paging = false,
@@ -450,7 +450,7 @@ return {
       path = "/oec/0.9/{org-id}/image/{image-id}",
       body = "none",
       params = {
-        { name = "image_id", ["in"] = "path", required = true, type = "string" },
+        { name = "image_id", location = "path", required = true, type = "string" },
       },
       response = { root = "ServerImageWithState", lists = { "additionalDisk", "softwareLabel", "artifact", "machineStatus", "step" } },
       paging = false,
@@ -467,7 +467,7 @@ return {
       path = "/oec/0.9/{org-id}/image/{image-id}?delete",
       body = "none",
       params = {
-        { name = "image_id", ["in"] = "path", required = true, type = "string" },
+        { name = "image_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -483,7 +483,7 @@ return {
       path = "/oec/0.9/{org-id}/image/{image-id}",
       body = "form",
       params = {
-        { name = "image_id", ["in"] = "path", required = true, type = "string" },
+        { name = "image_id", location = "path", required = true, type = "string" },
         { name = "description", required = true, max_len = 255, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
@@ -505,7 +505,7 @@ return {
       path = "/oec/0.9/{org-id}/image/{image-id}?clean",
       body = "none",
       params = {
-        { name = "image_id", ["in"] = "path", required = true, type = "string" },
+        { name = "image_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -877,7 +877,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}?clean",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -939,7 +939,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}?delete",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -964,7 +964,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}",
       body = "form",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
         { name = "name", required = false, max_len = 75, type = "string" },
         { name = "description", required = false, max_len = 255, type = "string" },
         { name = "cpuCount", required = false, type = "integer", min = 1 },
@@ -992,7 +992,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}",
       body = "form",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
         { name = "privateIp", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
@@ -1019,7 +1019,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}?start",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -1042,7 +1042,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}?shutdown",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -1069,7 +1069,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}?poweroff",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -1092,7 +1092,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}?reboot",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -1116,7 +1116,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}?reset",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -1139,7 +1139,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}?updateVMwareTools",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -1164,7 +1164,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}?addLocalStorage",
       body = "query",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
         { name = "amount", required = true, type = "integer", min = 1, doc = "GB" },
         { name = "speed", required = false, doc = "diskSpeed@id of the data center (STANDARD, HIGHPERFORMANCE, ECONOMY ...)", type = "string" },
       },
@@ -1194,8 +1194,8 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}/disk/{disk-id}?delete",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
-        { name = "disk_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
+        { name = "disk_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -1220,8 +1220,8 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}/disk/{disk-id}/changeSpeed",
       body = "xml",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
-        { name = "disk_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
+        { name = "disk_id", location = "path", required = true, type = "string" },
         { name = "speed", required = true, doc = "diskSpeed@id of the data center (STANDARD, HIGHPERFORMANCE, ECONOMY ...)", type = "string" },
       },
       body_root = "ChangeDiskSpeed",
@@ -1251,7 +1251,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}",
       body = "query",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
         { name = "clone", required = true, max_len = 75, doc = "name of the new Customer Image", type = "string" },
         { name = "desc", required = false, max_len = 255, doc = "description of the new Customer Image", type = "string" },
       },
@@ -1345,7 +1345,7 @@ return {
       path = "/oec/0.9/{org-id}/antiAffinityRule/{rule-id}?delete",
       body = "none",
       params = {
-        { name = "rule_id", ["in"] = "path", required = true, type = "string" },
+        { name = "rule_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -1365,7 +1365,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}/backup",
       body = "xml",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
         { name = "servicePlan", required = true, enum = { "Essentials", "Advanced", "Enterprise" }, attribute = true, type = "string" },
       },
       body_root = "NewBackup",
@@ -1400,7 +1400,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}/backup?disable",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -1427,7 +1427,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}/backup/modify",
       body = "xml",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
         { name = "servicePlan", required = true, enum = { "Essentials", "Advanced", "Enterprise" }, attribute = true, type = "string" },
       },
       body_root = "ModifyBackup",
@@ -1460,7 +1460,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}/backup/client/type",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
       },
       response = { root = "BackupClientTypes", lists = { "backupClientType" }, items = "backupClientType" },
       paging = false,
@@ -1487,7 +1487,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}/backup/client/storagePolicy",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
       },
       response = { root = "BackupStoragePolicies", lists = { "storagePolicy" }, items = "storagePolicy" },
       paging = false,
@@ -1514,7 +1514,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}/backup/client/schedulePolicy",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
       },
       response = { root = "BackupSchedulePolicies", lists = { "schedulePolicy" }, items = "schedulePolicy" },
       paging = false,
@@ -1541,7 +1541,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}/backup/client",
       body = "xml",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
         { name = "type", required = true, type = "string" },
         { name = "storagePolicyName", required = true, type = "string" },
         { name = "schedulePolicyName", required = true, type = "string" },
@@ -1586,8 +1586,8 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}/backup/client/{backup-client-id}?remove",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
-        { name = "backup_client_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
+        { name = "backup_client_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -1616,8 +1616,8 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}/backup/client/{backup-client-id}/modify",
       body = "xml",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
-        { name = "backup_client_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
+        { name = "backup_client_id", location = "path", required = true, type = "string" },
         { name = "storagePolicyName", required = true, type = "string" },
         { name = "schedulePolicyName", required = true, type = "string" },
         {
@@ -1661,7 +1661,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}/backup",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
       },
       response = { root = "BackupDetails", lists = { "backupClient", "emailAddress" }, items = "backupClient" },
       paging = false,
@@ -1688,8 +1688,8 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}/backup/client/{backup-client-id}/restore",
       body = "xml",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
-        { name = "backup_client_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
+        { name = "backup_client_id", location = "path", required = true, type = "string" },
         { name = "asAtDate", required = false, doc = "xsd:dateTime", type = "string" },
       },
       body_root = "RestoreBackup",
@@ -1728,8 +1728,8 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}/backup/client/{backup-client-type}/systemRestoreTarget",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
-        { name = "backup_client_type", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
+        { name = "backup_client_type", location = "path", required = true, type = "string" },
       },
       response = { root = "RestoreTargetServers", lists = { "server", "disk", "softwareLabel" }, items = "server" },
       paging = false,
@@ -1756,8 +1756,8 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}/backup/client/{backup-client-id}/restore",
       body = "xml",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
-        { name = "backup_client_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
+        { name = "backup_client_id", location = "path", required = true, type = "string" },
         { name = "asAtDate", required = false, doc = "xsd:dateTime", type = "string" },
         { name = "targetServerId", required = true, type = "string" },
       },
@@ -1819,7 +1819,7 @@ return {
       path = "/oec/0.9/{org-id}/networkWithLocation/{location-id}",
       body = "none",
       params = {
-        { name = "location_id", ["in"] = "path", required = true, type = "string" },
+        { name = "location_id", location = "path", required = true, type = "string" },
       },
       response = { root = "NetworkWithLocations", lists = { "network" }, items = "network" },
       paging = false,
@@ -1840,7 +1840,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{net-id}",
       body = "none",
       params = {
-        { name = "net_id", aliases = { "network_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "net_id", aliases = { "network_id" }, location = "path", required = true, type = "string" },
       },
       response = { root = "Network", lists = {  } },
       paging = false,
@@ -1891,7 +1891,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}?delete",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -1930,7 +1930,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}",
       body = "form",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
         { name = "name", required = false, max_len = 75, type = "string" },
         { name = "description", required = false, max_len = 255, type = "string" },
       },
@@ -1956,7 +1956,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{net-id}/aclrule",
       body = "none",
       params = {
-        { name = "net_id", aliases = { "network_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "net_id", aliases = { "network_id" }, location = "path", required = true, type = "string" },
       },
       response = { root = "AclRuleList", lists = { "AclRule" }, items = "AclRule" },
       paging = false,
@@ -1973,8 +1973,8 @@ return {
       path = "/oec/0.9/{org-id}/network/{net-id}/aclrule/{acl-id}?delete",
       body = "none",
       params = {
-        { name = "net_id", aliases = { "network_id" }, ["in"] = "path", required = true, type = "string" },
-        { name = "acl_id", ["in"] = "path", required = true, type = "string" },
+        { name = "net_id", aliases = { "network_id" }, location = "path", required = true, type = "string" },
+        { name = "acl_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -1999,7 +1999,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/aclrule",
       body = "xml",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
         { name = "name", required = true, max_len = 60, type = "string" },
         { name = "position", required = true, type = "integer", min = 100, max = 500 },
         { name = "action", required = true, enum = { "PERMIT", "DENY" }, type = "string" },
@@ -2068,7 +2068,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{net-id}/natrule",
       body = "none",
       params = {
-        { name = "net_id", aliases = { "network_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "net_id", aliases = { "network_id" }, location = "path", required = true, type = "string" },
       },
       response = { root = "NatRules", lists = { "NatRule" }, items = "NatRule" },
       paging = false,
@@ -2084,7 +2084,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{net-id}/natrule",
       body = "xml",
       params = {
-        { name = "net_id", aliases = { "network_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "net_id", aliases = { "network_id" }, location = "path", required = true, type = "string" },
         { name = "name", required = true, type = "string" },
         { name = "sourceIp", required = true, type = "string" },
       },
@@ -2117,8 +2117,8 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/natrule/{natrule-id}?delete",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
-        { name = "natrule_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
+        { name = "natrule_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -2143,7 +2143,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/config",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
       },
       response = { root = "NetworkConfiguration", lists = { "IpBlock", "Ip" } },
       paging = false,
@@ -2159,7 +2159,7 @@ return {
       path = "/oec/0.9/{org-id}/networkWithLocation/{network-id}/config",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
       },
       response = { root = "NetworkConfigurationWithLocation", lists = { "IpBlock", "Ip" } },
       paging = false,
@@ -2176,7 +2176,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/publicip?reserveNewWithSize",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -2199,8 +2199,8 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/publicip/{ipblock-id}?release",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
-        { name = "ipblock_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
+        { name = "ipblock_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -2224,8 +2224,8 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/publicip/{ipblock-id}",
       body = "form",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
-        { name = "ipblock_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
+        { name = "ipblock_id", location = "path", required = true, type = "string" },
         { name = "serverToVipConnectivity", required = true, type = "boolean" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
@@ -2251,7 +2251,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/multicast",
       body = "form",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
         { name = "enabled", required = true, type = "boolean" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
@@ -2275,7 +2275,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/realServer",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
       },
       response = { root = "RealServers", lists = { "realServer" }, items = "realServer" },
       paging = false,
@@ -2291,7 +2291,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/realServer",
       body = "xml",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
         { name = "name", required = true, max_len = 64, type = "string" },
         { name = "serverId", required = true, type = "string" },
         { name = "inService", required = true, type = "boolean" },
@@ -2324,8 +2324,8 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/realServer/{rserver-id}?delete",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
-        { name = "rserver_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
+        { name = "rserver_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -2349,8 +2349,8 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/realServer/{rserver-id}",
       body = "form",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
-        { name = "rserver_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
+        { name = "rserver_id", location = "path", required = true, type = "string" },
         { name = "inService", required = true, type = "boolean" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
@@ -2375,7 +2375,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/probe",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
       },
       response = { root = "Probes", lists = { "Probe" }, items = "Probe" },
       paging = false,
@@ -2391,7 +2391,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/probe",
       body = "xml",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
         { name = "name", required = true, max_len = 64, type = "string" },
         { name = "type", required = true, enum = { "TCP", "UDP", "HTTP", "HTTPS", "ICMP" }, type = "string" },
         { name = "probeIntervalSeconds", required = true, type = "integer", min = 15, max = 65535 },
@@ -2441,8 +2441,8 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/probe/{probe-id}",
       body = "form",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
-        { name = "probe_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
+        { name = "probe_id", location = "path", required = true, type = "string" },
         { name = "probeIntervalSeconds", required = false, type = "integer", min = 15, max = 65535 },
         { name = "errorCountBeforeServerFail", required = false, type = "integer", min = 1, max = 65535 },
         { name = "successCountBeforeServerEnable", required = false, type = "integer", min = 1, max = 65535 },
@@ -2472,8 +2472,8 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/probe/{probe-id}?delete",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
-        { name = "probe_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
+        { name = "probe_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -2497,7 +2497,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
       },
       response = { root = "ServerFarms", lists = { "serverFarm" }, items = "serverFarm" },
       paging = false,
@@ -2513,8 +2513,8 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm/{server-farm-id}",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
-        { name = "server_farm_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
+        { name = "server_farm_id", location = "path", required = true, type = "string" },
       },
       response = { root = "ServerFarm", lists = { "probe", "realServer" } },
       paging = false,
@@ -2535,7 +2535,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm",
       body = "xml",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
         { name = "name", required = true, max_len = 64, type = "string" },
         { name = "probeId", required = true, type = "string" },
         { name = "predictor", required = true, enum = { "LEAST_CONNECTIONS", "ROUND_ROBIN" }, type = "string" },
@@ -2577,8 +2577,8 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm/{server-farm-id}?delete",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
-        { name = "server_farm_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
+        { name = "server_farm_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -2604,8 +2604,8 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm/{server-farm-id}/addRealServer",
       body = "form",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
-        { name = "server_farm_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
+        { name = "server_farm_id", location = "path", required = true, type = "string" },
         { name = "realServerId", required = true, type = "string" },
         { name = "realServerPort", required = false, type = "integer", min = 1, max = 65535 },
       },
@@ -2632,8 +2632,8 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm/{server-farm-id}/removeRealServer",
       body = "form",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
-        { name = "server_farm_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
+        { name = "server_farm_id", location = "path", required = true, type = "string" },
         { name = "realServerId", required = true, type = "string" },
         { name = "realServerPort", required = false, type = "integer", min = 1, max = 65535 },
       },
@@ -2660,8 +2660,8 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm/{server-farm-id}/addProbe",
       body = "form",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
-        { name = "server_farm_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
+        { name = "server_farm_id", location = "path", required = true, type = "string" },
         { name = "probeId", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
@@ -2687,8 +2687,8 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm/{server-farm-id}/removeProbe",
       body = "form",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
-        { name = "server_farm_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
+        { name = "server_farm_id", location = "path", required = true, type = "string" },
         { name = "probeId", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
@@ -2714,8 +2714,8 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/serverFarm/{server-farm-id}",
       body = "form",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
-        { name = "server_farm_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
+        { name = "server_farm_id", location = "path", required = true, type = "string" },
         { name = "predictor", required = true, enum = { "LEAST_CONNECTIONS", "ROUND_ROBIN" }, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
@@ -2740,7 +2740,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/persistenceProfile",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
       },
       response = { root = "PersistenceProfiles", lists = { "PersistenceProfile" }, items = "PersistenceProfile" },
       paging = false,
@@ -2756,7 +2756,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/persistenceProfile",
       body = "xml",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
         { name = "name", required = true, max_len = 64, type = "string" },
         { name = "serverFarmId", required = true, type = "string" },
         { name = "timeoutMinutes", required = true, type = "integer", min = 1, max = 480 },
@@ -2793,8 +2793,8 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/persistenceProfile/{persistence-profile-id}?delete",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
-        { name = "persistence_profile_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
+        { name = "persistence_profile_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -2818,7 +2818,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/vip",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
       },
       response = { root = "Vips", lists = { "vip" }, items = "vip" },
       paging = false,
@@ -2834,7 +2834,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/vip",
       body = "xml",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
         { name = "name", required = true, max_len = 64, type = "string" },
         { name = "ipAddress", required = false, type = "string" },
         { name = "port", required = true, type = "integer", min = 1, max = 65535 },
@@ -2873,8 +2873,8 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/vip/{vip-id}?delete",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
-        { name = "vip_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
+        { name = "vip_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -2897,8 +2897,8 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/vip/{vip-id}",
       body = "form",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
-        { name = "vip_id", ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
+        { name = "vip_id", location = "path", required = true, type = "string" },
         { name = "inService", required = false, type = "boolean" },
         { name = "replyToIcmp", required = false, type = "boolean" },
       },
@@ -2971,7 +2971,7 @@ return {
       path = "/oec/0.9/{org-id}/storageAccount/{files-account-username}?delete",
       body = "none",
       params = {
-        { name = "files_account_username", aliases = { "username" }, ["in"] = "path", required = true, type = "string" },
+        { name = "files_account_username", aliases = { "username" }, location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -2994,7 +2994,7 @@ return {
       path = "/oec/0.9/{org-id}/storageAccount/{files-account-username}",
       body = "form",
       params = {
-        { name = "files_account_username", aliases = { "username" }, ["in"] = "path", required = true, type = "string" },
+        { name = "files_account_username", aliases = { "username" }, location = "path", required = true, type = "string" },
         { name = "displayName", required = false, type = "string" },
         { name = "description", required = false, max_len = 255, type = "string" },
         { name = "email", required = false, type = "string" },
@@ -3298,7 +3298,7 @@ return {
       path = "/oec/0.9/{org-id}/image/deployed/{location-id}",
       body = "none",
       params = {
-        { name = "location_id", ["in"] = "path", required = true, type = "string" },
+        { name = "location_id", location = "path", required = true, type = "string" },
       },
       response = { root = "DeployedImages", lists = { "DeployedImage", "step" }, items = "DeployedImage" },
       paging = false,
@@ -3318,7 +3318,7 @@ return {
       path = "/oec/0.9/base/image/{location-id}",
       body = "none",
       params = {
-        { name = "location_id", ["in"] = "path", required = true, type = "string" },
+        { name = "location_id", location = "path", required = true, type = "string" },
       },
       response = { root = "ServerImages", lists = { "ServerImage" }, items = "ServerImage" },
       paging = false,
@@ -3341,7 +3341,7 @@ return {
         {
           name = "Image Provider",
           aliases = { "image_provider" },
-          ["in"] = "path",
+          location = "path",
           required = true,
           enum = { "opsource", "ntta", "ntte", "partner" },
           type = "string",
@@ -3364,7 +3364,7 @@ return {
         {
           name = "Image Provider",
           aliases = { "image_provider" },
-          ["in"] = "path",
+          location = "path",
           required = true,
           enum = { "opsource", "ntta", "ntte", "partner" },
           type = "string",
@@ -3412,7 +3412,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Server", lists = {  } },
       paging = false,
@@ -3456,7 +3456,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/server/deployedWithDisks",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
       },
       response = {
         root = "DeployedServersWithDisks",
@@ -3476,7 +3476,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/server/pendingDeployWithDisks",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
       },
       response = {
         root = "PendingDeployServersWithDisks",
@@ -3496,7 +3496,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/server/deployedWithSoftwareLabels",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
       },
       response = {
         root = "DeployedServersWithSoftwareLabels",
@@ -3516,7 +3516,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/server/pendingDeploy",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
       },
       response = { root = "PendingDeployServers", lists = { "PendingDeployServer", "step" }, items = "PendingDeployServer" },
       paging = false,
@@ -3533,7 +3533,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}?restart",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -3553,7 +3553,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/server/deployed",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
       },
       response = { root = "DeployedServers", lists = { "DeployedServer", "step" }, items = "DeployedServer" },
       paging = false,
@@ -3584,7 +3584,7 @@ return {
       path = "/oec/0.9/{org-id}/server/{server-id}?stop",
       body = "none",
       params = {
-        { name = "server_id", ["in"] = "path", required = true, type = "string" },
+        { name = "server_id", location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
@@ -3604,7 +3604,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/server/deployedWithStatus",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
       },
       response = { root = "DeployedServers", lists = { "DeployedServer", "machineStatus", "step" }, items = "DeployedServer" },
       paging = false,
@@ -3620,7 +3620,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{network-id}/server",
       body = "none",
       params = {
-        { name = "network_id", aliases = { "net_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "network_id", aliases = { "net_id" }, location = "path", required = true, type = "string" },
       },
       response = { root = "Servers", lists = { "Server" }, items = "Server" },
       paging = false,
@@ -3679,7 +3679,7 @@ return {
       path = "/oec/0.9/{org-id}/network/{net-id}/publicip?reserveNew",
       body = "none",
       params = {
-        { name = "net_id", aliases = { "network_id" }, ["in"] = "path", required = true, type = "string" },
+        { name = "net_id", aliases = { "network_id" }, location = "path", required = true, type = "string" },
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
