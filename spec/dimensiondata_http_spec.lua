@@ -41,7 +41,7 @@ local W = { interval = 0.1, max_interval = 0.3, backoff = 1.5, timeout = 20 }
 
 describe("dimensiondata over HTTP (nginx simulator, libcurl, XML)", function()
   local sim, creds, c
-  local nr -- a client without retries: REASON_392/601 (busy) are retryable, so `c` would wait them out
+  local nr -- a client without retries (REASON_5/11/529 would be waited out)
   local used = {}       -- op id -> number of calls that reached the server
   local org             -- learned by the first client
   local images = {}     -- location -> OS image id
@@ -373,6 +373,15 @@ describe("dimensiondata over HTTP (nginx simulator, libcurl, XML)", function()
       local pending = assert(c:list_servers_with_backup({ name = "web1" })).server[1]
       assert.same({ "PENDING_ADD", "false", "DEPLOY_SERVER" }, { pending.state, pending.isDeployed, pending.status.action })
       fails("REASON_392", 400, nr:reboot_server({ server_id = pending.id }))
+      -- refused while busy, by a client that learns the org id in this very call: sent once, never
+      -- resent with an empty org id, and the server's own code and text in err
+      local wire = {}
+      local fresh = client({ log = function(e) if e.event == "response" then wire[#wire + 1] = e.method .. " " .. e.url end end })
+      local busy = fails("REASON_392", 400, fresh:delete_server({ server_id = pending.id }))
+      assert.equal("An operation is already in progress on Server " .. pending.id .. ".", busy.message)
+      assert.equal(2, #wire, table.concat(wire, "\n"))
+      assert.truthy(wire[1]:match("^GET .*/oec/0%.9/myaccount$"), wire[1])
+      assert.equal("GET " .. sim.endpoints.dimensiondata:gsub("/+$", "") .. "/oec/0.9/" .. org .. "/server/" .. pending.id .. "?delete", wire[2])
       local seen = {}
       local s = ready(nid, "web1", { progress = function(pct) seen[#seen + 1] = pct end })
       assert.same({ "NORMAL", "true", "true" }, { s.state, s.isDeployed, s.isStarted })
@@ -415,7 +424,11 @@ describe("dimensiondata over HTTP (nginx simulator, libcurl, XML)", function()
       for _, op in ipairs({ "reboot_server", "reset_server", "restart_server", "update_vmware_tools" }) do
         assert(c:call(op, { server_id = web }))
         if op == "reboot_server" then
-          assert(c:reset_server({ server_id = web })) -- REASON_392 (busy) is retried until the reboot is over
+          -- busy while the reboot runs: refused with REASON_392, sent once (no retry would help)
+          local busy = fails("REASON_392", 400, c:reset_server({ server_id = web }))
+          assert.is_true(busy.details.in_progress)
+          idle(web, true)
+          assert(c:reset_server({ server_id = web }))
         end
         idle(web, true)
       end
@@ -516,9 +529,9 @@ describe("dimensiondata over HTTP (nginx simulator, libcurl, XML)", function()
 
     it("clones a server into a customer image and manages the image", function()
       assert(web, "needs the deployed server")
-      assert.is_false(assert(c:does_image_name_exist({ location = "NA1", imageName = "Gold #1" })).exists)
+      assert.is_false(assert(c:does_image_name_exist({ location = "NA1", imageName = "Gold #1" })).Exists)
       assert(c:clone_server_to_customer_image({ server_id = web, clone = "Gold #1", desc = "a b&c" }))
-      assert.is_true(assert(c:does_image_name_exist({ location = "NA1", imageName = "Gold #1" })).exists)
+      assert.is_true(assert(c:does_image_name_exist({ location = "NA1", imageName = "Gold #1" })).Exists)
       local p = by(listing("list_pending_deployment_customer_images_in_location", { location_id = "NA1" }), "name", "Gold #1")
       assert.truthy(by(listing("list_pending_deployment_customer_images"), "id", p.id))
       local img = assert(c:wait({ image_id = p.id }, W))

@@ -69,6 +69,8 @@ local function decoded_values(v, out, seen)
     for _, x in pairs(v) do decoded_values(x, out, seen) end
   elseif type(v) == "string" then
     out[#out + 1] = v
+  elseif type(v) == "boolean" then -- a value the catalog promises as a boolean (<Exists>true</Exists>)
+    out[#out + 1] = tostring(v)
   end
   return out
 end
@@ -162,9 +164,11 @@ describe("dimensiondata document samples", function()
       assert.equal("1831c1a9-9c03-44df-a5a4-f2a4662d6bde", acc.orgId)
     end)
 
-    it("reads the bare <Exists> answer as a boolean", function()
+    it("reads the bare <Exists> answer as a boolean under the document's name", function()
       local r = assert(decode(c, "does_image_name_exist", fixture("does_image_name_exist.response.xml")))
-      assert.is_true(r.exists)
+      assert.same({ Exists = true }, r)
+      r = assert(decode(c, "does_image_name_exist", '<ns2:Exists xmlns:ns2="http://oec.api.opsource.net/schemas/general">false</ns2:Exists>'))
+      assert.same({ Exists = false }, r)
     end)
 
     it("takes the ids that creates return only inside resultDetail", function()
@@ -223,10 +227,13 @@ describe("dimensiondata document samples", function()
       return p
     end
 
-    local function canon(node)
-      local t = { name = node.name, attrs = node.attrs, kids = {} }
+    -- element names, order, attributes, texts, and the namespace of every element when the sample
+    -- prints one (the backup bodies are printed without; the client sends .../backup as the
+    -- live service's clients do, see shared/notes/dimensiondata.md section 4)
+    local function canon(node, with_ns)
+      local t = { name = node.name, ns = with_ns and node.ns or nil, attrs = node.attrs, kids = {} }
       if #node.kids == 0 then t.text = (node.text:gsub("^%s+", ""):gsub("%s+$", "")) end
-      for i, k in ipairs(node.kids) do t.kids[i] = canon(k) end
+      for i, k in ipairs(node.kids) do t.kids[i] = canon(k, with_ns) end
       return t
     end
 
@@ -267,7 +274,7 @@ describe("dimensiondata document samples", function()
         assert.equal("POST", sent.method)
         assert.equal("application/xml", sent.headers["Content-Type"])
         local wire = assert(simmod.xml_parse(sent.body))
-        assert.same(canon(doc), canon(wire))
+        assert.same(canon(doc, doc.ns ~= nil), canon(wire, doc.ns ~= nil))
         if doc.ns then assert.equal(doc.ns, wire.ns) end
       end)
     end
@@ -340,5 +347,271 @@ describe("dimensiondata document samples", function()
       local sent = capture("list_software_labels", {})
       assert.equal("Basic " .. core.b64encode("jpublic:secret-pw"), sent.headers.Authorization)
     end)
+  end)
+
+  -- The "URL" and "Request Type" cells of every function section of the document
+  -- (spec/fixtures/dimensiondata/sample_urls.tsv, extracted verbatim; checked against the seed below).
+  describe("request URLs", function()
+    local SEED = "../shared/seeds/dimensiondata-cloud-rest-api-0.9.txt"
+
+    local function rows()
+      local out = {}
+      for line in (read(DIR .. "sample_urls.tsv") or ""):gmatch("[^\n]+") do
+        local sec, method, lineno, cell = line:match("^([%d%.]+)\t(%u+)\t(%d+)\t(.*)$")
+        if sec then out[sec] = { method = method, line = tonumber(lineno), cell = cell } end
+      end
+      return out
+    end
+    local ROWS = rows()
+
+    -- templates and documented query keys of a URL cell; a bare flag (?delete) is a key without value
+    local function parse_cell(cell)
+      cell = cell:gsub("<Image Provider>", "{Image-Provider}"):gsub("<files%-account%-username>", "{files-account-username}")
+      local t = { paths = {}, flags = {}, keys = {} }
+      local seen = {}
+      for u in cell:gmatch("https://<Cloud API URL>([^<\"%s]*)") do
+        if not seen[u] then
+          seen[u] = true
+          local path, q = u:match("^([^?]*)%??(.*)$")
+          t.paths[#t.paths + 1] = path
+          local flags = {}
+          for part in q:gmatch("[^&]+") do
+            local k, eq = part:match("^([^=]+)(=?)")
+            if eq == "" then flags[#flags + 1] = k else t.keys[k] = true end
+          end
+          t.flags[#t.paths] = flags
+        end
+      end
+      for k in cell:gmatch("&([%w%.]+)=") do t.keys[k] = true end
+      return t
+    end
+
+    local function esc(x) return (x:gsub("[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0")) end
+    -- a Lua pattern for a URL template: {org-id} is the client's org id, other placeholders one segment
+    local function template_pattern(path)
+      local out, pos = {}, 1
+      for a, ph, b in path:gmatch("()({[^}]*})()") do
+        out[#out + 1] = esc(path:sub(pos, a - 1))
+        out[#out + 1] = ph == "{org-id}" and esc(ORG) or "[^/]+"
+        pos = b
+      end
+      out[#out + 1] = esc(path:sub(pos))
+      return "^" .. table.concat(out) .. "$"
+    end
+
+    -- the smallest valid params: required ones only, each the first value its spec allows
+    local function dummy(spec)
+      if spec.enum then return spec.enum[1] end
+      if spec.type == "integer" then return spec.min or 1 end
+      if spec.type == "boolean" then return true end
+      if spec.type == "array" then
+        local n, a = spec.min_items or 1, {}
+        for i = 1, n do a[i] = "v" .. i end
+        return a
+      end
+      if spec.type == "table" then
+        local t = {}
+        for _, f in ipairs(spec.fields or {}) do if f.required then t[f.name] = dummy(f) end end
+        return t
+      end
+      return string.rep("a", math.max(spec.min_len or 1, 1))
+    end
+
+    local function wire_of(op)
+      local sent
+      local cc = client(function(req)
+        sent = req
+        return { status = 200, headers = {}, body = "<Status><result>SUCCESS</result><resultCode>REASON_0</resultCode><resultDetail>ok</resultDetail></Status>" }
+      end)
+      local params = {}
+      for _, spec in ipairs(cc.operations[op].params) do
+        if spec.required or spec.location == "path" then
+          params[spec.name] = (spec.location == "path" and not spec.enum) and ("P-" .. spec.name) or dummy(spec)
+        end
+      end
+      local _, err = cc:call(op, params)
+      return sent, err
+    end
+
+    it("every function section of the document is one row, as the seed prints it", function()
+      local f = io.open(SEED, "rb")
+      if not f then pending("the seed is not next to the repository (" .. SEED .. ")") return end
+      local seed = {}
+      for l in f:lines() do seed[#seed + 1] = l end
+      f:close()
+      local n = 0
+      for sec, r in pairs(ROWS) do
+        n = n + 1
+        assert.equal("URL\t" .. r.cell, seed[r.line], sec)
+        local typeline
+        for i = r.line + 1, r.line + 6 do typeline = typeline or (seed[i]:match("^Request Type\tHTTP (%u+)")) end
+        assert.equal(r.method, typeline, sec)
+      end
+      assert.equal(140, n)
+    end)
+
+    local ids = {}
+    for id in pairs(require("luacloud.catalog.dimensiondata").operations) do ids[#ids + 1] = id end
+    table.sort(ids)
+    for _, op in ipairs(ids) do
+      it("sends " .. op .. " to the document's URL with its method and flags", function()
+        local entry = c.operations[op]
+        local sec = entry.section:match("^([%d%.]+)")
+        local row = assert(ROWS[sec], "no URL in the document for section " .. sec)
+        local doc = parse_cell(row.cell)
+        local sent, err = wire_of(op)
+        assert.truthy(sent, "not sent: " .. tostring(err))
+        assert.equal(row.method, sent.method)
+        local rel = sent.url:sub(#"https://api-na.dimensiondata.com" + 1)
+        local path, q = rel:match("^([^?]*)%??(.*)$")
+        local which
+        for i, p in ipairs(doc.paths) do which = which or (path:match(template_pattern(p)) and i) end
+        assert.truthy(which, path .. " is none of " .. table.concat(doc.paths, " "))
+        -- the query as a multiset: the document's bare flags sent bare, every other key documented
+        local flags, keys = {}, {}
+        for part in q:gmatch("[^&]+") do
+          local k, eq = part:match("^([^=]+)(=?)")
+          k = core.urldecode(k)
+          if eq == "" then flags[#flags + 1] = k else keys[#keys + 1] = k end
+        end
+        table.sort(flags)
+        local want = {}
+        for i, fl in ipairs(doc.flags[which]) do want[i] = fl end
+        table.sort(want)
+        assert.same(want, flags)
+        for _, k in ipairs(keys) do assert.truthy(doc.keys[k], "query key " .. k .. " is not in the document's URL") end
+      end)
+    end
+  end)
+
+  -- Beyond the values: the types the catalog promises, lists as arrays (also with one item or none)
+  -- and every element that repeats in a sample promised as a list.
+  describe("response shapes", function()
+    local array_mt = core.array_mt
+
+    local function each_pair(v, fn, path, seen)
+      seen = seen or {}
+      if type(v) ~= "table" or seen[v] then return end
+      seen[v] = true
+      for k, x in pairs(v) do
+        local p = path and (path .. "." .. tostring(k)) or tostring(k)
+        fn(k, x, p)
+        each_pair(x, fn, p, seen)
+      end
+    end
+
+    local function list_set(entry)
+      local set = {}
+      for _, l in ipairs(entry.response.lists or {}) do set[l:match("([^%.]+)$")] = true end
+      if entry.response.items then set[entry.response.items:match("([^%.]+)$")] = true end
+      return set
+    end
+
+    local function check_shape(entry, res)
+      local lists = list_set(entry)
+      each_pair(res, function(k, v, p)
+        local t = type(v)
+        if t == "number" then
+          assert.truthy(p:match("^paging%.") or k == "code_number", "a number at " .. p)
+        elseif t == "boolean" then
+          assert.truthy(entry.response.text == "boolean" and p == entry.response.root, "a boolean at " .. p)
+        elseif t ~= "string" and t ~= "table" then
+          error("a " .. t .. " at " .. p)
+        end
+        if lists[k] and type(k) == "string" then
+          assert.equal(array_mt, getmetatable(v), p .. " is a list of the catalog but not an array")
+        end
+      end)
+    end
+
+    local function copy_tree(n, keep)
+      local t = { name = n.name, ns = n.ns, attrs = n.attrs, text = n.text, kids = {} }
+      local seen = {}
+      for _, k in ipairs(n.kids) do
+        local ok = keep(k, seen[k.name])
+        seen[k.name] = true
+        if ok then t.kids[#t.kids + 1] = copy_tree(k, keep) end
+      end
+      return t
+    end
+
+    local function xesc(s) return (s:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;"):gsub('"', "&quot;")) end
+    local function to_xml(n, parent_ns)
+      local out = { "<" .. n.name }
+      if n.ns and n.ns ~= parent_ns then out[#out + 1] = ' xmlns="' .. xesc(n.ns) .. '"' end
+      local names = {}
+      for k in pairs(n.attrs) do names[#names + 1] = k end
+      table.sort(names)
+      for _, k in ipairs(names) do out[#out + 1] = " " .. k .. '="' .. xesc(n.attrs[k]) .. '"' end
+      out[#out + 1] = ">"
+      if #n.kids == 0 then out[#out + 1] = xesc(n.text) end
+      for _, k in ipairs(n.kids) do out[#out + 1] = to_xml(k, n.ns) end
+      out[#out + 1] = "</" .. n.name .. ">"
+      return table.concat(out)
+    end
+
+    local function repeated_names(n, out)
+      out = out or {}
+      local count = {}
+      for _, k in ipairs(n.kids) do count[k.name] = (count[k.name] or 0) + 1 end
+      for name, m in pairs(count) do if m > 1 then out[name] = true end end
+      for _, k in ipairs(n.kids) do repeated_names(k, out) end
+      return out
+    end
+
+    for _, f in ipairs(list_dir("%.response%.xml$")) do
+      local op = f:match("^(.-)%.response")
+      local entry = c.operations[op]
+      if entry then
+        local body = fixture(f)
+        local tree = simmod.xml_parse(body)
+
+        it("decodes " .. f .. " into strings, arrays and the promised types", function()
+          assert.truthy(tree, "the sample does not parse")
+          local res, err = decode(c, op, body)
+          if res == nil then assert.equal("api", err.kind) return end
+          check_shape(entry, res)
+          -- what repeats in the sample is a list of the catalog (else one item would not be an array)
+          local lists = list_set(entry)
+          local missing = {}
+          for name in pairs(repeated_names(tree)) do if not lists[name] then missing[#missing + 1] = name end end
+          table.sort(missing)
+          assert.same({}, missing)
+        end)
+
+        local lists = list_set(entry)
+        if tree and next(lists) and not body:find("<[%w:]*result>ERROR<") then
+          it("keeps one-item lists of " .. f .. " as arrays of one", function()
+            local one = to_xml(copy_tree(tree, function(k, again) return not (lists[k.name] and again) end))
+            local res = assert(decode(c, op, one))
+            check_shape(entry, res)
+            -- at most one everywhere (a list absent under some parent is empty there), and the
+            -- operation's items exactly one when the sample has any
+            each_pair(res, function(k, v, p)
+              if lists[k] and type(v) == "table" then assert.truthy(#v <= 1, p .. " has " .. #v) end
+            end)
+            local items = entry.response.items
+            if items and body:find("<[%w]*:?" .. items:match("([^%.]+)$") .. "[%s>/]") then
+              local v = res
+              for key in items:gmatch("[^%.]+") do v = v[key] end
+              assert.equal(1, #v, items)
+            end
+          end)
+
+          local items = entry.response.items or (entry.response.status and "additionalInformation")
+          if items then
+            it("decodes " .. f .. " without any " .. items .. " into an empty array", function()
+              local last = items:match("([^%.]+)$")
+              local none = to_xml(copy_tree(tree, function(k) return k.name ~= last end))
+              local res = assert(decode(c, op, none))
+              local v = res
+              for key in items:gmatch("[^%.]+") do v = v[key] end
+              assert.equal(array_mt, getmetatable(v), items .. " is not an array")
+              assert.equal(0, #v)
+            end)
+          end
+        end
+      end
+    end
   end)
 end)

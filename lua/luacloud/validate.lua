@@ -205,7 +205,9 @@ function M.check(client, id, entry, params)
     local keys = {}
     for k in pairs(params._raw) do keys[#keys + 1] = k end
     table.sort(keys)
-    for _, k in ipairs(keys) do placement.body[#placement.body + 1] = { name = k, value = params._raw[k] } end
+    for _, k in ipairs(keys) do -- a list repeats the parameter (Dimension Data IN filters)
+      placement.body[#placement.body + 1] = { name = k, value = params._raw[k], multi = type(params._raw[k]) == "table" or nil }
+    end
   end
   return constraints(client, entry, placement)
 end

@@ -92,42 +92,16 @@ function M.discover_org(c)
   return c.org_id
 end
 
-local function xml_attr_escape(s)
-  return (s:gsub('"', "&quot;"))
+--- Learn the org id before the URL is built: every attempt of the call (retries, prefetched
+-- pages, waiter polls) then sends the same URL, and no URL is ever built with an empty org id.
+function M.before_build(c, entry)
+  if c.org_id or not entry.path:find("{org-id}", 1, true) then return true end
+  return M.discover_org(c)
 end
 
 function M.prepare(c, entry, req)
   req.headers.Authorization = c.auth_header
   req.headers.Accept = req.headers.Accept or "application/xml"
-  if entry.path:find("{org-id}", 1, true) and not c.org_id then
-    local org, err = M.discover_org(c)
-    if not org then return nil, err end
-    req.url = req.url:gsub("/oec/0%.9//", "/oec/0.9/" .. core.urlencode(org) .. "/", 1)
-  end
-  -- attribute-only bodies (<NewBackup servicePlan="..."/>): move the value into the root
-  if req.body and entry.body_root then
-    for _, p in ipairs(entry.params or {}) do
-      if p.attribute then
-        local v
-        req.body = req.body:gsub("<" .. p.name .. ">(.-)</" .. p.name .. ">", function(x) v = x return "" end, 1)
-        if v then
-          req.body = req.body:gsub("<" .. entry.body_root .. "([ >])",
-            function(sep) return "<" .. entry.body_root .. " " .. p.name .. '="' .. xml_attr_escape(v) .. '"' .. sep end, 1)
-        end
-      end
-    end
-    req.body = req.body:gsub("<(" .. entry.body_root .. ")([^>]*)></%1>", "<%1%2/>")
-  end
-  -- IN filters (section 1.8): a list value repeats the parameter
-  local q = {}
-  for _, kv in ipairs(req.query) do
-    if type(kv[2]) == "table" then
-      for _, v in ipairs(kv[2]) do q[#q + 1] = { kv[1], v } end
-    else
-      q[#q + 1] = kv
-    end
-  end
-  req.query = q
   return true
 end
 
@@ -136,7 +110,11 @@ local function header(resp, name)
   return h[name] or h[name:lower()]
 end
 
-local RETRYABLE = { REASON_5 = true, REASON_11 = true, REASON_529 = true, REASON_392 = true, REASON_601 = true }
+-- maintenance, busy system, report limit: over within a backoff
+local RETRYABLE = { REASON_5 = true, REASON_11 = true, REASON_529 = true }
+-- an operation runs on the object (server, image; CloudControl's RESOURCE_BUSY): it lasts minutes,
+-- so the call is not repeated; the caller waits (c:wait) and calls again
+local IN_PROGRESS = { REASON_392 = true, REASON_601 = true, RESOURCE_BUSY = true }
 
 local function csv_result(c, resp)
   local body = resp.body or ""
@@ -157,6 +135,48 @@ local function csv_result(c, resp)
   local columns = {}
   for f in (header_line .. ","):gmatch("([^,]*),") do columns[#columns + 1] = trim(f) end
   return { csv = body, columns = columns, rows = clean }
+end
+
+local function api_error(c, entry, resp, code, message, details)
+  local known = (entry.errors and entry.errors[code]) or (c.catalog.common_errors[code] or {}).text
+    or (c.catalog.paging_errors and c.catalog.paging_errors[code])
+  details.documented = known
+  details.in_progress = IN_PROGRESS[code] or nil
+  -- an error document is the server refusing the request: nothing was done, so even a
+  -- state-changing call may be sent again when the code is retryable (maintenance, busy system)
+  details.not_applied = true
+  return nil, c:error { kind = "api", status = resp.status, code = code,
+    message = (type(message) == "string" and message ~= "" and message) or known or ("HTTP " .. resp.status),
+    retryable = RETRYABLE[code] or false, retry_after = tonumber(header(resp, "retry-after") or ""),
+    details = details }
+end
+
+local function status_result(c, entry, resp, v)
+  if type(v) ~= "table" then v = {} end
+  if type(v.additionalInformation) == "table" and getmetatable(v.additionalInformation) ~= core.array_mt
+      and v.additionalInformation.name then
+    v.additionalInformation = { v.additionalInformation }
+  end
+  local st = decode_status(v)
+  if resp.status == 200 and st.result == "SUCCESS" then return st end
+  return api_error(c, entry, resp, st.resultCode or resp.status, st.resultDetail,
+    { operation = st.operation, result = st.result, resultDetail = st.resultDetail,
+      info = st.info, code_number = st.code_number })
+end
+
+-- Any other XML answered with an error status: the CloudControl <response> document
+-- (operation, responseCode, message; same hosts) or a Status-like one under another root
+local function error_document(c, entry, resp, v, root)
+  if type(v) ~= "table" then v = { message = v ~= "" and v or nil } end
+  local code = v.responseCode or v.resultCode or v.errorCode or v.code
+  if type(code) ~= "string" or code == "" then
+    return nil, c:error { kind = "http", status = resp.status, code = resp.status,
+      message = type(v.message) == "string" and v.message ~= "" and v.message or ("HTTP " .. resp.status),
+      retryable = resp.status == 503 or resp.status == 429, details = { root = root } }
+  end
+  local message = v.message or v.resultDetail or v.errorMessage or v.detail
+  return api_error(c, entry, resp, code, message,
+    { operation = v.operation, root = root, requestId = v.requestId, resultDetail = message })
 end
 
 function M.decode(c, entry, resp)
@@ -188,34 +208,12 @@ function M.decode(c, entry, resp)
     end
     return nil, err
   end
-  if root == "Status" then
-    if type(v) ~= "table" then v = {} end
-    if type(v.additionalInformation) == "table" and getmetatable(v.additionalInformation) ~= core.array_mt
-        and v.additionalInformation.name then
-      v.additionalInformation = { v.additionalInformation }
-    end
-    local st = decode_status(v)
-    if status == 200 and st.result == "SUCCESS" then return st end
-    local code = st.resultCode or status
-    local known = (entry.errors and entry.errors[code]) or (c.catalog.common_errors[code] or {}).text
-      or (c.catalog.paging_errors and c.catalog.paging_errors[code])
-    return nil, c:error { kind = "api", status = status, code = code,
-      message = (type(st.resultDetail) == "string" and st.resultDetail ~= "" and st.resultDetail) or known or ("HTTP " .. status),
-      retryable = RETRYABLE[code] or false,
-      retry_after = tonumber(header(resp, "retry-after") or ""),
-      -- a Status error is the server refusing the request: nothing was done, so even a
-      -- state-changing call may be sent again when the code is retryable (busy, maintenance)
-      details = { operation = st.operation, result = st.result, resultDetail = st.resultDetail, documented = known,
-        info = st.info, code_number = st.code_number, not_applied = true } }
-  end
-  if status >= 400 then
-    return nil, c:error { kind = "http", status = status, code = status, message = "HTTP " .. status,
-      retryable = status == 503 or status == 429 }
-  end
+  if root == "Status" then return status_result(c, entry, resp, v) end
+  if status >= 400 then return error_document(c, entry, resp, v, root) end
   local r = entry.response or {}
-  if r.text == "boolean" then
+  if r.text == "boolean" then -- <Exists>true</Exists>: the document's name, the promised type
     local s = type(v) == "table" and v._text or v
-    return { exists = s == "true", value = s }
+    return { [root] = s == "true" }
   end
   if type(v) ~= "table" then v = v == "" and {} or { _text = v } end -- an empty root is an empty result
   v = c:normalize(entry, v)
