@@ -105,11 +105,11 @@ describe("bin/luacloud", function()
     end
   end)
 
-  it("a missing required parameter fails with exit 1 and names the parameter", function()
+  it("a missing required parameter fails with exit 2 (validation, nothing sent) and names the parameter", function()
     local so, se, code = run({ "reliacloud", "deploy_virtual_machine", "zoneId=1", "templateId=2", "networkDomain=x" },
       { LUACLOUD_RELIACLOUD_API_KEY = "k", LUACLOUD_RELIACLOUD_SECRET_KEY = "s",
         LUACLOUD_RELIACLOUD_ENDPOINT = "http://127.0.0.1:9/client/api" })
-    assert.are.equal(1, code)
+    assert.are.equal(2, code)
     assert.are.equal("", so)
     assert.truthy(se:find("serviceOfferingId", 1, true), se)
     assert.truthy(se:find("missing required parameter", 1, true), se)
@@ -224,12 +224,12 @@ describe("bin/luacloud", function()
       assert.is_true(n > 0)
     end)
 
-    it("an API error goes to stderr with exit 1", function()
+    it("an API error goes to stderr with exit 4 when the object does not exist", function()
       if not check_started() then return end
       local so, se, code = run({ "clodo", "get_server", "id=987654" },
         { LUACLOUD_CLODO_ENDPOINT = endpoints.clodo, LUACLOUD_CLODO_USER = creds.clodo.user,
           LUACLOUD_CLODO_KEY = creds.clodo.key })
-      assert.are.equal(1, code)
+      assert.are.equal(4, code)
       assert.are.equal("", so)
       assert.truthy(se:find("luacloud clodo get_server", 1, true), se)
       assert.falsy(se:find(creds.clodo.key, 1, true))
