@@ -178,11 +178,13 @@ describe("clodo over HTTP (nginx simulator, libcurl)", function()
         assert.is_true(tonumber(get2.remaining) < tonumber(get.remaining))
         -- one login for all these calls
         assert.are.equal(1, sent(events, "GET", "^/$"))
-        -- what goes on the wire in this format (dry_run: the prepared request, after a real login)
+        -- what goes on the wire in this format (dry_run: the prepared request; nothing is sent, not even
+        -- the login, so the token and management URL are placeholders)
         local dry = client(fmt, { dry_run = true })
         local req = assert(dry:update_server { id = 60, vps_hdd = 10 }).request
         assert.are.equal("PUT", req.method)
-        assert.are.equal(sim.endpoints.clodo .. "/v1/servers/60", req.url)
+        assert.are.equal("{management-url}/servers/60", req.url)
+        assert.are.equal("{token}", req.headers["X-Auth-Token"])
         assert.are.equal("application/" .. fmt, req.headers.Accept)
         assert.truthy(req.headers["Content-Type"]:find(fmt, 1, true))
         assert.truthy(req.body:match(fmt == "xml" and "^%s*<" or "^%s*{"))
@@ -530,7 +532,8 @@ describe("clodo over HTTP (nginx simulator, libcurl)", function()
       function()
       away_from_minute_end()
       local slept = {}
-      local c, events = client("xml", { retries = 1, sleep = function(s) slept[#slept + 1] = s end })
+      -- the call's deadline (2 x timeout by default) must leave room for the announced wait
+      local c, events = client("xml", { retries = 1, deadline = 120, sleep = function(s) slept[#slept + 1] = s end })
       for i = 1, 60 do assert(c:get_balance(), "GET " .. i) end
       local res, err = c:get_balance()
       assert.is_nil(res)
