@@ -548,7 +548,7 @@ describe("clodo errors keep the name and the API's code", function()
     -- the code attribute and a <code> child both present: the number is kept
     { '<BadRequest code="400"><code>E_PARAM</code><message>m</message></BadRequest>', 400, "BadRequest", 400 },
     -- an API code that differs from the HTTP status
-    { '<OverLimit code="413"><message>m</message><details>later</details></OverLimit>', 503, "OverLimit", 413 },
+    { '<badMediaType code="415"><message>m</message><details>d</details></badMediaType>', 400, "badMediaType", 415 },
   }) do
     it(case[1]:sub(1, 40) .. ": err.code = " .. case[3] .. ", err.details.code = " .. case[4], function()
       local body = case[1]:match("^[%w%.]+$") and read(case[1]) or case[1]
