@@ -125,19 +125,22 @@ function DD.image_import(c, _, _, res)
   return dd_hook(c, { image_id = res.id })
 end
 
+-- anywhere in a decoded document: the value `id` (the shape of a running job on Get Backup
+-- Details for Server is not documented, only that it is "included ... for its duration")
+local function mentions(t, id, depth)
+  if t == id then return true end
+  if type(t) ~= "table" or depth > 8 then return false end
+  for _, v in pairs(t) do if mentions(v, id, depth + 1) then return true end end
+  return false
+end
+
 function DD.backup(c, id, params, res)
   local job = dd_info(res, "backupClient.restoreJobId")
   if id:match("^restore_") and job then
-    -- the restore job is listed on the server's backup details while it runs
     return function()
       local d, err = c:call("get_server_backup_details", { server_id = params.server_id })
       if not d then return nil, nil, err end
-      for _, bc in ipairs(d.backupClient or {}) do
-        local j = bc.runningJob
-        if type(j) == "table" and j.id == job then
-          return false, tonumber(j.percentageComplete), nil, j.status or "running"
-        end
-      end
+      if mentions(d, job, 0) then return false, nil, nil, "restoring" end
       return d, 100, nil, "done"
     end
   end
