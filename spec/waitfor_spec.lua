@@ -29,7 +29,6 @@ local function client(provider, sim_opts, opts)
   return assert(luacloud.new(provider, o)), sim, clock
 end
 
-local W = { interval = 1, timeout = 600 }
 
 -- call, then wait for its object; returns final, the call's result
 local function call_wait(c, id, params)
