@@ -121,3 +121,33 @@ describe("protocol: query, form, none", function()
     assert.is_nil(protocol.format_key({ name = "T", params = { { name = "x" } } }, snake))
   end)
 end)
+
+describe("protocol: XML answers in the JSON shape", function()
+  local catalog = { xml_types = { integer = { "int", "Cpu" }, boolean = { "IsActive" } } }
+  local r = { xml_items = { Roles = "int", Servers = "Server" }, xml_repeated = { Option = "Options" },
+              xml_rename = { HourlyCharge = "HourlyCharges" } }
+  local function shape(xml)
+    local v = assert(core.xml_decode(xml, { lists = protocol.xml_lists(r) }))
+    local conv = protocol.xml_converters(catalog)
+    v = protocol.xml_shape(v, r, conv)
+    protocol.xml_convert(v, conv)
+    return v
+  end
+
+  it("turns wrappers into arrays of their items, primitive items typed, one item and none too", function()
+    local v = shape('<R><Servers><Server Cpu="2" IsActive="true"><Roles><int>8</int><int>9</int></Roles></Server></Servers></R>')
+    assert.equal(core.array_mt, getmetatable(v.Servers))
+    assert.same({ { Cpu = 2, IsActive = true, Roles = { 8, 9 } } }, v.Servers)
+    assert.same({ 8 }, shape("<R><Roles><int>8</int></Roles></R>").Roles)
+    local none = shape("<R><Roles/></R>").Roles
+    assert.same({}, none)
+    assert.equal(core.array_mt, getmetatable(none))
+  end)
+
+  it("gathers unwrapped repeats under their JSON name and renames elements", function()
+    local v = shape('<R><Option Name="a"/><Option Name="b"/><HourlyCharge><Cpu>1</Cpu></HourlyCharge></R>')
+    assert.same({ { Name = "a" }, { Name = "b" } }, v.Options)
+    assert.is_nil(v.Option)
+    assert.same({ Cpu = 1 }, v.HourlyCharges)
+  end)
+end)

@@ -212,4 +212,135 @@ function M.encode(catalog, entry, style, wire, params, req, opts)
   return true
 end
 
+
+---------------------------------------------------------------------------------------------
+-- Answers in XML shaped like the same API's JSON, from the entry's response keys (xml_items,
+-- xml_repeated, xml_rename) and the catalog's xml_types, so that both formats decode alike.
+---------------------------------------------------------------------------------------------
+
+local function is_array(v) return type(v) == "table" and getmetatable(v) == ARRAY end
+local function is_empty(v) return v == nil or v == "" or v == core.null end
+
+local list_sets = setmetatable({}, { __mode = "k" })
+--- The element names the XML decoder must always read as lists for a response spec.
+function M.xml_lists(r)
+  local set = list_sets[r]
+  if set then return set end
+  set = {}
+  for k in pairs(r.xml_repeated or {}) do set[k] = true end
+  for _, item in pairs(r.xml_items or {}) do set[item] = true end
+  list_sets[r] = set
+  return set
+end
+
+local converters = setmetatable({}, { __mode = "k" })
+--- field name -> converter, from catalog.xml_types = { integer = {..}, number = {..}, boolean = {..} }
+-- (XML carries every value as text). Item elements of primitive lists (<int>) are fields too.
+function M.xml_converters(catalog)
+  local conv = converters[catalog]
+  if conv then return conv end
+  conv = {}
+  local t = catalog.xml_types or {}
+  for _, k in ipairs(t.integer or {}) do
+    conv[k] = function(v) return (#v <= 15 and v:match("^%s*%-?%d+%s*$")) and integer(v) or v end
+  end
+  for _, k in ipairs(t.number or {}) do
+    conv[k] = function(v) local n = tonumber(v) if n ~= nil then return n end return v end
+  end
+  for _, k in ipairs(t.boolean or {}) do
+    conv[k] = function(v)
+      local l = v:lower()
+      if l == "true" then return true elseif l == "false" then return false end
+      return v
+    end
+  end
+  converters[catalog] = conv
+  return conv
+end
+
+--- Convert the text of every field named in conv, at any depth.
+function M.xml_convert(node, conv, depth)
+  depth = depth or 0
+  if type(node) ~= "table" or depth > 64 then return end
+  for k, v in pairs(node) do
+    if type(v) == "string" then
+      local f = conv[k]
+      if f then node[k] = f(v) end
+    elseif type(v) == "table" then
+      M.xml_convert(v, conv, depth + 1)
+    end
+  end
+end
+
+local shape
+-- <Wrapper><Item/>..</Wrapper> -> the array of its items
+local function unwrap(v, item, r, conv)
+  local items = array()
+  for _, w in ipairs(is_array(v) and v or { v }) do
+    if type(w) == "table" then
+      local its = w[item]
+      if its ~= nil then
+        for _, it in ipairs(is_array(its) and its or { its }) do
+          if not is_empty(it) then
+            local f = type(it) == "string" and conv[item]
+            if f then items[#items + 1] = f(it) else items[#items + 1] = shape(it, r, conv) end
+          end
+        end
+      elseif next(w) ~= nil then
+        items[#items + 1] = shape(w, r, conv) -- an item written under the wrapper's name
+      end
+    end
+  end
+  return items
+end
+
+-- <Item/><Item/> without a wrapper -> an array; the same list written with a wrapper
+-- (<IPAddresses><IPAddress/>..</IPAddresses>) gives its items
+local function repeated(v, k, r, conv)
+  local items = array()
+  for _, it in ipairs(is_array(v) and v or { v }) do
+    if not is_empty(it) and not (type(it) == "table" and next(it) == nil) then
+      local only, n = nil, 0
+      if type(it) == "table" then for kk in pairs(it) do only, n = kk, n + 1 end end
+      local inner = n == 1 and it[only]
+      if type(inner) == "table" and (is_array(inner) or only == k:gsub("es$", ""):gsub("s$", "")) then
+        for _, x in ipairs(is_array(inner) and inner or { inner }) do items[#items + 1] = shape(x, r, conv) end
+      else
+        items[#items + 1] = shape(it, r, conv)
+      end
+    end
+  end
+  return items
+end
+
+--- Turn a decoded XML tree into the JSON shape of the same answer (in place).
+shape = function(node, r, conv)
+  if type(node) ~= "table" then return node end
+  local xi, xr, ren = r.xml_items or {}, r.xml_repeated or {}, r.xml_rename or {}
+  local keys = {}
+  for k in pairs(node) do keys[#keys + 1] = k end
+  for _, k in ipairs(keys) do
+    local v = node[k]
+    local name = ren[k] or k
+    if xi[k] then
+      node[k] = nil
+      node[name] = unwrap(v, xi[k], r, conv)
+    elseif xr[k] then
+      node[k] = nil
+      node[xr[k]] = repeated(v, k, r, conv)
+    elseif type(v) == "table" then
+      if is_array(v) then
+        for i, it in ipairs(v) do v[i] = shape(it, r, conv) end
+      else
+        node[k] = shape(v, r, conv)
+      end
+      if name ~= k then node[name], node[k] = node[k], nil end
+    elseif name ~= k then
+      node[name], node[k] = v, nil
+    end
+  end
+  return node
+end
+M.xml_shape = shape
+
 return M

@@ -5,10 +5,12 @@
 -- format "json" | "xml", account_alias (used by the Blueprint status call when waiting with via="blueprint").
 --
 -- Request bodies, the /{format} URL segment and the Content-Type come from the engine and the
--- catalog (selects_format, format_segments, content_types, param.xml); this module keeps the Logon
--- session, the StatusCode envelope, the XML answer shapes and the queue waiter.
+-- catalog (selects_format, format_segments, content_types, param.xml), and XML answers take the
+-- JSON shape in luacloud.protocol (response.xml_items/xml_repeated/xml_rename, xml_types); this
+-- module keeps the Logon session, the StatusCode envelope and the queue waiter.
 local core = require "luacloud.core"
 local retry = require "luacloud.retry"
+local protocol = require "luacloud.protocol"
 local validate = require "luacloud.validate"
 
 local M = {}
@@ -35,114 +37,14 @@ end
 -- Responses
 ---------------------------------------------------------------------------------------------
 
-local function is_array(v)
-  return type(v) == "table" and getmetatable(v) == core.array_mt
-end
-
 local function is_empty(v)
   return v == nil or v == "" or v == core.null
-end
-
---- Turn an XML tree into the JSON shape: wrapper elements become arrays of their items,
--- unwrapped repeated elements become arrays under their JSON name.
-local function xml_normalize(node, r)
-  if type(node) ~= "table" then return node end
-  local xi, xr, ren = r.xml_items or {}, r.xml_repeated or {}, r.xml_rename or {}
-  local keys = {}
-  for k in pairs(node) do keys[#keys + 1] = k end
-  for _, k in ipairs(keys) do
-    local v = node[k]
-    local name = ren[k] or k
-    if xi[k] then
-      local item = xi[k]
-      local items = array()
-      local occ = is_array(v) and v or { v }
-      for _, w in ipairs(occ) do
-        if type(w) == "table" then
-          local its = w[item]
-          if its ~= nil then
-            if not is_array(its) then its = { its } end
-            for _, it in ipairs(its) do
-              if not is_empty(it) then
-                items[#items + 1] = item == "int" and to_int(it) or xml_normalize(it, r)
-              end
-            end
-          elseif next(w) ~= nil then
-            items[#items + 1] = xml_normalize(w, r) -- an item written under the wrapper's name
-          end
-        end
-      end
-      node[k] = nil
-      node[name] = items
-    elseif xr[k] then
-      local occ = (type(v) == "table" and getmetatable(v) == core.array_mt) and v or { v }
-      local items = array()
-      for _, it in ipairs(occ) do
-        if not is_empty(it) and not (type(it) == "table" and next(it) == nil) then
-          -- the same list written with a wrapper (<IPAddresses><IPAddress/>..</IPAddresses>): its items
-          local only, n = nil, 0
-          if type(it) == "table" then for kk in pairs(it) do only, n = kk, n + 1 end end
-          local inner = n == 1 and it[only]
-          if type(inner) == "table" and (is_array(inner) or only == k:gsub("es$", ""):gsub("s$", "")) then
-            if not is_array(inner) then inner = { inner } end
-            for _, x in ipairs(inner) do items[#items + 1] = xml_normalize(x, r) end
-          else
-            items[#items + 1] = xml_normalize(it, r)
-          end
-        end
-      end
-      node[k] = nil
-      node[xr[k]] = items
-    elseif type(v) == "table" then
-      if getmetatable(v) == core.array_mt then
-        for i, it in ipairs(v) do v[i] = xml_normalize(it, r) end
-      else
-        node[k] = xml_normalize(v, r)
-      end
-      if name ~= k then node[name], node[k] = node[k], nil end
-    elseif name ~= k then
-      node[name], node[k] = v, nil
-    end
-  end
-  return node
-end
-
--- field name -> converter, from the catalog's xml_types (XML values are text)
-local converters = setmetatable({}, { __mode = "k" })
-local function converters_of(catalog)
-  local conv = converters[catalog]
-  if conv then return conv end
-  conv = {}
-  local t = catalog.xml_types or {}
-  for _, k in ipairs(t.integer or {}) do
-    conv[k] = function(v) return (#v <= 15 and v:match("^%s*%-?%d+%s*$")) and to_int(v) or v end
-  end
-  for _, k in ipairs(t.number or {}) do
-    conv[k] = function(v) local n = tonumber(v) return n ~= nil and n or v end
-  end
-  for _, k in ipairs(t.boolean or {}) do
-    conv[k] = function(v) local l = v:lower() if l == "true" then return true elseif l == "false" then return false end return v end
-  end
-  converters[catalog] = conv
-  return conv
-end
-
-local function xml_types(node, conv, depth)
-  if type(node) ~= "table" or depth > 64 then return end
-  for k, v in pairs(node) do
-    if type(v) == "string" then
-      local f = conv[k]
-      if f then node[k] = f(v) end
-    elseif type(v) == "table" then
-      xml_types(v, conv, depth + 1)
-    end
-  end
 end
 
 local function fix_envelope(v, fmt, catalog)
   if type(v) ~= "table" then return v end
   if fmt == "xml" then
-    xml_types(v, converters_of(catalog or {}), 0)
+    protocol.xml_convert(v, protocol.xml_converters(catalog or {}))
   elseif type(v.RequestID) == "string" and tonumber(v.RequestID) then
     v.RequestID = to_int(v.RequestID)
   end
@@ -157,13 +59,11 @@ function M.decode_body(c, entry, body, fmt)
   if body == nil or body:match("^%s*$") then return {} end
   local v, root
   if fmt == "xml" then
-    local lists = {}
-    for k in pairs(r.xml_repeated or {}) do lists[k] = true end
-    for _, item in pairs(r.xml_items or {}) do lists[item] = true end
-    v, root = core.xml_decode(body, { lists = lists, max_size = c and c.opts and c.opts.max_response })
+    v, root = core.xml_decode(body, { lists = protocol.xml_lists(r), max_size = c and c.opts and c.opts.max_response })
     if v == nil then return nil, root end
     if type(v) ~= "table" then v = {} end
-    v = xml_normalize(v, r)
+    local catalog = c and c.catalog or require("luacloud.catalog.centurylink")
+    v = protocol.xml_shape(v, r, protocol.xml_converters(catalog))
   else
     local lists = {}
     for _, l in ipairs(r.lists or {}) do lists[l] = true end

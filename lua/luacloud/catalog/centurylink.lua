@@ -171,7 +171,8 @@ return {
     integer = { "ID", "HardwareGroupID", "ParentID", "Cpu", "MemoryGB", "DiskCount", "TotalDiskSpaceGB",
       "OperatingSystem", "ServerType", "ServiceLevel", "Status", "RequestID", "PercentComplete", "StepNumber",
       "SizeGB", "Quantity", "Classification", "Visibility", "GroupID", "ItemID", "DisplayPrecedence",
-      "CustomFieldID", "CustomFieldTypeID", "BillingResponsibilityID", "StatusCode" },
+      "CustomFieldID", "CustomFieldTypeID", "BillingResponsibilityID", "StatusCode",
+      "int" }, -- the items of primitive lists: <Roles><int>8</int></Roles>
     boolean = { "Success", "IsTemplate", "IsHyperscale", "InMaintenanceMode", "IsSystemGroup",
       "ShareParentNetworks", "IsActive", "IsRequired", "HasSnapshot", "IsClaimed", "AllowSMS" },
     number = { "MonthlyEstimate", "MonthToDate", "CurrentHour", "PreviousHour", "OneTimeCharges",
