@@ -7,6 +7,7 @@
 local luacloud = require("luacloud")
 local core = require("luacloud.core")
 local simmod = require("luacloud.sim.dimensiondata") -- only for its independent pure-Lua XML parser
+local values = require("spec.support.xml_values")
 
 local DIR = "spec/fixtures/dimensiondata/"
 local ORG = "1831c1a9-9c03-44df-a5a4-f2a4662d6bde"
@@ -35,50 +36,6 @@ local function list_dir(pattern)
   p:close()
   table.sort(out)
   return out
-end
-
-local ENT = { amp = "&", lt = "<", gt = ">", quot = '"', apos = "'" }
-local function unescape(s)
-  return (s:gsub("&(%a+);", function(e) return ENT[e] end))
-end
-
--- Every value of an XML document (texts and attribute values, xmlns excluded), read with patterns
--- so that the check does not depend on the decoder under test.
-local function sample_values(xml)
-  local s = xml:gsub("<!%-%-.-%-%->", ""):gsub("<%?.-%?>", "")
-  local out = {}
-  for tag in s:gmatch("<([^/!?][^>]*)>") do
-    for name, _, v in tag:gmatch("([%w_:%.%-]+)%s*=%s*([\"'])(.-)%2") do
-      -- attribute-value normalization (XML 1.0 section 3.3.3): line breaks and tabs read as spaces
-      if name ~= "xmlns" and not name:match("^xmlns:") then out[#out + 1] = unescape((v:gsub("\r?\n", " "):gsub("\t", " "))) end
-    end
-  end
-  for text in s:gmatch(">([^<]+)<") do
-    local t = text:gsub("^%s+", ""):gsub("%s+$", "")
-    if t ~= "" then out[#out + 1] = unescape(t) end
-  end
-  return out
-end
-
-local function decoded_values(v, out, seen)
-  out = out or {}
-  seen = seen or {}
-  if type(v) == "table" then
-    if seen[v] then return out end
-    seen[v] = true
-    for _, x in pairs(v) do decoded_values(x, out, seen) end
-  elseif type(v) == "string" then
-    out[#out + 1] = v
-  elseif type(v) == "boolean" then -- a value the catalog promises as a boolean (<Exists>true</Exists>)
-    out[#out + 1] = tostring(v)
-  end
-  return out
-end
-
-local function counts(list)
-  local c = {}
-  for _, v in ipairs(list) do c[v] = (c[v] or 0) + 1 end
-  return c
 end
 
 local function client(transport, extra)
@@ -117,22 +74,13 @@ describe("dimensiondata document samples", function()
         it("decodes " .. f .. " keeping every value", function()
           local body = fixture(f)
           local res, err = decode(c, op, body)
-          local got
           if res == nil then
             -- only documented fault samples may fail
             assert.truthy(body:find("<[%w:]*result>ERROR<"), tostring(err))
             assert.equal("api", err.kind)
-            got = decoded_values({ err.code, err.message, err.details })
-          else
-            got = decoded_values(res)
+            res = { err.code, err.message, err.details }
           end
-          local have = counts(got)
-          local missing = {}
-          for v, n in pairs(counts(sample_values(body))) do
-            if (have[v] or 0) < n then missing[#missing + 1] = v end
-          end
-          table.sort(missing)
-          assert.same({}, missing)
+          assert.same({}, values.missing(body, res))
         end)
       end
     end
