@@ -514,6 +514,42 @@ describe("clodo response samples cut to one item and to none", function()
     end
   end
 
+  -- JSON: the array met along a list path (JSON may drop the XML item level: {"public":[..]})
+  local function json_list(doc, root, path)
+    local node = doc
+    if type(node) == "table" and root and node[root] ~= nil then node = node[root] end
+    for k in path:gmatch("[^%.]+") do
+      if getmetatable(node) == core.array_mt then break end
+      node = type(node) == "table" and node[k] or nil
+    end
+    if type(node) == "table" and getmetatable(node) == core.array_mt then return node end
+    return nil
+  end
+
+  for _, base in ipairs(names) do
+    local op, params = RESPONSES[base][1], RESPONSES[base][2]
+    local r = luacloud.catalog("clodo").operations[op].response
+    local file = base .. ".response.json"
+    local doc = exists(file) and r.items and core.json_decode(read(file))
+    local list = doc and json_list(doc, r.root, r.items)
+    if list and #list > 0 then
+      for _, keep in ipairs({ 1, 0 }) do
+        it(file .. " with " .. keep .. " item(s): the promised list is an array of that size", function()
+          local d = core.json_decode(read(file))
+          local l = json_list(d, r.root, r.items)
+          for i = #l, keep + 1, -1 do l[i] = nil end
+          local body = core.json_encode(d)
+          local res, err = call_with_body(op, params, body, "json")
+          assert.is_nil(err)
+          local got = at(res, r.items)
+          assert.are.equal(core.array_mt, getmetatable(got), file .. ": " .. r.items)
+          assert.are.equal(keep, #got)
+          assert_holds(leaves(d, nil, "json"), res, "json", file .. " cut to " .. keep)
+        end)
+      end
+    end
+  end
+
   it("list_ips: one public, one private address: is_primary and isp are booleans in both lists", function()
     local body = [[<?xml version="1.0" encoding="UTF-8"?>
 <addresses><public><ip addr="62.76.41.218" is_primary="1" isp=""/></public>
