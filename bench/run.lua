@@ -68,7 +68,7 @@ local function decode_bench()
     return
   end
   local t_cjson = best(function() cjson.decode(json) end)
-  local t_tree = best(function() core.json_decode_cjson(json, { lists = lists }) end)
+  local t_tree = best(function() core._json_decode_cjson(json, { lists = lists }) end)
   print(("lua-cjson decode (baseline)   %8.1f ms   1.00x"):format(t_cjson * 1e3))
   print(("luacloud json_decode (direct) %8.1f ms   %.2fx   target <= 1.3x  %s"):format(t_json * 1e3, t_json / t_cjson,
     t_json / t_cjson <= 1.3 and "MET" or "MISSED"))

@@ -126,6 +126,16 @@ describe("xml_decode", function()
   end)
 end)
 
+describe("xml_decode internals", function()
+  it("builds its decoder metatable once per Lua state, not per call", function()
+    assert(core.xml_decode("<a/>"))
+    local mt = debug.getregistry()["luacloud.xml_decoder"]
+    assert.is_table(mt)
+    assert(core.xml_decode("<b>1</b>"))
+    assert.are.equal(mt, debug.getregistry()["luacloud.xml_decoder"])
+  end)
+end)
+
 describe("xml_encode", function()
   it("writes the default namespace, documented order and escapes", function()
     local s = core.xml_encode("Account", { userName = "a<b&c", password = "p", roles = { role = { { name = "server" }, { name = "network" } } } },
@@ -193,6 +203,42 @@ describe("json", function()
     local ours, theirs = core.json_decode(doc), cjson.decode(doc)
     theirs.a[5].b = core.null
     assert.are.same(theirs, ours)
+  end)
+
+  it("refuses invalid UTF-8 (raw bytes or escapes), \\u0000 and duplicate keys", function()
+    for _, doc in ipairs({ '["a\255b"]', '["\192\175"]', '["\237\160\128"]', '["\244\144\128\128"]',
+                           '["\195"]', '{"k\255":1}', '["x\\n\255"]', '["a\\u0000b"]', '{"a\\u0000":1}',
+                           '{"a":1,"a":2}', '{"s":{"x":1},"s":{"y":2}}' }) do
+      local v, err = core.json_decode(doc)
+      assert.is_nil(v, doc)
+      assert.is_string(err)
+    end
+    assert.matches("UTF%-8", select(2, core.json_decode('["a\255"]')))
+    assert.matches("NUL", select(2, core.json_decode('["\\u0000"]')))
+    assert.matches("duplicate key", select(2, core.json_decode('{"a":1,"a":2}')))
+    -- well-formed multi-byte text, in the fast path and among escapes
+    assert.are.same({ "\195\169\226\130\172\240\159\152\128", "\n\195\169" }, core.json_decode('["é€😀","\\né"]'))
+    assert.are.same({ a = { b = 1 }, b = { a = 2 } }, core.json_decode('{"a":{"b":1},"b":{"a":2}}'))
+  end)
+
+  it("keeps the exact text of numbers no Lua number holds, never inf or a rounded value", function()
+    local t = assert(core.json_decode('[1e400,-1e400,1e-400,123456789012345678901234567890,0e-999,1.5]'))
+    assert.are.same({ "1e400", "-1e400", "1e-400", "123456789012345678901234567890" }, { t[1], t[2], t[3], t[4] })
+    assert.are.equal(0, t[5])
+    assert.are.equal(1.5, t[6])
+    if math.type then -- Lua 5.4: every 64-bit integer exactly, then text
+      local big = assert(core.json_decode('[9223372036854775807,-9223372036854775808,9223372036854775808,9007199254740993]'))
+      assert.are.equal(math.maxinteger, big[1])
+      assert.are.equal(math.mininteger, big[2])
+      assert.are.equal("9223372036854775808", big[3])
+      assert.are.equal(9007199254740993, big[4])
+      assert.are.equal("integer", math.type(big[4]))
+    end
+  end)
+
+  it("keeps the cJSON reference decoder off the public API", function()
+    assert.is_nil(core.json_decode_cjson)
+    assert.is_function(core._json_decode_cjson)
   end)
 
   it("encodes arrays vs objects by marker, not by guess", function()

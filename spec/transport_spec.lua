@@ -224,6 +224,20 @@ describe("transports speak only http and https", function()
     s:close()
   end)
 
+  it("a proxy or CA file libcurl refuses fails the request instead of being dropped", function()
+    srv.reset()
+    local huge = string.rep("a", 9000000) -- over libcurl's CURL_MAX_INPUT_LENGTH: setopt refuses it
+    for _, opt in ipairs({ "proxy", "ca_file" }) do
+      local s = core.session { timeout = 5, [opt] = huge }
+      local r, err = s:request { url = srv.base .. "/ok" }
+      assert.is_nil(r, opt)
+      assert.are.equal("transport", err.kind)
+      assert.matches(opt == "proxy" and "CURLOPT_PROXY" or "CURLOPT_CAINFO", err.message)
+      s:close()
+    end
+    assert.are.equal(0, srv.counts().total) -- nothing went out directly, without the proxy
+  end)
+
   it("the cosocket transport refuses them too", function()
     for _, url in ipairs({ "file:///etc/passwd", "dict://127.0.0.1:" .. srv.port .. "/info" }) do
       local out = srv.admin("ngx_url?url=" .. core.urlencode(url))

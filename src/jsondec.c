@@ -3,10 +3,20 @@
  * listing that was 2.2x lua-cjson (bench/run.lua). This parser pushes Lua
  * values directly while reading, with the same rules: JSON null is core.null,
  * arrays carry core.array_mt, keys named in opts.lists are always arrays.
- * No foreign library is on the C stack, so a Lua memory error unwinds safely. */
+ * No foreign library is on the C stack, so a Lua memory error unwinds safely.
+ *
+ * What it refuses or keeps (docs/DESIGN.md):
+ * - invalid UTF-8 in a string (raw bytes or an unpaired surrogate escape): refused;
+ * - \u0000: refused (an embedded NUL would be cut by the C code the value may reach);
+ * - a duplicate key in one object: refused (no silent replacement of a whole member);
+ * - an integer that does not fit exactly (beyond 2^63 under Lua 5.4, beyond 2^53
+ *   under LuaJIT) and a number that overflows a double (1e400) or underflows to 0
+ *   (1e-400): kept as a string holding the number's exact text, never inf or a
+ *   rounded value. */
 #include <string.h>
 #include <stdlib.h>
 #include <errno.h>
+#include <math.h>
 #include "lc.h"
 
 typedef struct jp {
@@ -43,6 +53,26 @@ static int hex4(const char *s, unsigned *out) {
   return 1;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (lead byte >= 0x80), 0 if
+ * ill-formed: overlong forms, surrogates and code points past U+10FFFF too. */
+static int utf8_len(const char *s, const char *end) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t left = (size_t)(end - s);
+  unsigned c = p[0];
+  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
+    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F)) return 0;
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
+    if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F)) return 0;
+    return 4;
+  }
+  return 0;
+}
+
 static void add_utf8(luaL_Buffer *b, unsigned cp) {
   if (cp < 0x80) luaL_addchar(b, (char)cp);
   else if (cp < 0x800) { luaL_addchar(b, (char)(0xC0 | (cp >> 6))); luaL_addchar(b, (char)(0x80 | (cp & 0x3F))); }
@@ -62,7 +92,13 @@ static void add_utf8(luaL_Buffer *b, unsigned cp) {
 static int parse_string(jp *j) {
   const char *s = ++j->p, *q = s;
   luaL_Buffer b;
-  while (q < j->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20) q++;
+  for (;;) {
+    int n;
+    while (q < j->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x80) q++;
+    if (q >= j->end || (unsigned char)*q < 0x80) break;
+    if (!(n = utf8_len(q, j->end))) { j->p = q; return jfail(j, "invalid UTF-8 in string"); }
+    q += n;
+  }
   if (q < j->end && *q == '"') { /* no escapes: the common case */
     lua_pushlstring(j->L, s, (size_t)(q - s));
     j->p = q + 1;
@@ -75,6 +111,13 @@ static int parse_string(jp *j) {
     unsigned char c = (unsigned char)*j->p;
     if (c == '"') { j->p++; luaL_pushresult(&b); return 1; }
     if (c < 0x20) return jfail(j, "control character in string");
+    if (c >= 0x80) {
+      int n = utf8_len(j->p, j->end);
+      if (!n) return jfail(j, "invalid UTF-8 in string");
+      luaL_addlstring(&b, j->p, (size_t)n);
+      j->p += n;
+      continue;
+    }
     if (c != '\\') { luaL_addchar(&b, (char)c); j->p++; continue; }
     if (j->end - j->p < 2) break;
     switch (j->p[1]) {
@@ -96,6 +139,8 @@ static int parse_string(jp *j) {
           j->p += 6;
         } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
           return jfail(j, "unpaired surrogate");
+        } else if (cp == 0) {
+          return jfail(j, "\\u0000 (NUL) in string");
         }
         add_utf8(&b, cp);
         j->p += 4;
@@ -108,10 +153,17 @@ static int parse_string(jp *j) {
   return jfail(j, "unterminated string");
 }
 
+static int push_number(jp *j, const char *s, const char *q, int is_int);
+
+/* whether the mantissa of [s, q) is all zeros (0e-999 is really 0) */
+static int zero_digits(const char *s, const char *q) {
+  for (; s < q && *s != 'e' && *s != 'E'; s++) if (*s >= '1' && *s <= '9') return 0;
+  return 1;
+}
+
 static int parse_number(jp *j) {
   const char *s = j->p, *q = s;
   int is_int = 1;
-  char buf[64];
   if (q < j->end && *q == '-') q++;
   if (q >= j->end || *q < '0' || *q > '9') return jfail(j, "bad number");
   if (*q == '0') q++; else while (q < j->end && *q >= '0' && *q <= '9') q++;
@@ -128,34 +180,68 @@ static int parse_number(jp *j) {
     if (q >= j->end || *q < '0' || *q > '9') return jfail(j, "bad number");
     while (q < j->end && *q >= '0' && *q <= '9') q++;
   }
-  (void)is_int; /* Lua 5.1/LuaJIT have no integer subtype */
+  return push_number(j, s, q, is_int);
+}
+
+/* An integer literal [s, q) -> its magnitude, 0 when past `limit` (caller checks). */
+static int int_fits(const char *s, const char *q, unsigned long long limit, unsigned long long *out) {
+  unsigned long long v = 0;
+  if (*s == '-') s++;
+  for (; s < q; s++) {
+    unsigned d = (unsigned)(*s - '0');
+    if (v > (limit - d) / 10) return 0;
+    v = v * 10 + d;
+  }
+  *out = v;
+  return 1;
+}
+
+/* The number's exact text, for what no Lua number holds exactly. */
+static int push_text(jp *j, const char *s, const char *q) {
+  lua_pushlstring(j->L, s, (size_t)(q - s));
+  j->p = q;
+  return 1;
+}
+
+static int push_number(jp *j, const char *s, const char *q, int is_int) {
+  char buf[64];
+  double d;
+  if (is_int) {
+    unsigned long long mag = 0;
+    int neg = *s == '-';
 #if LUA_VERSION_NUM >= 503
-  if (is_int && q - s <= 18) {
-    long long v = 0;
-    const char *d = s;
-    int neg = *d == '-';
-    if (neg) d++;
-    for (; d < q; d++) v = v * 10 + (*d - '0');
-    lua_pushinteger(j->L, (lua_Integer)(neg ? -v : v));
+    if (q - s - neg <= 18) { /* cannot overflow: no check per digit */
+      const char *p;
+      for (p = s + neg; p < q; p++) mag = mag * 10 + (unsigned)(*p - '0');
+    } else if (!int_fits(s, q, neg ? 9223372036854775808ULL : 9223372036854775807ULL, &mag)) {
+      return push_text(j, s, q);
+    }
+    /* -2^63: the unsigned negation converts back to LLONG_MIN */
+    lua_pushinteger(j->L, neg ? (lua_Integer)(0ULL - mag) : (lua_Integer)mag);
     j->p = q;
     return 1;
-  }
+#else
+    /* Lua 5.1/LuaJIT: one double, exact for integers up to 2^53 */
+    if (q - s - neg > 15 && !int_fits(s, q, 9007199254740992ULL, &mag)) return push_text(j, s, q);
 #endif
+  }
   if ((size_t)(q - s) >= sizeof buf) {
     /* very long numbers: strtod needs a terminated copy */
     char *big = malloc((size_t)(q - s) + 1);
-    double d;
     if (!big) return jfail(j, "out of memory");
     memcpy(big, s, (size_t)(q - s));
     big[q - s] = 0;
+    errno = 0;
     d = strtod(big, NULL);
     free(big);
-    lua_pushnumber(j->L, d);
   } else {
     memcpy(buf, s, (size_t)(q - s));
     buf[q - s] = 0;
-    lua_pushnumber(j->L, strtod(buf, NULL));
+    errno = 0;
+    d = strtod(buf, NULL);
   }
+  if (isinf(d) || (errno == ERANGE && d == 0.0 && !zero_digits(s, q))) return push_text(j, s, q);
+  lua_pushnumber(j->L, d);
   j->p = q;
   return 1;
 }
@@ -217,6 +303,10 @@ static int parse_object(jp *j) {
     }
     if (!parse_value(j)) return 0;
     if (listed && !(lua_type(L, -1) == LUA_TTABLE && lc_is_array(L, -1))) force_list(L);
+    lua_pushvalue(L, -2);
+    lua_rawget(L, -4);
+    if (!lua_isnil(L, -1)) return jfail(j, "duplicate key in object");
+    lua_pop(L, 1);
     lua_rawset(L, -3);
     skip_ws(j);
     if (j->p >= j->end) return jfail(j, "unterminated object");

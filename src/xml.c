@@ -345,9 +345,10 @@ static int l_xml_decode(lua_State *L) {
   d = (xdec *)lua_newuserdata(L, sizeof(xdec)); /* 3 */
   memset(d, 0, sizeof *d);
   d->max_depth = 64;
-  lua_newtable(L);
-  lua_pushcfunction(L, xdec_gc);
-  lua_setfield(L, -2, "__gc");
+  if (luaL_newmetatable(L, "luacloud.xml_decoder")) { /* built once per Lua state */
+    lua_pushcfunction(L, xdec_gc);
+    lua_setfield(L, -2, "__gc");
+  }
   lua_setmetatable(L, -2);
   if (lua_istable(L, 2)) {
     lua_getfield(L, 2, "lists"); /* 4 */

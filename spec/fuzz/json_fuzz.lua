@@ -12,6 +12,9 @@ seeds[#seeds + 1] = '[[[[[[[[[[]]]]]]]]]]'
 local function eq(a, b, depth)
   depth = depth or 0
   if a == b then return true end
+  -- json_decode keeps the exact text of numbers no Lua number holds (1e400, 2^64):
+  -- the cJSON decoder gives the nearest double
+  if type(a) == "string" and type(b) == "number" and tonumber(a) then return tonumber(a) == b end
   if type(a) ~= "table" or type(b) ~= "table" or depth > 200 then return false end
   for k, v in pairs(a) do if not eq(v, b[k], depth + 1) then return false end end
   for k in pairs(b) do if a[k] == nil then return false end end
@@ -33,17 +36,15 @@ for n = 1, iter do
   elseif v == nil and type(err) ~= "string" then fail("json_decode: nil without a message", s)
   end
   -- (max_depth is not passed to the cJSON decoder: see known_bugs.lua)
-  local ok2, v2 = pcall(core.json_decode_cjson, s, opts and { lists = opts.lists })
-  if not ok2 then fail("json_decode_cjson raised: " .. tostring(v2), s) end
+  local ok2, v2 = pcall(core._json_decode_cjson, s, opts and { lists = opts.lists })
+  if not ok2 then fail("_json_decode_cjson raised: " .. tostring(v2), s) end
   if ok and ok2 and v ~= nil and v2 ~= nil and not s:find("\\u0000", 1, true) and not eq(v, v2) then
     fail("decoders disagree", s)
   end
   -- embedded NULs are lost by json_encode (cJSON strings): see known_bugs.lua
   if ok and v ~= nil and not s:find("\\u0000", 1, true) then
     local ok3, e = pcall(core.json_encode, v)
-    -- "1e999" decodes to inf, which json_encode refuses (raises): tolerated here
-    if not ok3 and not tostring(e):find("NaN or infinity", 1, true) then fail("json_encode raised: " .. tostring(e), s)
-    elseif not ok3 then -- skip
+    if not ok3 then fail("json_encode raised: " .. tostring(e), s)
     elseif e then
       local back = core.json_decode(e)
       if not eq(back, v) then fail("decode(encode(v)) ~= v: " .. e:sub(1, 200), s) end

@@ -57,8 +57,8 @@ end
 -- 5. json.c l_json_decode (cJSON decoder): depth_ok() counts containers, push_value()
 --    counts scalars too, so a document that passes the check raises a Lua error
 do
-  local ok, v = pcall(core.json_decode_cjson, "[[1]]", { max_depth = 1 })
-  check("json_decode_cjson returns nil, msg (no raise) on max_depth", ok, tostring(v))
+  local ok, v = pcall(core._json_decode_cjson, "[[1]]", { max_depth = 1 })
+  check("_json_decode_cjson returns nil, msg (no raise) on max_depth", ok, tostring(v))
 end
 
 -- 6. sign.c l_b64decode: EVP_DecodeBlock strips trailing whitespace, so the '=' count is
