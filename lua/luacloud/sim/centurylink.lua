@@ -307,25 +307,43 @@ end
 -- Request parsing
 ---------------------------------------------------------------------------------------------
 
-local XML_LISTS = { OS = true, int = true, Parameter = true, CustomFields = true, string = true }
+-- The request lists of the catalog's params (param.xml): wrapper -> item element
+-- (<OperatingSystems><OS>..), and elements repeated without a wrapper (<CustomFields ID=".."/>)
+local WRAPPERS, REPEATED, XML_LISTS = {}, {}, {}
+for _, e in pairs(catalog.operations) do
+  for _, spec in ipairs(e.params or {}) do
+    if spec.type == "array" and spec.xml then
+      if spec.xml.item then
+        WRAPPERS[spec.name] = spec.xml.item
+        XML_LISTS[spec.xml.item] = true
+      else
+        REPEATED[spec.name] = true
+        XML_LISTS[spec.name] = true
+      end
+    end
+  end
+end
 
 local function flatten_xml(t)
   if type(t) ~= "table" then return t end
-  for k, v in pairs(t) do
+  for k, item in pairs(WRAPPERS) do
+    local v = t[k]
     if type(v) == "table" and getmetatable(v) ~= ARR then
       local only, n = nil, 0
       for kk in pairs(v) do only = kk; n = n + 1 end
-      if n == 1 and XML_LISTS[only] and type(v[only]) == "table" and getmetatable(v[only]) == ARR then
+      if n == 1 and only == item and type(v[only]) == "table" and getmetatable(v[only]) == ARR then
         t[k] = v[only]
       end
-    elseif v == "" and (k == "OperatingSystems" or k == "Roles" or k == "Parameters") then
+    elseif v == "" then
       t[k] = arr()
     end
   end
-  if type(t.CustomFields) == "table" and getmetatable(t.CustomFields) == ARR then
-    local keep = arr()
-    for _, cf in ipairs(t.CustomFields) do if type(cf) == "table" and next(cf) then keep[#keep + 1] = cf end end
-    t.CustomFields = keep
+  for k in pairs(REPEATED) do
+    if type(t[k]) == "table" and getmetatable(t[k]) == ARR then
+      local keep = arr()
+      for _, cf in ipairs(t[k]) do if type(cf) == "table" and next(cf) then keep[#keep + 1] = cf end end
+      t[k] = keep
+    end
   end
   return t
 end
