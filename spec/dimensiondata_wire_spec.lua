@@ -139,7 +139,7 @@ describe("dimensiondata requests on the wire", function()
       { "delete_server", { server_id = "s1" }, MAINTENANCE }, -- refused, so not applied: may be sent again
     }
     for _, case in ipairs(CASES) do
-      it("after a retry: " .. case[1] .. " answered " .. case[3].status, function()
+      it("after a retry: " .. case[1] .. " answered " .. case[3].status .. (case[3].body:find("<", 1, true) and " (Status)" or " (bare)"), function()
         local t, wire = recorder(function(req, n)
           if req.url:find("myaccount", 1, true) then return nil end
           if n == 2 then return case[3] end
@@ -154,14 +154,31 @@ describe("dimensiondata requests on the wire", function()
       end)
     end
 
-    it("after a timeout of a list, if it is repeated at all", function()
+    it("after a timeout of a list (a read is safe to repeat)", function()
       local t, wire = recorder(function(req, n)
         if n == 2 then return nil, { kind = "timeout", message = "timed out" } end
         if not req.url:find("myaccount", 1, true) then return OK end
       end)
-      client(t):list_servers_with_backup({ name = "web" })
+      assert(client(t):list_servers_with_backup({ name = "web" }))
+      assert.equal(3, #wire)
       all_same(wire, 2)
       no_empty_org(wire)
+    end)
+
+    it("never after a timeout of a state-changing GET (it may have been done)", function()
+      local t, wire = recorder(function(req)
+        if not req.url:find("myaccount", 1, true) then return nil, { kind = "timeout", message = "timed out" } end
+      end)
+      local _, err = client(t, { retries = 5 }):delete_server({ server_id = "s1" })
+      assert.equal("timeout", err.kind)
+      assert.same({ "GET /oec/0.9/myaccount", "GET /oec/0.9/" .. ORG .. "/server/s1?delete" }, urls(wire))
+    end)
+
+    it("never after a refused login: no re-login for Basic credentials, one request", function()
+      local t, wire = recorder(function() return { status = 401, headers = {}, body = "" } end)
+      local _, err = client(t, { org_id = ORG }):list_servers_with_backup({})
+      assert.equal("auth", err.kind)
+      assert.equal(1, #wire)
     end)
 
     it("learns the org id once, before the first URL is built, and only when a path needs it", function()
