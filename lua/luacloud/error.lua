@@ -1,6 +1,8 @@
 --- The one error type of luacloud.
 -- Every failure is returned as `nil, err` where err is a table made here:
--- { provider, op, status, code, message, retryable, kind, details, retry_after }.
+-- { provider, op, status, code, message, retryable, kind, details, retry_after, applied, gave_up }.
+-- applied ("no"|"maybe"|"yes": may the request have been applied?) and retryable are set by
+-- luacloud.retry after each failed attempt; gave_up = "deadline" when a wait would pass the deadline.
 -- @module luacloud.error
 local M = {}
 

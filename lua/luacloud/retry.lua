@@ -37,6 +37,7 @@ local TRANSPORT = {
   phase = { "transport", "no" },     -- nginx phase without cosockets: nothing was sent
   tls = { "tls", "no" },             -- the handshake failed before the request went out (its own kind: DESIGN.md)
   timeout = { "timeout", "maybe" },
+  protocol = { "transport", "no" },  -- not http(s): refused before anything was sent, every time
   too_large = { "transport", "yes" }, -- the server answered (too much)
   transport = { "transport", "maybe" }, -- dropped / reset: it may have arrived
 }
@@ -105,7 +106,7 @@ function M.transient(catalog, err)
   if k == "timeout" then return true end
   if k == "transport" then
     local t = err.details and err.details.transport
-    return t ~= "phase" and t ~= "too_large" and t ~= "tls"
+    return t ~= "phase" and t ~= "too_large" and t ~= "tls" and t ~= "protocol"
   end
   if err.rate_limited then return true end
   local p = policy(catalog)
