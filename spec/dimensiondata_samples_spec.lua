@@ -201,6 +201,17 @@ describe("dimensiondata document samples", function()
 
     -- template samples whose printed values are descriptions, not values (the client validates them)
     local TEMPLATE = { create_acl_rule = "action", create_probe = "probeIntervalSeconds" }
+    -- element -> a value its printed description allows
+    local FILLED = {
+      create_acl_rule = { action = "PERMIT" },
+      create_probe = { name = "probe1", probeIntervalSeconds = "30", errorCountBeforeServerFail = "3",
+        successCountBeforeServerEnable = "2", failedProbeIntervalSeconds = "45", maxReplyWaitSeconds = "10",
+        lowerBound = "200", upperBound = "299", port = "8080", requestUrl = "/health", matchContent = "OK" },
+    }
+    local function fill_template(node, values)
+      if #node.kids == 0 and values[node.name] then node.text = values[node.name] end
+      for _, k in ipairs(node.kids) do fill_template(k, values) end
+    end
 
     for _, f in ipairs(list_dir("%.request%.xml$")) do
       local op = f:match("^([%w_]+)%.")
@@ -215,7 +226,9 @@ describe("dimensiondata document samples", function()
           assert.is_nil(sent)
           assert.equal("validation", err.kind)
           assert.equal(TEMPLATE[op], err.param)
-          return
+          -- the same structure with values the descriptions allow
+          fill_template(doc, FILLED[op])
+          sent, res, err = capture(op, to_params(doc), { namespace = base })
         end
         assert.is_nil(err)
         assert.truthy(res)
