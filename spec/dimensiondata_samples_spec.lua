@@ -208,9 +208,9 @@ describe("dimensiondata document samples", function()
         successCountBeforeServerEnable = "2", failedProbeIntervalSeconds = "45", maxReplyWaitSeconds = "10",
         lowerBound = "200", upperBound = "299", port = "8080", requestUrl = "/health", matchContent = "OK" },
     }
-    local function fill_template(node, values)
-      if #node.kids == 0 and values[node.name] then node.text = values[node.name] end
-      for _, k in ipairs(node.kids) do fill_template(k, values) end
+    local function fill_template(node, filled)
+      if #node.kids == 0 and filled[node.name] then node.text = filled[node.name] end
+      for _, k in ipairs(node.kids) do fill_template(k, filled) end
     end
 
     for _, f in ipairs(list_dir("%.request%.xml$")) do
