@@ -257,9 +257,10 @@ describe("dimensiondata over HTTP (nginx simulator, libcurl, XML)", function()
       fails("REASON_770", 400, c:list_os_server_images_in_location({ location_id = "XX9" }))
       local labelled = assert(c:list_os_server_images_with_software_labels({ location_id = "NA5" }))
       assert.equal("NA5", labelled.DeployedImageWithSoftwareLabels[1].location)
-      assert.same({}, assert(c:list_db_server_images({ ["Image Provider"] = "opsource" })).ServerImage)
-      assert.same({}, assert(c:list_web_server_images({ image_provider = "ntta" })).ServerImage)
-      assert.same({}, assert(c:list_partner_server_images()).ServerImage)
+      -- the pre-built stacks of section 12.6-12.8, listed as ServerImage items
+      assert.truthy(assert(c:list_db_server_images({ ["Image Provider"] = "opsource" })).ServerImage[1].name)
+      assert.truthy(assert(c:list_web_server_images({ image_provider = "ntta" })).ServerImage[1].resourcePath)
+      assert.truthy(assert(c:list_partner_server_images()).ServerImage[1].id)
       local pkgs = {}
       for _, p in ipairs(assert(c:list_ovf_packages()).ovfPackage) do pkgs[p.name] = p.status end
       assert.same({ ["MyCustomerImage.mf"] = "VALID", ["OldImage.mf"] = "EXPIRED" }, pkgs)
@@ -406,9 +407,9 @@ describe("dimensiondata over HTTP (nginx simulator, libcurl, XML)", function()
       assert.equal(2, #listing("list_deployed_servers_on_network", { network_id = nid }))
       local wd = by(listing("list_deployed_servers_on_network_with_disks", { network_id = nid }), "id", web)
       assert.truthy(wd)
-      -- the document's <additionalDisk> elements, always a list
-      assert.is_true(#wd.additionalDisk >= 1)
-      assert.is_string(wd.additionalDisk[1].diskSizeGb)
+      -- <additionalDisk> lists the disks besides the OS disk (section 5.13): none before Add Storage
+      assert.equal(0, #(wd.additionalDisk or {}))
+      assert.equal("0", wd.machineSpecification.additionalLocalStorageGb)
       assert.equal(2, #listing("list_deployed_servers_on_network_with_software_labels", { network_id = nid }))
       assert.equal(2, #listing("list_deployed_servers_on_network_with_status", { network_id = nid }))
       assert.same({}, listing("list_pending_deployment_servers_on_network", { network_id = nid }))

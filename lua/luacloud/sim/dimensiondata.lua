@@ -313,7 +313,7 @@ local OS_IMAGES = {
   { name = "RedHat 6 64-bit 2 CPU", os = "REDHAT6/64", type = "UNIX", cpu = 2, mem = 4096, disk = 10 },
   { name = "Ubuntu 12.04 2 CPU", os = "UBUNTU12/64", type = "UNIX", cpu = 2, mem = 4096, disk = 10 },
   { name = "Win2008 Ent 64-bit R2 2 CPU", os = "WIN2008R2E/64", type = "WINDOWS", cpu = 2, mem = 4096,
-    disk = 50 },
+    disk = 50, labels = { "MSSQL2008R2S" } },
   { name = "CentOS 6 64-bit 1 CPU", os = "CENTOS6/64", type = "UNIX", cpu = 1, mem = 2048, disk = 10 },
 }
 
@@ -354,7 +354,7 @@ function Sim:reset()
       local img = { id = string.format("%s-0000-4000-8000-%012d", ({ NA1 = "a0a0a0a1", NA3 = "a0a0a0a3",
         NA5 = "a0a0a0a5" })[dc.location], i), name = spec.name, description = spec.name .. " image",
         location = dc.location, os = spec.os, ostype = spec.type, cpuCount = spec.cpu,
-        memoryMb = spec.mem, osStorageGb = spec.disk, base = true, state = "NORMAL",
+        memoryMb = spec.mem, osStorageGb = spec.disk, base = true, state = "NORMAL", labels = spec.labels,
         created = iso(1325376000) }
       self.images[#self.images + 1] = img
       self.image_by_id[img.id] = img
@@ -428,6 +428,15 @@ function Sim:changed()
 end
 
 local function progress_status(p, now)
+  if p.failure then
+    -- the last operation failed and left the object locked: the status stays, with the reason
+    return E("status", nil, {
+      E("action", nil, p.action), E("requestTime", nil, iso(p.start)), E("userName", nil, p.user),
+      E("numberOfSteps", nil, "1"), E("updateTime", nil, iso(p.start)),
+      E("step", nil, { E("name", nil, "WAIT_FOR_OPERATION"), E("number", nil, "1") }),
+      E("failureReason", nil, p.failure),
+    })
+  end
   local pct = 100
   if p.done > p.start then pct = math.floor((now - p.start) / (p.done - p.start) * 100) end
   if pct > 99 then pct = 99 end
@@ -682,6 +691,90 @@ end
 
 local function bool(v) return v and "true" or "false" end
 
+-- The NAT address of a server's private IP, if a NAT rule maps it (the listings' publicIp).
+function Sim:public_ip_of(s)
+  local n = self.network_by_id[s.networkId]
+  for _, r in ipairs(n and n.nat or {}) do
+    if r.sourceIp == s.privateIp then return r.natIp end
+  end
+end
+
+-- VMware Tools status of a deployed server, as the listings' <machineStatus name=...><value>.
+local function machine_status(s, only_running)
+  if not s.isDeployed then return {} end
+  local out = {}
+  local st = { { "vmwareToolsVersionStatus", "CURRENT" },
+    { "vmwareToolsRunningStatus", s.isStarted and "RUNNING" or "NOT_RUNNING" },
+    { "vmwareToolsApiVersion", "8290" } }
+  for _, x in ipairs(st) do
+    if not only_running or x[1] == "vmwareToolsRunningStatus" then
+      out[#out + 1] = E("machineStatus", { { "name", x[1] } }, { E("value", nil, x[2]) })
+    end
+  end
+  return out
+end
+
+local function add_all(list, items)
+  for _, x in ipairs(items) do list[#list + 1] = x end
+end
+
+local function storage_gb(s)
+  local extra = 0
+  for i = 2, #s.disks do extra = extra + s.disks[i].sizeGb end
+  return s.disks[1].sizeGb, extra
+end
+
+-- The deprecated listings (section 11: Servers, DeployedServers, PendingDeployServers and
+-- their ...WithDisks/...WithStatus/...WithSoftwareLabels forms) name their fields as their
+-- samples do: an <id> element, <machineSpecification>, <privateIpAddress>, <status>.
+function Sim:legacy_server_node(s, elname, with_status)
+  local os_gb, extra_gb = storage_gb(s)
+  local osnode = E("operatingSystem", nil, { E("type", nil, s.ostype), E("displayName", nil, s.os) })
+  local body = { E("id", nil, s.id), E("name", nil, s.name), E("description", nil, s.description or "") }
+  if elname == "Server" then
+    add_all(body, {
+      E("vlanResourcePath", nil, "/oec/" .. ORG_ID .. "/network/" .. s.networkId),
+      E("imageResourcePath", nil, "/oec/base/image/" .. s.sourceImageId),
+      osnode, E("cpuCount", nil, tostring(s.cpuCount)), E("memory", nil, tostring(s.memoryMb)),
+      E("osStorage", nil, tostring(os_gb)), E("additionalLocalStorage", nil, tostring(extra_gb)),
+      E("machineName", nil, s.machineName), E("privateIPAddress", nil, s.privateIp),
+      E("isDeployed", nil, bool(s.isDeployed)), E("isStarted", nil, bool(s.isStarted)),
+      E("created", nil, iso(s.created)),
+    })
+    return E(elname, nil, body)
+  end
+  add_all(body, {
+    E("machineSpecification", nil, { E("cpuCount", nil, tostring(s.cpuCount)),
+      E("memoryMb", nil, tostring(s.memoryMb)), E("osStorageGb", nil, tostring(os_gb)),
+      E("additionalLocalStorageGb", nil, tostring(extra_gb)), osnode }),
+    E("sourceImageId", nil, s.sourceImageId), E("networkId", nil, s.networkId),
+    E("privateIpAddress", nil, s.privateIp),
+  })
+  local deployed = elname:find("^Deployed") ~= nil
+  if deployed then
+    local pub = self:public_ip_of(s)
+    if pub then body[#body + 1] = E("publicIpAddress", nil, pub) end
+    add_all(body, { E("machineName", nil, s.machineName), E("isStarted", nil, bool(s.isStarted)),
+      E("deployedTime", nil, iso(s.deployedTime or s.created)) })
+  end
+  if s.pending or s.failed then body[#body + 1] = progress_status(s.pending or s.failed, self.now()) end
+  local with_disks = elname:find("WithDisks", 1, true) ~= nil
+  if deployed and (with_disks or elname:find("WithSoftwareLabels", 1, true) or with_status) then
+    add_all(body, machine_status(s))
+  end
+  if with_disks or elname:find("WithSoftwareLabels", 1, true) then
+    for _, l in ipairs(s.labels or {}) do body[#body + 1] = E("softwareLabel", nil, l) end
+  end
+  if with_disks then
+    for i = 2, #s.disks do
+      local d = s.disks[i]
+      body[#body + 1] = E("additionalDisk", nil, { E("id", nil, d.id), E("scsiId", nil, tostring(d.scsiId)),
+        E("diskSizeGb", nil, tostring(d.sizeGb)), E("state", nil, d.state) })
+    end
+  end
+  return E(elname, nil, body)
+end
+
 function Sim:server_node(s, elname, with_backup)
   local now = self.now()
   local body = {
@@ -690,24 +783,24 @@ function Sim:server_node(s, elname, with_backup)
     E("cpuCount", nil, tostring(s.cpuCount)), E("memoryMb", nil, tostring(s.memoryMb)),
   }
   for _, d in ipairs(s.disks) do
-    if tostring(elname):find("WithDisks", 1, true) then
-      -- the ...WithDisks listings write elements, as the document's samples do
-      body[#body + 1] = E("additionalDisk", nil, { E("id", nil, d.id), E("scsiId", nil, tostring(d.scsiId)),
-        E("diskSizeGb", nil, tostring(d.sizeGb)), E("state", nil, d.state) })
-    else
-      body[#body + 1] = E("disk", { { "id", d.id }, { "scsiId", tostring(d.scsiId) },
-        { "sizeGb", tostring(d.sizeGb) }, { "speed", d.speed }, { "state", d.state } })
-    end
+    body[#body + 1] = E("disk", { { "id", d.id }, { "scsiId", tostring(d.scsiId) },
+      { "sizeGb", tostring(d.sizeGb) }, { "speed", d.speed }, { "state", d.state } })
   end
+  for _, l in ipairs(s.labels or {}) do body[#body + 1] = E("softwareLabel", nil, l) end
+  local pub = self:public_ip_of(s)
   local rest = {
     E("sourceImageId", nil, s.sourceImageId), E("networkId", nil, s.networkId),
     E("machineName", nil, s.machineName), E("privateIp", nil, s.privateIp),
+    pub and E("publicIp", nil, pub) or false,
     E("created", nil, iso(s.created)), E("isDeployed", nil, bool(s.isDeployed)),
     E("isStarted", nil, bool(s.isStarted)), E("state", nil, s.state),
-    s.pending and progress_status(s.pending, now) or false,
+  }
+  if elname ~= "server" or with_backup then add_all(rest, machine_status(s, true)) end
+  add_all(rest, {
+    (s.pending or s.failed) and progress_status(s.pending or s.failed, now) or false,
     (with_backup and s.backup) and E("backup", { { "assetId", s.backup.assetId },
       { "state", s.backup.state }, { "servicePlan", s.backup.servicePlan } }) or false,
-  }
+  })
   for _, x in ipairs(rest) do body[#body + 1] = x end
   local clean = {}
   for _, x in ipairs(body) do if x then clean[#clean + 1] = x end end
@@ -728,31 +821,85 @@ function Sim:image_os(img)
   return E("operatingSystem", nil, { E("type", nil, img.ostype), E("displayName", nil, img.os) })
 end
 
+local function extra_gb(img)
+  local n = 0
+  for _, gb in ipairs(img.extra_disks or {}) do n = n + gb end
+  return n
+end
+
+local function label_nodes(list, labels)
+  for _, l in ipairs(labels or {}) do list[#list + 1] = E("softwareLabel", nil, l) end
+end
+
 function Sim:deployed_image_node(img, elname)
-  return E(elname, nil, compact({
+  local body = compact({
     E("id", nil, img.id), E("name", nil, img.name),
     img.description and E("description", nil, img.description) or false,
     E("machineSpecification", nil, {
       E("cpuCount", nil, tostring(img.cpuCount)), E("memoryMb", nil, tostring(img.memoryMb)),
-      E("osStorageGb", nil, tostring(img.osStorageGb)), E("additionalLocalStorageGb", nil, "0"),
+      E("osStorageGb", nil, tostring(img.osStorageGb)), E("additionalLocalStorageGb", nil, tostring(extra_gb(img))),
       self:image_os(img),
     }),
     img.sourceServerId and E("sourceServerId", nil, img.sourceServerId) or false,
     img.pending and false or E("deployedTime", nil, img.created),
     E("location", nil, img.location),
-    img.pending and progress_status(img.pending, self.now()) or false,
+    (img.pending or img.failed) and progress_status(img.pending or img.failed, self.now()) or false,
+  })
+  -- a deployed image being exported is locked, and its listings show that work
+  local now = self.now()
+  if img.failed_export then body[#body + 1] = progress_status(img.failed_export, now) end
+  for _, ex in ipairs(not img.pending and self.exports or {}) do
+    if ex.image == img and ex.done > now then
+      body[#body + 1] = progress_status({ action = "IMAGE_EXPORT", start = ex.start, done = ex.done, user = ex.user }, now)
+      break
+    end
+  end
+  if elname:find("WithSoftwareLabels", 1, true) then label_nodes(body, img.labels) end
+  return E(elname, nil, body)
+end
+
+-- The deprecated <ServerImage> of List OS/Customer/Web/DB/Partner Server Images (section 12).
+function Sim:legacy_image_node(img)
+  local owner = img.base and "base" or ORG_ID
+  return E("ServerImage", nil, compact({
+    E("id", nil, img.id), E("resourcePath", nil, "/oec/" .. owner .. "/image/" .. img.id),
+    E("name", nil, img.name), E("description", nil, img.description or ""), self:image_os(img),
+    E("location", nil, img.location or ""),
+    img.sourceServerId and E("sourceResourcePath", nil, "/oec/" .. ORG_ID .. "/server/" .. img.sourceServerId) or false,
+    E("cpuCount", nil, tostring(img.cpuCount)), E("memory", nil, tostring(img.memoryMb)),
+    E("osStorage", nil, tostring(img.osStorageGb)), E("additionalLocalStorage", nil, tostring(extra_gb(img))),
+    E("created", nil, img.created),
   }))
 end
 
 function Sim:image_state_node(img, elname)
-  return E(elname or "ServerImageWithState", nil, compact({
+  local body = compact({
     E("id", nil, img.id), E("location", nil, img.location), E("name", nil, img.name),
     img.description and E("description", nil, img.description) or false,
     self:image_os(img), E("cpuCount", nil, tostring(img.cpuCount)),
     E("memoryMb", nil, tostring(img.memoryMb)), E("osStorageGb", nil, tostring(img.osStorageGb)),
-    E("state", nil, img.state), (not img.pending) and E("deployedTime", nil, img.created) or false,
-    img.pending and progress_status(img.pending, self.now()) or false,
-  }))
+  })
+  for i, gb in ipairs(img.extra_disks or {}) do
+    body[#body + 1] = E("additionalDisk", nil, { E("id", nil, img.id:sub(1, 24) .. string.format("%012d", i)),
+      E("scsiId", nil, tostring(i)), E("diskSizeGb", nil, tostring(gb)), E("state", nil, "NORMAL") })
+  end
+  label_nodes(body, img.labels)
+  local src = img.source
+  if src then
+    local base = src.package:gsub("%.mf$", "")
+    body[#body + 1] = E("source", { { "type", src.type } }, {
+      E("artifact", { { "type", "MF" }, { "value", src.package }, { "date", src.date } }),
+      E("artifact", { { "type", "OVF" }, { "value", base .. ".ovf" }, { "date", src.date } }),
+      E("artifact", { { "type", "VMDK" }, { "value", base .. "-disk1.vmdk" }, { "date", src.date } }) })
+  end
+  body[#body + 1] = E("state", nil, img.state)
+  if img.pending or img.failed then
+    body[#body + 1] = progress_status(img.pending or img.failed, self.now())
+  else
+    body[#body + 1] = E("deployedTime", nil, img.created)
+    add_all(body, machine_status({ isDeployed = true, isStarted = true }))
+  end
+  return E(elname or "ServerImageWithState", nil, body)
 end
 
 function Sim:network_node(n, with_location, elname)
@@ -969,6 +1116,11 @@ function Sim:add_server(spec)
     machineName = "10-" .. ip:gsub("%.", "-"), created = spec.created or self.now(),
     isDeployed = false, isStarted = false, state = "PENDING_ADD", scsi = 0, disks = {} }
   s.disks[1] = { id = self:uuid(), scsiId = 0, sizeGb = img.osStorageGb, speed = "STANDARD", state = "NORMAL" }
+  s.labels = img.labels
+  for i, gb in ipairs(img.extra_disks or {}) do
+    s.disks[#s.disks + 1] = { id = self:uuid(), scsiId = i, sizeGb = gb, speed = "STANDARD", state = "NORMAL" }
+    s.scsi = i
+  end
   self.servers[#self.servers + 1] = s
   self.server_by_id[s.id] = s
   return s
@@ -987,6 +1139,39 @@ function Sim:seed(kind, n)
     self.deploy_seconds = self.base_seconds.deploy / n
     self.action_seconds = self.base_seconds.action / n
     return { deploy_seconds = self.deploy_seconds, action_seconds = self.action_seconds }
+  elseif kind == "failures" then
+    -- n of each kind of failed operation that left a locked object behind (their status
+    -- carries the failureReason): a failed deployment and a deployed server whose last action
+    -- failed, on the newest network; a failed clone and a failed export of a deployed image
+    local net = self.networks[#self.networks] or self:add_network("seed-failed", "seeded", "NA1")
+    local out = { failed_deployments = {}, failed_actions = {}, failed_images = {}, failed_exports = {} }
+    local function info(action, why) return { action = action, start = now, user = "demo", failure = why } end
+    for _ = 1, n do
+      local s = self:add_server({ network = net, image = self.images[1], name = "failed-" .. (#self.servers + 1),
+        description = "seeded failure" })
+      s.state, s.failed = "FAILED_ADD", info("DEPLOY_SERVER", "Guest OS customization failed")
+      table.insert(out.failed_deployments, s.id)
+      s = self:add_server({ network = net, image = self.images[1], name = "failed-" .. (#self.servers + 1),
+        description = "seeded failure" })
+      s.isDeployed, s.isStarted, s.state = true, true, "FAILED_CHANGE"
+      s.failed = info("ADD_DISK", "Additional local storage could not be added because the datastore is full")
+      table.insert(out.failed_actions, s.id)
+      for _, what in ipairs({ "failed_images", "failed_exports" }) do
+        local base = self.images[1]
+        local img = { id = self:uuid(), name = what .. "-" .. (#self.images + 1), description = "seeded failure",
+          location = net.location, os = base.os, ostype = base.ostype, cpuCount = base.cpuCount,
+          memoryMb = base.memoryMb, osStorageGb = base.osStorageGb, created = iso(now) }
+        if what == "failed_images" then
+          img.state, img.failed = "FAILED_ADD", info("CLONE_SERVER", "Image clone failed")
+        else
+          img.state, img.failed_export = "NORMAL", info("IMAGE_EXPORT", "Image export failed because the disk is busy")
+        end
+        self.images[#self.images + 1] = img
+        self.image_by_id[img.id] = img
+        table.insert(out[what], img.id)
+      end
+    end
+    return out
   elseif kind == "networks" then
     local out = {}
     for i = 1, n do out[i] = self:add_network("seed-net-" .. (#self.networks + 1), "seeded", DATACENTERS[(i - 1) % 3 + 1].location).id end
@@ -1172,12 +1357,7 @@ function H.os_images(self, req, loc, root, elname, style)
   for _, img in ipairs(self.images) do
     if img.base and (not loc or img.location == loc) and (loc or img.location == "NA1") then
       if style == "server_image" then
-        items[#items + 1] = E("ServerImage", nil, { E("id", nil, img.id),
-          E("resourcePath", nil, "/oec/base/image/" .. img.id), E("name", nil, img.name),
-          E("description", nil, img.description), self:image_os(img), E("location", nil, img.location),
-          E("cpuCount", nil, tostring(img.cpuCount)), E("memory", nil, tostring(img.memoryMb)),
-          E("osStorage", nil, tostring(img.osStorageGb)), E("additionalLocalStorage", nil, "0"),
-          E("created", nil, img.created) })
+        items[#items + 1] = self:legacy_image_node(img)
       else
         items[#items + 1] = self:deployed_image_node(img, elname)
       end
@@ -1186,12 +1366,32 @@ function H.os_images(self, req, loc, root, elname, style)
   return list_doc(self, root, "server", items)
 end
 
+-- Web, database and partner images (section 12.6-12.8): pre-built stacks, listed only.
+local PROVIDER_IMAGES = {
+  web = { { "Microsoft Windows Server 2008 IIS 7", "WIN2008/32", "WINDOWS", 2, 4096, 62 },
+    { "RedHat 5 Apache 2.2 PHP 5", "REDHAT5/64", "UNIX", 1, 2048, 20 } },
+  db = { { "Microsoft SQL Server 2008 Standard", "WIN2008/64", "WINDOWS", 4, 8192, 100 },
+    { "RedHat 5 MySQL 5.1", "REDHAT5/64", "UNIX", 2, 4096, 50 } },
+  partner = { { "Partner Appliance 1.0", "REDHAT5/64", "UNIX", 1, 2048, 20 } },
+}
+
+function H.provider_images(self, kind)
+  local items = {}
+  for i, x in ipairs(PROVIDER_IMAGES[kind]) do
+    items[#items + 1] = self:legacy_image_node({ base = true, id = string.format("c055e1df-%04d-4000-8000-%012d", #kind, i),
+      name = x[1], description = x[1] .. ", " .. x[4] .. " CPU, " .. math.floor(x[5] / 1024) .. " GB RAM, " .. x[6] .. " GB",
+      os = x[2], ostype = x[3], cpuCount = x[4], memoryMb = x[5], osStorageGb = x[6], location = "",
+      created = iso(1230000000) })
+  end
+  return list_doc(self, "ServerImages", "server", items)
+end
+
 function H.customer_images(self, req, loc, pending, root, elname)
   if loc then self:need_location(loc) end
   local items = {}
   for _, img in ipairs(self.images) do
-    if not img.base and (not loc or img.location == loc) and ((img.pending ~= nil) == pending) then
-      items[#items + 1] = self:deployed_image_node(img, elname)
+    if not img.base and (not loc or img.location == loc) and (((img.pending or img.failed) ~= nil) == pending) then
+      items[#items + 1] = elname == "ServerImage" and self:legacy_image_node(img) or self:deployed_image_node(img, elname)
     end
   end
   return list_doc(self, root, "server", items)
@@ -1267,12 +1467,12 @@ function H.servers_paged(self, req, root, elname, with_backup)
   return list_doc(self, root, "server", items, attrs)
 end
 
-function H.servers_legacy(self, req, netid, deployed, root, elname)
+function H.servers_legacy(self, req, netid, deployed, root, elname, with_status)
   if netid then self:net(netid) end
   local items = {}
   for _, s in ipairs(self.servers) do
     if (not netid or s.networkId == netid) and (deployed == nil or s.isDeployed == deployed) then
-      items[#items + 1] = self:server_node(s, elname, false)
+      items[#items + 1] = self:legacy_server_node(s, elname, with_status)
     end
   end
   return list_doc(self, root, "server", items)
@@ -1377,7 +1577,9 @@ function H.server(self, req, id)
     local src = self.image_by_id[s.sourceImageId] or self.images[1]
     local img = { id = self:uuid(), name = clone, description = desc, location = s.location, os = s.os,
       ostype = s.ostype, cpuCount = s.cpuCount, memoryMb = s.memoryMb, osStorageGb = src.osStorageGb,
-      state = "PENDING_ADD", created = iso(self.now()), sourceServerId = s.id }
+      state = "PENDING_ADD", created = iso(self.now()), sourceServerId = s.id, labels = s.labels,
+      extra_disks = {} }
+    for i = 2, #s.disks do img.extra_disks[#img.extra_disks + 1] = s.disks[i].sizeGb end
     self.images[#self.images + 1] = img
     self.image_by_id[img.id] = img
     self:start_pending(img, "CLONE_SERVER", self.action_seconds * 2, user, function(im)
@@ -1403,7 +1605,8 @@ function H.server(self, req, id)
   if flag == "clean" then
     if s.state ~= "FAILED_ADD" then fail("REASON_392", "Server " .. id .. " is not a failed deployment.") end
     s.deleted = true
-    self:tick()
+    for i, x in ipairs(self.servers) do if x == s then table.remove(self.servers, i) break end end
+    self.server_by_id[s.id] = nil
     return ok(self, "Clean Failed Server Deployment", "Successfully submitted clean failed server request")
   end
   self:server_idle(s)
@@ -2590,7 +2793,8 @@ function H.image_import(self, req)
   self:unique_image_name(name, loc)
   if self:busy_count("IMAGE_IMPORT") >= 2 then fail("REASON_430", "Maximum number of simultaneous imports reached.") end
   local img = { id = self:uuid(), name = name, description = ktext(x, "description"), location = loc, os = "REDHAT6/64",
-    ostype = "UNIX", cpuCount = 1, memoryMb = 2048, osStorageGb = 10, state = "PENDING_ADD", created = iso(self.now()) }
+    ostype = "UNIX", cpuCount = 1, memoryMb = 2048, osStorageGb = 10, state = "PENDING_ADD", created = iso(self.now()),
+    source = { type = "IMPORT", package = pkg, date = iso(self.now()) }, extra_disks = { 10 } }
   self.images[#self.images + 1] = img
   self.image_by_id[img.id] = img
   self:start_pending(img, "IMAGE_IMPORT", self.action_seconds * 4, self.user.userName, function(im)
@@ -2604,9 +2808,14 @@ function H.image_export(self, req, history)
   local now = self.now()
   local function node(ex, elname)
     local img = ex.image
-    local body = { E("image", { { "id", img.id } }, { E("name", nil, img.name), E("location", nil, img.location),
+    local inner = compact({ E("name", nil, img.name),
+      img.description and E("description", nil, img.description) or false, E("location", nil, img.location),
       E("operatingSystem", nil, img.os), E("cpuCount", nil, tostring(img.cpuCount)),
-      E("memoryMb", nil, tostring(img.memoryMb)), E("osStorageGb", nil, tostring(img.osStorageGb)) }) }
+      E("memoryMb", nil, tostring(img.memoryMb)), E("osStorageGb", nil, tostring(img.osStorageGb)) })
+    for i, gb in ipairs(img.extra_disks or {}) do
+      inner[#inner + 1] = E("additionalDisk", { { "scsiId", tostring(i) }, { "sizeGb", tostring(gb) } })
+    end
+    local body = { E("image", { { "id", img.id } }, inner) }
     if elname == "imageExportRecord" then
       table.insert(body, 1, E("userName", nil, ex.user))
       body[#body + 1] = E("endDate", nil, os.date("!%Y-%m-%d %H:%M:%S", math.floor(ex.done)))
@@ -2666,7 +2875,8 @@ function H.image_copy(self, req)
     for _, img in ipairs(self.images) do
       if img.pending and img.pending.action == "COPY_CUSTOMER_IMAGE" then
         items[#items + 1] = E("imageCopy", { { "imageCopyId", img.copy_id }, { "sourceLocation", img.copy_src.location },
-          { "sourceImageId", img.copy_src.id }, { "sourceImageName", img.copy_src.name } },
+          { "sourceImageId", img.copy_src.id }, { "sourceImageName", img.copy_src.name },
+          { "ovfPackagePrefix", img.copy_prefix } },
           { self:image_state_node(img, "targetImage") })
       end
     end
@@ -2687,7 +2897,8 @@ function H.image_copy(self, req)
   if self:busy_count("COPY_CUSTOMER_IMAGE") >= 2 then fail("REASON_430", "Maximum number of simultaneous copies reached.") end
   local img = { id = self:uuid(), name = name, description = ktext(x, "targetImageDescription"), location = loc,
     os = src.os, ostype = src.ostype, cpuCount = src.cpuCount, memoryMb = src.memoryMb, osStorageGb = src.osStorageGb,
-    state = "PENDING_CHANGE", created = iso(self.now()), copy_id = self:uuid(), copy_src = src }
+    state = "PENDING_CHANGE", created = iso(self.now()), copy_id = self:uuid(), copy_src = src,
+    copy_prefix = ktext(x, "ovfPackagePrefix"), labels = src.labels, extra_disks = src.extra_disks, source = src.source }
   self.images[#self.images + 1] = img
   self.image_by_id[img.id] = img
   self:start_pending(img, "COPY_CUSTOMER_IMAGE", self.action_seconds * 4, self.user.userName, function(im)
@@ -2773,11 +2984,11 @@ local ROUTES = {
   { "GET", "^/base/image$", function(s, r) return H.os_images(s, r, nil, "ServerImages", nil, "server_image") end },
   { "GET", "^/base/image/([^/]+)$", function(s, r, loc) return H.os_images(s, r, loc, "ServerImages", nil, "server_image") end },
   -- 12.8 List Partner Server Images: GET /oec/0.9/partner/image (no org id; the simulator has none)
-  { "GET", "^/partner/image$", function(s, r) return list_doc(s, "ServerImages", "server", {}) end },
+  { "GET", "^/partner/image$", function(s) return H.provider_images(s, "partner") end },
   { "GET", "^/(%a+)/image/(%a+)$", function(s, r, prov, kind)
       if prov ~= "opsource" and prov ~= "ntta" and prov ~= "ntte" and prov ~= "partner" then fail("REASON_420", "Unknown image provider.") end
-      if prov == "partner" and kind ~= "web" and kind ~= "db" then return list_doc(s, "ServerImages", "server", {}) end
-      return list_doc(s, "ServerImages", "server", {}) end, match_org = false },
+      if kind ~= "web" and kind ~= "db" then fail("REASON_420", "Unknown image list " .. kind .. ".") end
+      return H.provider_images(s, kind) end, match_org = false },
   { "GET", "^/{org}/image/deployedWithSoftwareLabels/([^/]+)$", function(s, r, loc) return H.customer_images(s, r, loc, false, "DeployedImagesWithSoftwareLabels", "DeployedImageWithSoftwareLabels") end },
   { "GET", "^/{org}/image/pendingDeploy/([^/]+)$", function(s, r, loc) return H.customer_images(s, r, loc, true, "PendingDeployImages", "PendingDeployImage") end },
   { "GET", "^/{org}/image/pendingDeploy$", function(s, r) return H.customer_images(s, r, nil, true, "PendingDeployImages", "PendingDeployImage") end },
@@ -2841,14 +3052,14 @@ local ROUTES = {
   { "GET", "^/{org}/network/([^/]+)/server$", function(s, r, id) return H.servers_legacy(s, r, id, nil, "Servers", "Server") end },
   { "GET", "^/{org}/network/([^/]+)/server/(%a+)$", function(s, r, id, kind)
       local map = { deployed = { true, "DeployedServers", "DeployedServer" },
-        deployedWithStatus = { true, "DeployedServers", "DeployedServer" },
+        deployedWithStatus = { true, "DeployedServers", "DeployedServer", true },
         deployedWithDisks = { true, "DeployedServersWithDisks", "DeployedServerWithDisks" },
         deployedWithSoftwareLabels = { true, "DeployedServersWithSoftwareLabels", "DeployedServerWithSoftwareLabels" },
         pendingDeploy = { false, "PendingDeployServers", "PendingDeployServer" },
         pendingDeployWithDisks = { false, "PendingDeployServersWithDisks", "PendingDeployServerWithDisks" } }
       local m = map[kind]
       if not m then fail("REASON_420", "Unknown list " .. kind) end
-      return H.servers_legacy(s, r, id, m[1], m[2], m[3]) end },
+      return H.servers_legacy(s, r, id, m[1], m[2], m[3], m[4]) end },
   { "*", "^/{org}/storageAccount$", function(s, r) return H.storage(s, r) end },
   { "*", "^/{org}/storageAccount/([^/]+)$", H.storage },
   { "GET", "^/{org}/report/usage$", function(s, r) return H.report(s, r, "usage") end },
