@@ -90,7 +90,7 @@ local function expand_records(records, out)
     if not id:match("^%d+$") then return "record ids must be numbers (0 adds a record)" end
     local any = false
     for _, f in ipairs(DNS_FIELDS) do
-      if rec[f] ~= nil then out[#out + 1] = { f .. "_" .. id, tostring(rec[f]) }; any = true end
+      if rec[f] ~= nil then out[#out + 1] = { name = f .. "_" .. id, value = tostring(rec[f]) }; any = true end
     end
     for k in pairs(rec) do
       if k ~= "id" and type(k) == "string" then
@@ -139,9 +139,10 @@ local function vfail(c, msg, param)
   return nil, c:error { kind = "validation", message = msg, param = param }
 end
 
---- Build the request template. The engine's path filling plus Clodo's URL split (the path is
--- appended to the management URL in prepare), body shapes from catalog data (bodies.lua),
--- constraints between params in validate.lua; only the update_dns_zone records convenience is here.
+--- Build the request template. What stays here: the path is kept apart (prepare appends it to the
+-- management URL, known only after login), send_method, and the update_dns_zone records convenience.
+-- Bodies are catalog data (`request`) written by the protocol layer (luacloud.bodies ->
+-- luacloud.protocol); rules between params (one_of, exclusive, only_with) are validate.lua's.
 -- Returns req = { method, url, headers, query, body, clodo_path, clodo_auth }.
 function M.build(c, entry, values, placement)
   local specs = {}
@@ -160,28 +161,23 @@ function M.build(c, entry, values, placement)
     for _, p in ipairs(placement.header) do req.headers[p.name] = tostring(p.value) end
     return req
   end
-  local fields, root = {}, nil
+  local params, root = {}, nil
   for _, p in ipairs(placement.body) do
     local spec = specs[p.name]
     if spec and spec.location == "root" then
       root = tostring(p.value)
     elseif p.name == "records" and spec and spec.location == "dynamic" then
-      local err = expand_records(p.value, fields)
+      local err = expand_records(p.value, params)
       if err then return vfail(c, "update_dns_zone: " .. err, "records") end
-    elseif not spec then
-      local err = check_dynamic(specs, p.name)
-      if err then return vfail(c, err, p.name) end
-      fields[#fields + 1] = { p.name, p.value }
     else
-      fields[#fields + 1] = { p.name, bodies.typed(spec, p.value) }
+      local err = not spec and check_dynamic(specs, p.name)
+      if err then return vfail(c, err, p.name) end
+      params[#params + 1] = p
     end
   end
-  local fmt = bodies.format(entry, c.format)
-  local body, err = bodies.encode(entry, fmt, fields, root)
-  if err then return vfail(c, err) end
-  if not body then return req end
-  req.body = body
-  req.headers["Content-Type"] = c.catalog.content_types[fmt]
+  local ok, err = bodies.apply(c.catalog, entry, c.format, params, req, root)
+  if not ok then return vfail(c, err) end
+  if not req.body then return req end
   if entry.state_changing then req.headers["Cache-Control"] = "no-cache" end
   return req
 end
@@ -236,12 +232,15 @@ function M.login(c)
   return read_auth(c, resp)
 end
 
+-- the request of the call in progress, kept per call (light threads share a client)
+local function per_call(c) return c.context and c:context() or c end
+
 function M.prepare(c, _, req)
   req.headers.Accept = c.catalog.accept[c.format]
   if req.clodo_auth then
     -- an explicit c:authenticate{}: the documented headers, at the endpoint root
     req.url = c.endpoint .. "/"
-    c._clodo_last = req
+    per_call(c)._clodo_last = req
     return true
   end
   if not token_valid(c) then
@@ -250,7 +249,7 @@ function M.prepare(c, _, req)
   end
   req.url = c.clodo_token.url .. req.clodo_path
   req.headers["X-Auth-Token"] = c.clodo_token.token
-  c._clodo_last = req
+  per_call(c)._clodo_last = req
   return true
 end
 
@@ -463,7 +462,8 @@ function M.error_from(c, entry, resp)
   else
     msg = doc or ("HTTP " .. status)
   end
-  local method = c._clodo_last and c._clodo_last.method or (entry and entry.method) or "GET"
+  local last = per_call(c)._clodo_last
+  local method = last and last.method or (entry and entry.method) or "GET"
   local safe = (IDEMPOTENT[method] and not (entry and entry.state_changing)) or (entry and entry.safe) or false
   local fields = {
     status = status, code = e and (e.name or e.code) or status, message = msg,
@@ -478,7 +478,7 @@ function M.error_from(c, entry, resp)
   if limited and entry and entry.endpoint ~= "auth" then
     fields.kind = "api"
     fields.rate_limited = true
-    local path = c._clodo_last and c._clodo_last.clodo_path or (entry and entry.path) or "/"
+    local path = last and last.clodo_path or (entry and entry.path) or "/"
     local wait, limit
     if entry.path ~= "/limits" then wait, limit = M.retry_after(c, method, path) end
     if not wait then
