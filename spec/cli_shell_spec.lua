@@ -227,6 +227,28 @@ describe("luacloud through a shell", function()
     assert.truthy(so:find('"additionalInformation":[]', 1, true), so)
   end)
 
+  it("plan FILE reads the live state through luacloud.plan and lists the changes", function()
+    if not need_sim() then return end
+    local state = os.tmpname()
+    local so, se, code = sh({ "plan", "examples/recipe_web.lua", "--provider", "dimensiondata", "--state", state },
+      env.dimensiondata)
+    os.remove(state)
+    assert.are.equal(0, code, se)
+    assert.truthy(so:find("create network webdemo-net", 1, true), so)
+    local _
+    _, se, code = sh({ "plan" })
+    assert.are_not.equal(0, code)
+    assert.truthy(se:find("usage: luacloud plan|apply FILE", 1, true), se)
+  end)
+
+  it("--wait on a synchronous operation says there is nothing to wait for", function()
+    if not need_sim() then return end
+    local so, se, code = sh({ "clodo", "list_servers", "--wait" }, env.clodo)
+    assert.are.equal(0, code, se)
+    assert.is_table(json(so).server)
+    assert.truthy(se:find("list_servers is not asynchronous", 1, true), se)
+  end)
+
   it("profiles from the config file; flags and environment win; readable secrets refused", function()
     if not need_sim() then return end
     local xdg = os.tmpname()
