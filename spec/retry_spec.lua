@@ -54,7 +54,7 @@ describe("retry policy", function()
     assert.are.equal("maybe", err.applied)
     assert.is_false(err.retryable)
     -- the same answer to a read is retryable
-    c, sent = dd({ { status = 503, body = "busy" } }, { retries = 0 })
+    c = dd({ { status = 503, body = "busy" } }, { retries = 0 })
     _, err = c:get_my_account()
     assert.is_true(err.retryable)
   end)
@@ -229,5 +229,34 @@ describe("per-call state", function()
     assert.are.equal("stop_virtual_machine", eb.op)
     local _, _, ea = coroutine.resume(a)
     assert.are.equal("list_zones", ea.op)
+  end)
+
+  it("Clodo reads the rate limit of its own request, not of another coroutine's (per-call _clodo_last)", function()
+    local limits = [[{"limits":{"rate":[
+      {"verb":"GET","URI":"*","regex":".*","value":60,"remaining":0,"unit":"MINUTE","resetTime":1010},
+      {"verb":"POST","URI":"*","regex":".*","value":10,"remaining":0,"unit":"MINUTE","resetTime":1040}]}}]]
+    local over = [[{"overLimit":{"code":413,"message":"Over Limit"}}]]
+    local function t(req)
+      if req.headers["X-Auth-User"] then
+        return { status = 204, headers = { ["x-auth-token"] = "tok", ["x-server-management-url"] = "http://clodo.test/v1" } }
+      end
+      if req.url:match("/limits$") then return { status = 200, headers = {}, body = limits } end
+      if req.method == "POST" then
+        coroutine.yield()
+        return { status = 413, headers = {}, body = over }
+      end
+      return { status = 200, headers = {}, body = [[{"images":[]}]] }
+    end
+    local c = assert(luacloud.new("clodo", { user = "u", key = "k", endpoint = "http://clodo.test", transport = t,
+      clock = function() return 1000 end, sleep = function() end }))
+    local a = coroutine.create(function()
+      return c:create_server { name = "a", vps_type = "VirtualServer", vps_memory = 512, vps_hdd = 5, vps_admin = 1, vps_os = 541 }
+    end)
+    assert(coroutine.resume(a)) -- the POST is on the wire
+    assert(c:list_images())     -- another light thread's GET meanwhile
+    local _, _, err = coroutine.resume(a)
+    assert.are.equal(413, err.status)
+    assert.are.equal(40, err.retry_after) -- the POST limit, not the GET one (10)
+    assert.are.equal("create_server", err.op)
   end)
 end)

@@ -109,6 +109,14 @@ local function leave(self, ctx, ...)
   return ...
 end
 
+-- a call started earlier (c:call_async) continues, maybe on another coroutine
+local function resume(self, ctx)
+  local calls = self._calls
+  ctx.key = co_key()
+  ctx.outer = calls[ctx.key]
+  calls[ctx.key] = ctx
+end
+
 function Client:error(fields)
   fields.provider = self.provider
   if not fields.op then
@@ -402,19 +410,16 @@ end
 function Client:call_async(id, entry, params)
   if self.opts.dry_run or not self.transport.start then return nil end
   local ctx = enter(self, id)
-  local template = leave(self, ctx, self:template(id, entry, params))
-  if not template then return nil end
-  ctx = enter(self, id)
-  local req = self:ready(entry, template)
+  local template = self:template(id, entry, params)
+  local req = template and self:ready(entry, template)
   local finish = req and self:send_async(req)
   leave(self, ctx)
   if not finish then return nil end
   return function()
-    local fctx = enter(self, id)
-    fctx.deadline = ctx.deadline
+    resume(self, ctx) -- the same context: what prepare kept there is there for decode
     local res, err = self:receive(entry, finish())
     if res == nil then retry.classify(self, entry, req, err) end
-    return leave(self, fctx, res, err)
+    return leave(self, ctx, res, err)
   end
 end
 
