@@ -21,4 +21,7 @@ return {
     { name = "http", network = "net", protocol = "TCP", port = 80, action = "PERMIT" },
     { name = "ssh", network = "net", protocol = "TCP", port = 22, action = "PERMIT", source = "10.0.0.0/8" },
   },
+  balancers = {
+    { name = "lb", network = "net", port = 80, backend_port = 8080, servers = "web", algorithm = "roundrobin" },
+  },
 }

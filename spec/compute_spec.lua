@@ -225,6 +225,32 @@ describe("compute over HTTP (nginx simulator, libcurl)", function()
         if cx.capabilities.release_ip then assert(cx:release_ip(ip)) end
       end
 
+      -- a balancer with the node as its member, where the API has them
+      if cx.capabilities.create_balancer then
+        local b = assert(cx:create_balancer { name = "node-lb", network = up.network, location = up.location,
+          port = 80, backend_port = 8080, members = { up } })
+        assert.equal(80, b.port)
+        assert.equal(1, #b.members)
+        local listed_b
+        for _, x in ipairs(assert(cx:list_balancers())) do if x.id == b.id then listed_b = x end end
+        assert.is_table(listed_b)
+        assert.equal(8080, listed_b.members[1].port)
+        assert(cx:balancer_detach(listed_b, listed_b.members[1]))
+        for _, x in ipairs(assert(cx:list_balancers())) do
+          if x.id == b.id then assert.same({}, x.members) end
+        end
+        assert(cx:balancer_attach(listed_b, up))
+        for _, x in ipairs(assert(cx:list_balancers())) do if x.id == b.id then listed_b = x end end
+        assert.equal(1, #listed_b.members)
+        assert(cx:destroy_balancer(listed_b))
+        for _, x in ipairs(assert(cx:list_balancers())) do assert.is_not.equal(b.id, x.id) end
+        if b.ip and p == "reliacloud" then assert(cx:release_ip { address = b.ip }) end
+      else
+        local r, err = cx:create_balancer { name = "node-lb", port = 80, members = { up } }
+        assert.is_nil(r)
+        assert.equal("unsupported", err.kind)
+      end
+
       if p == "dimensiondata" then
         -- Delete Server needs a stopped server: the API's own refusal, then force
         local r, err = cx:destroy_node(up)

@@ -182,6 +182,10 @@ describe("plan and apply over HTTP (nginx simulator, libcurl)", function()
         local skipped_rules = 0
         for _, s in ipairs(pl.skipped) do if s.kind == "firewall rule" then skipped_rules = skipped_rules + 1 end end
         assert.equal(p == "dimensiondata" and 0 or 2, skipped_rules)
+        assert.equal(p == "dimensiondata" and 1 or 0, count(pl.changes, "create", "balancer"))
+        local skipped_lb = 0
+        for _, s in ipairs(pl.skipped) do if s.kind == "load balancer" then skipped_lb = skipped_lb + 1 end end
+        assert.equal(p == "dimensiondata" and 0 or 1, skipped_lb)
 
         local events = {}
         rec.clear()
@@ -200,6 +204,19 @@ describe("plan and apply over HTTP (nginx simulator, libcurl)", function()
         assert.equal(2, #servers)
         assert.same({ "webdemo-web-1", "webdemo-web-2" }, { servers[1].label, servers[2].label })
         for _, n in ipairs(servers) do assert.equal("running", n.state) end
+        if p == "dimensiondata" then
+          local cx = compute.compute(p, o)
+          local lbs = assert(cx:list_balancers())
+          assert.equal(1, #lbs)
+          assert.equal("webdemo-lb", lbs[1].name)
+          assert.equal(80, lbs[1].port)
+          local members = {}
+          for _, m in ipairs(lbs[1].members) do members[#members + 1] = m.node_id end
+          table.sort(members)
+          local ids = { servers[1].id, servers[2].id }
+          table.sort(ids)
+          assert.same(ids, members)
+        end
 
         rec.clear()
         local again = assert(plan.plan(recipe, o))
@@ -230,9 +247,18 @@ describe("plan and apply over HTTP (nginx simulator, libcurl)", function()
         recipe.servers[1].count = 1
         local pl = assert(plan.plan(recipe, o))
         assert.equal(1, count(pl.changes, "delete", "server"))
-        assert.equal(#pl.changes, count(pl.changes, "delete", "server"))
-        assert.equal("webdemo-web-2", pl.changes[1].name)
-        assert.truthy(pl.changes[1].reason:find("owned", 1, true))
+        local del
+        for _, ch in ipairs(pl.changes) do if ch.action == "delete" then del = ch end end
+        assert.equal("webdemo-web-2", del.name)
+        assert.truthy(del.reason:find("owned", 1, true))
+        if p == "dimensiondata" then
+          -- the server leaves the balancer before it is deleted (the API refuses otherwise: REASON_393)
+          assert.equal(2, #pl.changes)
+          assert.equal("detach", pl.changes[1].op)
+          assert.is_true(pl.changes[1].level < del.level)
+        else
+          assert.equal(1, #pl.changes)
+        end
         assert(plan.apply(pl))
         local left = owned_servers(cx, "webdemo-")
         assert.equal(1, #left)
@@ -240,7 +266,7 @@ describe("plan and apply over HTTP (nginx simulator, libcurl)", function()
         assert.equal("running", assert(cx:get_node(foreign.id)).state)
         assert.equal(before + 1, #assert(cx:list_nodes()))
         -- an emptied recipe removes all it owns, and still nothing else
-        recipe.servers, recipe.firewall, recipe.networks = {}, {}, {}
+        recipe.servers, recipe.firewall, recipe.networks, recipe.balancers = {}, {}, {}, {}
         pl = assert(plan.plan(recipe, o))
         assert(plan.apply(pl))
         assert.same({}, owned_servers(cx, "webdemo-"))
@@ -276,8 +302,8 @@ describe("plan and apply over HTTP (nginx simulator, libcurl)", function()
         assert.equal(1, done_servers)
         if p == "dimensiondata" then
           assert.equal("network", r.done[1].kind)
-          assert.equal(2, #r.not_done) -- the firewall rules come after the servers
-          for _, ch in ipairs(r.not_done) do assert.equal("rule", ch.kind) end
+          assert.equal(3, #r.not_done) -- the firewall rules and the balancer come after the servers
+          for _, ch in ipairs(r.not_done) do assert.is_truthy(ch.kind == "rule" or ch.kind == "balancer") end
         else
           assert.same({}, r.not_done)
         end

@@ -21,7 +21,8 @@ Compute.__index = Compute
 M.METHODS = { "list_nodes", "get_node", "create_node", "destroy_node", "reboot_node", "start_node",
   "stop_node", "list_images", "list_sizes", "list_locations", "list_networks", "create_network",
   "destroy_network", "allocate_ip", "attach_ip", "release_ip", "list_ips", "list_rules",
-  "create_rule", "destroy_rule", "list_balancers", "create_balancer", "destroy_balancer" }
+  "create_rule", "destroy_rule", "list_balancers", "create_balancer", "destroy_balancer",
+  "balancer_attach", "balancer_detach" }
 
 local function unsupported(self, what, why)
   return nil, Error.new { kind = "unsupported", provider = self.provider, op = what,

@@ -12,13 +12,14 @@ local M = {}
 local pick = compute.pick
 
 -- Apply order: deletions of dependants first, creations of dependencies first.
+-- (A balancer's members leave it before their servers go, and join it once they exist.)
 local LEVELS = {
-  { "delete", "balancer" }, { "delete", "rule" }, { "delete", "server" }, { "create", "network" },
-  { "change", "server" }, { "create", "server" }, { "create", "rule" }, { "create", "balancer" },
-  { "delete", "network" },
+  { "delete", "balancer" }, { "change", "balancer", "detach" }, { "delete", "rule" }, { "delete", "server" },
+  { "create", "network" }, { "change", "server" }, { "create", "server" }, { "create", "rule" },
+  { "create", "balancer" }, { "change", "balancer", "attach" }, { "delete", "network" },
 }
 local LEVEL_OF = {}
-for i, l in ipairs(LEVELS) do LEVEL_OF[l[1] .. " " .. l[2]] = i end
+for i, l in ipairs(LEVELS) do LEVEL_OF[table.concat(l, " ")] = i end
 
 local function bad(msg) return nil, Error.new { kind = "validation", op = "plan", message = msg } end
 
@@ -53,7 +54,8 @@ local function check(recipe)
 end
 
 local function add(p, ch)
-  ch.level = LEVEL_OF[ch.action .. " " .. ch.kind]
+  local key = ch.action .. " " .. ch.kind
+  ch.level = LEVEL_OF[key .. " " .. tostring(ch.op)] or LEVEL_OF[key]
   p.changes[#p.changes + 1] = ch
 end
 
@@ -229,12 +231,87 @@ local function plan_rules(p, cx)
 end
 
 -- Load balancers -------------------------------------------------------------------------------
+-- A balancer (named with the prefix) on a network of the recipe, its members the servers of a
+-- recipe server entry (`servers = "web"`, default: all).
+
+local function member_labels(p, b)
+  local out = {}
+  for _, s in ipairs(p.recipe.servers or {}) do
+    if b.servers == nil or b.servers == s.name then
+      for _, short in ipairs(server_names(s)) do out[#out + 1] = p.prefix .. short end
+    end
+  end
+  return out
+end
+
+local function plan_balancer(p, b, cur, label_of)
+  local full = p.prefix .. b.name
+  local first = p.recipe.networks and p.recipe.networks[1] and p.recipe.networks[1].name
+  local netname = p.network_of[b.network or first]
+  if not netname then return bad("balancer " .. b.name .. " needs a network of the recipe") end
+  local spec = { name = full, network_name = netname, port = b.port, backend_port = b.backend_port or b.port,
+    algorithm = b.algorithm, protocol = b.protocol, members = member_labels(p, b) }
+  if type(b.port) ~= "number" then return bad("balancer " .. b.name .. " needs a port") end
+  if not cur then
+    add(p, { action = "create", kind = "balancer", name = full, reason = "declared and absent", spec = spec })
+    return true
+  end
+  if cur.port ~= spec.port or (cur.backend_port and cur.backend_port ~= spec.backend_port) then
+    add(p, { action = "delete", kind = "balancer", name = full, id = cur.id, current = cur, reason = "ports differ from the recipe: replaced" })
+    add(p, { action = "create", kind = "balancer", name = full, reason = "ports differ from the recipe: replaced", spec = spec })
+    return true
+  end
+  local want, have, remove, join = {}, {}, {}, {}
+  for _, label in ipairs(spec.members) do want[label] = true end
+  for _, m in ipairs(cur.members or {}) do
+    local label = label_of[m.node_id]
+    if label and want[label] then have[label] = true else remove[#remove + 1] = m end
+  end
+  for _, label in ipairs(spec.members) do if not have[label] then join[#join + 1] = label end end
+  if #remove > 0 then
+    add(p, { action = "change", kind = "balancer", name = full, id = cur.id, current = cur, op = "detach", remove = remove,
+      reason = #remove .. " member(s) not among the recipe's servers" })
+  end
+  if #join > 0 then
+    add(p, { action = "change", kind = "balancer", name = full, id = cur.id, current = cur, op = "attach", join = join,
+      reason = "members missing: " .. table.concat(join, ", ") })
+  end
+  return true
+end
 
 local function plan_balancers(p, cx)
-  for _, b in ipairs(p.recipe.balancers or {}) do
-    local ok, err = cannot(p, "load balancer", b.name, cx.capabilities.create_balancer
-      and "balancers are not mapped into recipes for this provider yet" or why(cx, "create_balancer"))
+  local decl = p.recipe.balancers or {}
+  local caps = cx.capabilities
+  if not caps.create_balancer or caps.recipe_balancers == false then
+    for _, b in ipairs(decl) do
+      local ok, err = cannot(p, "load balancer", b.name, why(cx, caps.create_balancer and "recipe_balancers" or "create_balancer"))
+      if not ok then return nil, err end
+    end
+    return true
+  end
+  local nets = {}
+  for _, n in ipairs(p.live.networks or {}) do if starts(n.name, p.prefix) then nets[#nets + 1] = n end end
+  local live = {}
+  if #nets > 0 then
+    local err
+    live, err = cx:list_balancers(nets)
+    if not live then return nil, err end
+  end
+  local by_name = {}
+  for _, b in ipairs(live) do if starts(b.name, p.prefix) then by_name[b.name] = b end end
+  local label_of = {}
+  for _, n in ipairs(p.live.nodes or {}) do label_of[n.id] = n.label end
+  local declared = {}
+  for _, b in ipairs(decl) do
+    declared[p.prefix .. b.name] = true
+    local ok, err = plan_balancer(p, b, by_name[p.prefix .. b.name], label_of)
     if not ok then return nil, err end
+  end
+  for name, b in pairs(by_name) do
+    if not declared[name] then
+      add(p, { action = "delete", kind = "balancer", name = name, id = b.id, current = b,
+        reason = "owned by the recipe (prefix " .. p.prefix .. ") and no longer declared" })
+    end
   end
   return true
 end
@@ -285,6 +362,42 @@ local function find_network(cx, name)
   return nil, cx:error { kind = "api", op = "apply", message = "network " .. name .. " is not listed" }
 end
 
+local function nodes_by_label(cx)
+  local nodes, err = cx:list_nodes()
+  if not nodes then return nil, err end
+  local by = {}
+  for _, n in ipairs(nodes) do if n.label and n.state ~= "terminated" then by[n.label] = n end end
+  return by
+end
+
+--- A balancer change: create (with the members that exist), delete, or members in / out.
+function M.balancer_step(cx, ch)
+  if ch.action == "delete" then return cx:destroy_balancer(ch.current) end
+  if ch.op == "detach" then
+    for _, m in ipairs(ch.remove) do
+      local ok, err = cx:balancer_detach(ch.current, m)
+      if not ok then return nil, err end
+    end
+    return true
+  end
+  local by, err = nodes_by_label(cx)
+  if not by then return nil, err end
+  if ch.op == "attach" then
+    for _, label in ipairs(ch.join) do
+      if not by[label] then return nil, cx:error { kind = "api", op = "apply", message = "no server " .. label .. " to add" } end
+      local ok; ok, err = cx:balancer_attach(ch.current, by[label])
+      if not ok then return nil, err end
+    end
+    return true
+  end
+  local net; net, err = find_network(cx, ch.spec.network_name)
+  if not net then return nil, err end
+  local members = {}
+  for _, label in ipairs(ch.spec.members) do members[#members + 1] = by[label] end
+  return cx:create_balancer { network = net.id, name = ch.spec.name, port = ch.spec.port,
+    backend_port = ch.spec.backend_port, algorithm = ch.spec.algorithm, protocol = ch.spec.protocol, members = members }
+end
+
 -- The driver step of a change (built at apply time: earlier levels made what it refers to).
 local function step_of(cx, ch, wopts)
   if ch.kind == "network" then
@@ -309,6 +422,8 @@ local function step_of(cx, ch, wopts)
     for k, v in pairs(ch.spec) do spec[k] = v end
     spec.network = net.id
     return cx:step("create_rule", spec)
+  elseif ch.kind == "balancer" then
+    return { run = function() return M.balancer_step(cx, ch) end }
   end
   return nil, cx:error { kind = "unsupported", op = "apply", message = "no step for " .. ch.action .. " " .. ch.kind }
 end

@@ -19,6 +19,7 @@ M.capabilities = {
   allocate_ip = false, attach_ip = true, release_ip = false, list_ips = false,
   list_rules = false, create_rule = false, destroy_rule = false,
   list_balancers = false, create_balancer = false, destroy_balancer = false,
+  balancer_attach = false, balancer_detach = false,
   node_names = "description", networks = "existing", password = true, key = false,
 }
 
@@ -33,7 +34,8 @@ M.why = {
   create_rule = "no firewall calls (public IP Allow* flags only)",
   destroy_rule = "no firewall calls",
   list_balancers = "no load-balancer calls", create_balancer = "no load-balancer calls",
-  destroy_balancer = "no load-balancer calls",
+  destroy_balancer = "no load-balancer calls", balancer_attach = "no load-balancer calls",
+  balancer_detach = "no load-balancer calls",
 }
 
 local function state_of(s)

@@ -17,6 +17,7 @@ M.capabilities = {
   allocate_ip = false, attach_ip = true, release_ip = true, list_ips = true,
   list_rules = false, create_rule = false, destroy_rule = false,
   list_balancers = false, create_balancer = false, destroy_balancer = false,
+  balancer_attach = false, balancer_detach = false,
   node_names = true, networks = false, password = false, key = false,
 }
 
@@ -28,7 +29,8 @@ M.why = {
   allocate_ip = "Add IP allocates and attaches in one step (use attach_ip)",
   list_rules = "no firewall calls", create_rule = "no firewall calls", destroy_rule = "no firewall calls",
   list_balancers = "no load-balancer calls", create_balancer = "no load-balancer calls",
-  destroy_balancer = "no load-balancer calls",
+  destroy_balancer = "no load-balancer calls", balancer_attach = "no load-balancer calls",
+  balancer_detach = "no load-balancer calls",
 }
 
 local function ips_of(list)

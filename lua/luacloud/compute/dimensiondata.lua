@@ -17,15 +17,13 @@ M.capabilities = {
   list_networks = true, create_network = true, destroy_network = true,
   allocate_ip = true, attach_ip = true, release_ip = true, list_ips = true,
   list_rules = true, create_rule = true, destroy_rule = true,
-  list_balancers = false, create_balancer = false, destroy_balancer = false,
+  list_balancers = true, create_balancer = true, destroy_balancer = true,
+  balancer_attach = true, balancer_detach = true,
   node_names = true, networks = "objects", password = true, key = false,
 }
 
 M.why = {
   list_sizes = "the image fixes CPU and memory (no server sizes)",
-  list_balancers = "not mapped (VIP, server farm, real server and probe pieces)",
-  create_balancer = "not mapped (VIP, server farm, real server and probe pieces)",
-  destroy_balancer = "not mapped",
 }
 
 local function state_of(s)
@@ -315,5 +313,129 @@ function M.steps.destroy_rule(cx, r)
 end
 
 function M.destroy_rule(cx, r) return cx:run_step(M.steps.destroy_rule(cx, r)) end
+
+-- Load balancers: a VIP on a server farm of real servers (one per member server), probed by
+-- the network's built-in "tcp" probe unless balancer.probe names another.
+-- Balancer shape: { id = VIP id, name, ip, port, protocol, network, farm_id, algorithm,
+-- members = { { id = real server id, node_id, ip, port } }, extra = VIP }.
+
+local function net_id(n) return type(n) == "table" and n.id or n end
+
+local function created_id(res) return type(res) == "table" and res.id or nil end
+
+local function farm_members(cx, nid, farm_id)
+  local f, err = cx:call("get_server_farm_details", { network_id = nid, server_farm_id = farm_id })
+  if not f then return nil, err end
+  local rs; rs, err = cx:call("list_real_servers", { network_id = nid })
+  if not rs then return nil, err end
+  local node_of = {}
+  for _, r in ipairs(rs.realServer or {}) do node_of[r.id] = r.serverId end
+  local out = {}
+  for _, r in ipairs(f.realServer or {}) do
+    out[#out + 1] = { id = r.id, name = r.name, node_id = node_of[r.id], ip = r.ipAddress, port = tonumber(r.port) }
+  end
+  return out, f
+end
+
+function M.list_balancers(cx, nets)
+  if nets == nil then
+    local err
+    nets, err = M.list_networks(cx)
+    if not nets then return nil, err end
+  elseif type(nets) ~= "table" or nets.id then
+    nets = { nets }
+  end
+  local out = {}
+  for _, n in ipairs(nets) do
+    local nid = net_id(n)
+    local vips, err = cx:call("list_vips", { network_id = nid })
+    if not vips then return nil, err end
+    for _, v in ipairs(vips.vip or {}) do
+      local b = { id = v.id, name = v.name, ip = v.ipAddress, port = tonumber(v.port), protocol = v.protocol,
+        network = nid, extra = v, members = {} }
+      if v.vipTargetType == "SERVER_FARM" then
+        local members, farm = farm_members(cx, nid, v.vipTargetId)
+        if not members then return nil, farm end
+        b.farm_id, b.members = v.vipTargetId, members
+        b.algorithm = farm.predictor == "LEAST_CONNECTIONS" and "leastconn" or "roundrobin"
+        b.backend_port = members[1] and members[1].port
+      end
+      out[#out + 1] = b
+    end
+  end
+  return out
+end
+
+local function real_server(cx, nid, name, member)
+  local res, err = cx:call("create_real_server", { network_id = nid, name = name, serverId = id_of(member), inService = true })
+  if not res then return nil, err end
+  return created_id(res)
+end
+
+--- create_balancer{ network, name, port, backend_port, members = { nodes }, algorithm
+--  ("roundrobin" | "leastconn"), protocol, probe (name, default "tcp") }
+function M.create_balancer(cx, b)
+  local nid = net_id(b.network)
+  if not nid or not b.name or not b.port then
+    return nil, cx:error { kind = "validation", op = "create_balancer", message = "a balancer needs network, name and port" }
+  end
+  local probes, err = cx:call("list_probes", { network_id = nid })
+  if not probes then return nil, err end
+  local probe
+  for _, pr in ipairs(probes.Probe or {}) do if pr.name == (b.probe or "tcp") then probe = pr.id end end
+  if not probe then return nil, cx:error { kind = "validation", op = "create_balancer", message = "no probe " .. tostring(b.probe or "tcp") } end
+  local reals = {}
+  for _, member in ipairs(b.members or {}) do
+    local rid; rid, err = real_server(cx, nid, b.name .. "-" .. tostring(member.name or id_of(member)), member)
+    if not rid then return nil, err end
+    reals[#reals + 1] = { id = rid, port = b.backend_port or b.port }
+  end
+  local farm; farm, err = cx:call("create_server_farm", { network_id = nid, name = b.name, probeId = probe,
+    predictor = b.algorithm == "leastconn" and "LEAST_CONNECTIONS" or "ROUND_ROBIN", realServer = reals })
+  if not farm then return nil, err end
+  local vip; vip, err = cx:call("create_vip", { network_id = nid, name = b.name, port = b.port,
+    protocol = (b.protocol or "TCP"):upper(), vipTargetType = "SERVER_FARM", vipTargetId = created_id(farm),
+    replyToIcmp = true, inService = true })
+  if not vip then return nil, err end
+  local list; list, err = M.list_balancers(cx, nid)
+  if not list then return nil, err end
+  for _, x in ipairs(list) do if x.id == created_id(vip) then return x end end
+  return nil, cx:error { kind = "api", op = "create_balancer", message = "the VIP is not listed" }
+end
+
+--- destroy_balancer(b): the VIP, its server farm, then the farm's real servers.
+function M.destroy_balancer(cx, b)
+  local res, err = cx:call("delete_vip", { network_id = b.network, vip_id = b.id })
+  if not res then return nil, err end
+  if b.farm_id then
+    res, err = cx:call("delete_server_farm", { network_id = b.network, server_farm_id = b.farm_id })
+    if not res then return nil, err end
+  end
+  for _, m in ipairs(b.members or {}) do
+    res, err = cx:call("delete_real_server", { network_id = b.network, rserver_id = m.id })
+    if not res then return nil, err end
+  end
+  return true
+end
+
+--- balancer_attach(b, member): a real server for the member, added to the farm.
+function M.balancer_attach(cx, b, member)
+  local rid, err = real_server(cx, b.network, b.name .. "-" .. tostring(member.name or id_of(member)), member)
+  if not rid then return nil, err end
+  local res; res, err = cx:call("add_real_server_to_server_farm", { network_id = b.network, server_farm_id = b.farm_id,
+    realServerId = rid, realServerPort = b.backend_port or b.port })
+  if not res then return nil, err end
+  return true
+end
+
+--- balancer_detach(b, member): out of the farm, and the real server deleted.
+function M.balancer_detach(cx, b, m)
+  local res, err = cx:call("remove_real_server_from_server_farm", { network_id = b.network, server_farm_id = b.farm_id,
+    realServerId = m.id, realServerPort = m.port })
+  if not res then return nil, err end
+  res, err = cx:call("delete_real_server", { network_id = b.network, rserver_id = m.id })
+  if not res then return nil, err end
+  return true
+end
 
 return M

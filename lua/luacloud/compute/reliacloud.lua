@@ -16,6 +16,8 @@ M.capabilities = {
   allocate_ip = true, attach_ip = false, release_ip = true, list_ips = true,
   list_rules = false, create_rule = false, destroy_rule = false,
   list_balancers = true, create_balancer = true, destroy_balancer = true,
+  balancer_attach = true, balancer_detach = true,
+  recipe_balancers = false, -- see why.recipe_balancers
   node_names = false, -- the API names servers; labels are remembered in opts.state
   networks = "implicit", -- a recipe network becomes the servers' networkDomain
   password = false, key = false,
@@ -29,6 +31,8 @@ M.why = {
   list_rules = "the API has port forwarding, not firewall rules",
   create_rule = "the API has port forwarding, not firewall rules",
   destroy_rule = "the API has port forwarding, not firewall rules",
+  recipe_balancers = "a load-balancer rule takes one member: a second member on the same public port "
+    .. "and algorithm is refused (568), so a recipe's balancer of several servers cannot be made",
 }
 
 local function node(cx, vm)
@@ -178,32 +182,75 @@ function M.release_ip(cx, a)
   return true
 end
 
--- Load balancers: one createOrUpdateLoadBalancerRule per member on a public IP.
+-- Load balancers: a public IP and port with one createOrUpdateLoadBalancerRule per member.
+-- Balancer shape: { id = "ip:port", ip, port, backend_port, algorithm,
+-- members = { { id = rule id, ip = private ip, port } }, extra = the rules }.
 function M.list_balancers(cx)
   local ips, err = M.list_ips(cx)
   if not ips then return nil, err end
-  local out = {}
+  local out, by = {}, {}
   for _, a in ipairs(ips) do
     local res; res, err = cx:call("list_load_balancer_rules", { publicip = a.address })
     if not res then return nil, err end
     for _, r in ipairs(res.loadbalancerrule or {}) do
-      out[#out + 1] = { id = r.id, ip = a.address, port = tonumber(r.publicport), backend_port = tonumber(r.privateport),
-        member = r.privateip, algorithm = r.algorithm, extra = r }
+      local key = a.address .. ":" .. tostring(r.publicport)
+      local b = by[key]
+      if not b then
+        b = { id = key, ip = a.address, port = tonumber(r.publicport), backend_port = tonumber(r.privateport),
+          algorithm = r.algorithm, members = {}, extra = {} }
+        by[key] = b
+        out[#out + 1] = b
+      end
+      b.members[#b.members + 1] = { id = r.id, ip = r.privateip, port = tonumber(r.privateport) }
+      b.extra[#b.extra + 1] = r
     end
   end
   return out
 end
 
-function M.create_balancer(cx, lb)
-  local res, err = cx:call("create_or_update_load_balancer_rule", { publicip = lb.ip, publicPort = lb.port,
-    privateip = lb.member, privatePort = lb.backend_port or lb.port, Algorithm = lb.algorithm or "roundrobin" })
-  if not res then return nil, err end
-  return res
+local function rule_for(cx, b, member)
+  local addr = type(member) == "table" and (member.private_ips and member.private_ips[1] or member.ip) or member
+  return cx:call("create_or_update_load_balancer_rule", { publicip = b.ip, publicPort = b.port,
+    privateip = addr, privatePort = b.backend_port or b.port, Algorithm = b.algorithm or "roundrobin" })
 end
 
-function M.destroy_balancer(cx, r)
-  local res, err = cx:call("delete_load_balancer_rule", { id = type(r) == "table" and r.id or r })
+--- create_balancer{ ip (else one is allocated in location), port, backend_port, members = { nodes }, algorithm }
+function M.create_balancer(cx, b)
+  local spec = {}
+  for k, v in pairs(b) do spec[k] = v end
+  if not spec.ip then
+    local a, err = M.allocate_ip(cx, { location = b.location })
+    if not a then return nil, err end
+    spec.ip = a.address
+  end
+  for _, member in ipairs(b.members or {}) do
+    local res, err = rule_for(cx, spec, member)
+    if not res then return nil, err end
+  end
+  local list, err = M.list_balancers(cx)
+  if not list then return nil, err end
+  for _, x in ipairs(list) do if x.ip == spec.ip and x.port == spec.port then return x end end
+  return { id = spec.ip .. ":" .. tostring(spec.port), ip = spec.ip, port = spec.port, members = {} }
+end
+
+function M.balancer_attach(cx, b, member)
+  local res, err = rule_for(cx, b, member)
   if not res then return nil, err end
+  return true
+end
+
+function M.balancer_detach(cx, b, m)
+  local res, err = cx:call("delete_load_balancer_rule", { id = m.id })
+  if not res then return nil, err end
+  return true
+end
+
+--- destroy_balancer(b): every member rule (the public IP stays: release_ip).
+function M.destroy_balancer(cx, b)
+  for _, m in ipairs(b.members or {}) do
+    local ok, err = M.balancer_detach(cx, b, m)
+    if not ok then return nil, err end
+  end
   return true
 end
 
