@@ -108,6 +108,19 @@ describe("dimensiondata requests on the wire", function()
       assert.equal("REASON_392", err.code)
     end)
 
+    it("is sent once in c:batch too (the early send is not repeated by the full path)", function()
+      local t, wire = recorder(function(req)
+        if req.url:find("/server/11?", 1, true) then return BUSY end
+        if not req.url:find("myaccount", 1, true) then return OK end
+      end, true)
+      local out = client(t):batch({ { "delete_server", { server_id = "11" } }, { "start_server", { server_id = "12" } } })
+      assert.equal("REASON_392", out[1].err.code)
+      assert.equal(BUSY_DETAIL, out[1].err.message)
+      assert.truthy(out[2].result)
+      assert.same({ "GET /oec/0.9/myaccount", "GET /oec/0.9/" .. ORG .. "/server/11?delete",
+        "GET /oec/0.9/" .. ORG .. "/server/12?start" }, urls(wire))
+    end)
+
     it("CloudControl's RESOURCE_BUSY <response> is the same refusal", function()
       local t, wire = recorder(function(req)
         if req.url:find("/server/") then
