@@ -43,9 +43,13 @@ describe("plan: recipe checks (no network)", function()
   end)
 
   it("cli: exit code 1 and a message for a missing file or command", function()
-    assert.equal(1, plan.cli({ "plan", "/nonexistent/recipe.lua" }))
-    assert.equal(1, plan.cli({ "destroy", recipe_file() }))
-    assert.equal(1, plan.cli({ command = "plan" }))
+    local said = {}
+    local sink = { write = function(self, s) said[#said + 1] = s return self end }
+    assert.equal(1, plan.cli({ "plan", "/nonexistent/recipe.lua" }, sink, sink))
+    assert.truthy(said[1]:find("cannot load the recipe", 1, true))
+    assert.equal(1, plan.cli({ "destroy", recipe_file() }, sink, sink))
+    assert.truthy(said[2]:find("plan or apply", 1, true))
+    assert.equal(1, plan.cli({ command = "plan" }, sink, sink))
   end)
 
   it("the levels put deletions of dependants before creations, network deletion last", function()
@@ -341,7 +345,7 @@ describe("plan and apply over HTTP (nginx simulator, libcurl)", function()
     os.remove(state)
   end)
 
-  it("cli: plan prints the changes and exits 0; apply then plan shows no changes", function()
+  it("cli: plan prints the changes (exit 0); a failed apply exits 1 with the counts; re-apply, then no changes", function()
     fresh("clodo")
     local cr = sim.credentials.clodo
     local dir = os.tmpname()
@@ -359,15 +363,19 @@ return r
     local function run(cmd)
       local lines = {}
       local out = { write = function(self, ...) for _, s in ipairs({ ... }) do lines[#lines + 1] = s end return self end }
-      local rc = plan.cli({ command = cmd, file = file, flags = {} }, out)
+      local rc = plan.cli({ command = cmd, file = file, flags = {} }, out, out)
       return rc, table.concat(lines)
     end
     local rc, text = run("plan")
     assert.equal(0, rc)
     assert.truthy(text:find("create server  webdemo-web-1", 1, true), text)
+    sim.admin("POST", "/_sim/fault", { provider = "clodo", kind = "http503", count = 1, method = "POST", path = "/servers" })
+    rc, text = run("apply")
+    assert.equal(1, rc, text)
+    assert.truthy(text:find("stopped: 1 done, 1 failed, 0 not done", 1, true), text)
     rc, text = run("apply")
     assert.equal(0, rc, text)
-    assert.truthy(text:find("applied: 2 changes", 1, true), text)
+    assert.truthy(text:find("applied: 1 changes", 1, true), text)
     rc, text = run("plan")
     assert.equal(0, rc)
     assert.truthy(text:find("no changes", 1, true), text)

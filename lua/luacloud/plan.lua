@@ -563,9 +563,10 @@ end
 --- cli(args) -> exit code (0 ok: planned, or applied completely; 1 error or a failed apply).
 -- args: { command = "plan"|"apply", file = FILE, flags = { provider, state, ... } } (bin/luacloud),
 -- or an argv array { "plan"|"apply", FILE, "--provider", P, "--state", F }.
--- Output: plan prints one line per change; apply prints progress lines and a summary.
-function M.cli(args, out)
-  out = out or io.stdout
+-- Output (to `out`, default stdout): plan prints one line per change; apply prints progress
+-- lines and a summary. Errors go to `errout` (default stderr).
+function M.cli(args, out, errout)
+  out, errout = out or io.stdout, errout or io.stderr
   args = type(args) == "table" and args or {}
   local cmd, file, flags = args.command, args.file, args.flags or {}
   if cmd == nil then
@@ -578,7 +579,7 @@ function M.cli(args, out)
     end
   end
   local function fail(err)
-    io.stderr:write("luacloud " .. tostring(cmd) .. ": " .. tostring(err) .. "\n")
+    errout:write("luacloud " .. tostring(cmd) .. ": " .. tostring(err) .. "\n")
     return 1
   end
   if cmd ~= "plan" and cmd ~= "apply" then return fail("the command is plan or apply") end
