@@ -193,7 +193,7 @@ describe("centurylink over HTTP (nginx simulator, libcurl)", function()
         r = raw("/REST/Server/GetServer/" .. fmt:upper(), fmt == "xml" and "<GetServerRequest><Name>" or "{not json", cookie)
         assert.equal(3, r.StatusCode)
         r = raw("/REST/Queue/ListQueueRequests/" .. fmt:upper(), fmt == "xml"
-          and "<ListQueueRequestsRequest><ItemStatusType>9</ItemStatusType></ListQueueRequestsRequest>" or '{"ItemStatusType":9}', cookie)
+          and "<ListQueueItemsRequest><ItemStatusType>9</ItemStatusType></ListQueueItemsRequest>" or '{"ItemStatusType":9}', cookie)
         assert.equal(901, r.StatusCode)
         s:close()
       end)

@@ -340,3 +340,56 @@ describe("centurylink wire: documented sample answers", function()
     assert.equal(ARRAY, getmetatable(none))
   end)
 end)
+
+---------------------------------------------------------------------------------------------
+-- The simulator reads requests as a DataContract server does
+---------------------------------------------------------------------------------------------
+
+describe("centurylink wire: the simulator reads the documented requests", function()
+  local Sim = require "luacloud.sim.centurylink"
+  local function sim_client(fmt)
+    local sim = Sim.new { now = function() return 1354000000 end }
+    local answers = {}
+    local function transport(req)
+      local h = {}
+      for k, v in pairs(req.headers or {}) do h[k:lower()] = v end
+      local status, _, body = sim:handle { method = req.method, path = req.url:gsub("^https?://[^/]+", ""),
+        headers = h, body = req.body }
+      answers[#answers + 1] = body
+      return { status = status, headers = {}, body = body }
+    end
+    return assert(luacloud.new("centurylink", { api_key = "demo-api-key", password = "demo-password",
+      endpoint = "http://sim.test", format = fmt, transport = transport, retries = 0 })), sim, answers
+  end
+
+  for _, id in ipairs(ids()) do
+    local entry = catalog.operations[id]
+    local text, name = fixture(id, "request", "xml")
+    if text and id ~= "logon" then
+      it(name .. ": the simulator takes the client's XML body (never 'Invalid Request Format')", function()
+        local c = sim_client("xml")
+        local _, err = c:call(id, params_from_xml(entry, parse_xml(text)))
+        assert(not (err and err.code == 3), name .. ": " .. tostring(err))
+      end)
+    end
+  end
+
+  it("refuses an XML body under another root element than the operation's contract", function()
+    local _, sim = sim_client("xml")
+    local _, _, logon = sim:handle { method = "POST", path = "/REST/Auth/Logon/", headers = { ["content-type"] = "text/xml" },
+      body = "<Logon><APIKey>demo-api-key</APIKey><Password>demo-password</Password></Logon>" }
+    assert.truthy(logon:find('StatusCode="3"', 1, true))
+    local status, headers, ok = sim:handle { method = "POST", path = "/REST/Auth/Logon/", headers = { ["content-type"] = "text/xml" },
+      body = "<LogonRequest><APIKey>demo-api-key</APIKey><Password>demo-password</Password></LogonRequest>" }
+    assert.equal(200, status)
+    assert.truthy(ok:find('StatusCode="0"', 1, true))
+    local cookie = (headers["Set-Cookie"] or headers["set-cookie"]):match("^([^;]+)")
+    local _, _, wrong = sim:handle { method = "POST", path = "/REST/Group/GetGroups/XML",
+      headers = { ["content-type"] = "text/xml", cookie = cookie }, body = "<GetGroups><Location>WA1</Location></GetGroups>" }
+    assert.truthy(wrong:find('StatusCode="3"', 1, true))
+    local _, _, right = sim:handle { method = "POST", path = "/REST/Group/GetGroups/XML",
+      headers = { ["content-type"] = "text/xml", cookie = cookie },
+      body = "<" .. catalog.operations.get_groups.xml_root .. "><Location>WA1</Location></" .. catalog.operations.get_groups.xml_root .. ">" }
+    assert.truthy(right:find('StatusCode="0"', 1, true))
+  end)
+end)

@@ -348,11 +348,15 @@ local function flatten_xml(t)
   return t
 end
 
-local function parse_body(body, fmt)
+-- A DataContract server reads an XML body only under its contract's root element (xml_root).
+local function parse_body(body, fmt, entry)
   if body == nil or body:match("^%s*$") then return {} end
   local v
   if fmt == "xml" then
-    v = core.xml_decode(body, { lists = XML_LISTS })
+    local root
+    v, root = core.xml_decode(body, { lists = XML_LISTS })
+    local want = entry and entry.xml_root
+    if v ~= nil and want and tostring(root):match("([^:]+)$") ~= want then return nil end
     if type(v) == "string" then v = {} end
     v = flatten_xml(v)
   else
@@ -2234,7 +2238,7 @@ function Sim:session_of(req)
 end
 
 function Sim:logon(req, fmt, entry)
-  local p = parse_body(req.body, fmt)
+  local p = parse_body(req.body, fmt, entry)
   if not p then return self:render(fmt, entry, "logon", 3, TEXT[3]) end
   local key, pw = str(P(p, "APIKey")), str(P(p, "Password"))
   if key ~= self.credentials.api_key or pw ~= self.credentials.password then
@@ -2280,7 +2284,7 @@ function Sim:handle(req)
       { ["Set-Cookie"] = COOKIE .. "=; expires=Thu, 01-Jan-1970 00:00:00 GMT; path=/; HttpOnly" })
   end
   if not session then return self:render(fmt, entry, op, 100, TEXT[100]) end
-  local p = parse_body(req.body, fmt)
+  local p = parse_body(req.body, fmt, entry)
   if not p then return self:render(fmt, entry, op, 3, TEXT[3]) end
   self:tick()
   local ctx = { fmt = fmt, account = session.account, op = op, entry = entry }
