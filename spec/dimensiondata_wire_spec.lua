@@ -212,6 +212,17 @@ describe("dimensiondata requests on the wire", function()
       no_empty_org(wire)
     end)
 
+    it("retries a discovery the system was too busy for, then builds the call once", function()
+      local t, wire = recorder(function(req, n)
+        if n == 1 then return MAINTENANCE end
+        if not req.url:find("myaccount", 1, true) then return OK end
+      end)
+      assert(client(t):delete_server({ server_id = "s1" }))
+      assert.same({ "GET /oec/0.9/myaccount", "GET /oec/0.9/myaccount", "GET /oec/0.9/" .. ORG .. "/server/s1?delete" },
+        urls(wire))
+      assert.same(wire[1], wire[2])
+    end)
+
     it("sends nothing with an empty org id when the discovery is refused", function()
       local t, wire = recorder(function(req)
         if req.url:find("myaccount", 1, true) then return { status = 401, headers = {}, body = "" } end

@@ -8,7 +8,6 @@
 -- "dimensiondata") + region (default "na"); namespace (base URI of request bodies, default the
 -- catalog's namespace_base "http://oec.api.opsource.net/schemas/").
 local core = require "luacloud.core"
-local retry = require "luacloud.retry"
 
 local M = {}
 
@@ -73,16 +72,11 @@ local function decode_status(v)
 end
 M.decode_status = decode_status
 
---- Learn the organization id once (Get My Account Details).
+--- Learn the organization id once (Get My Account Details), through the whole call path:
+-- a read, so a busy system or a dropped connection is retried like any other.
 function M.discover_org(c)
   if c.org_id then return c.org_id end
-  local entry = c.operations.get_my_account
-  local resp, terr = c:send { method = "GET", url = c.endpoint .. "/oec/0.9/myaccount",
-    headers = { Authorization = c.auth_header, Accept = "application/xml" } }
-  if not resp then
-    return nil, retry.transport_error(c, terr, { op = "get_my_account" })
-  end
-  local res, err = M.decode(c, entry, resp)
+  local res, err = c:call("get_my_account")
   if not res then return nil, err end
   if type(res.orgId) ~= "string" or res.orgId == "" then
     return nil, c:error { op = "get_my_account", kind = "api", message = "Get My Account Details returned no orgId" }
