@@ -322,6 +322,14 @@ describe("luacloud --dry-run through a shell", function()
     assert.truthy(r.headers.Cookie:find("{session}", 1, true), r.headers.Cookie)
   end)
 
+  it("reliacloud with username/password: no login, the session key is {session}", function()
+    local so, se, code = sh({ "reliacloud", "list_zones", "--dry-run", "--username", "u", "--password", "pw-secret-5",
+      "--endpoint", "http://127.0.0.1:9/client/api" })
+    assert.are.equal(0, code, se)
+    assert.are.equal("http://127.0.0.1:9/client/api?command=listZones&sessionkey={session}", core.json_decode(so).url)
+    assert.falsy((so .. se):find("pw-secret-5", 1, true))
+  end)
+
   it("clodo: no authentication, the token is {token}", function()
     local r = dry("clodo", { "get_server", "id=5" })
     assert.are.equal("{token}", r.headers["X-Auth-Token"])

@@ -45,6 +45,13 @@ describe("dry_run", function()
     assert.are.equal(0, #sent)
   end)
 
+  it("reliacloud with username/password: no login; the session key is {session}", function()
+    local c, sent = dry_client("reliacloud", { username = "u", password = "p" })
+    local r = assert(c:list_zones {})
+    assert.truthy(r.request.url:find("sessionkey=%7Bsession%7D", 1, true), r.request.url)
+    assert.are.equal(0, #sent)
+  end)
+
   it("a hook that sends anyway is refused by the engine", function()
     local c, sent = dry_client("clodo", { user = "u", key = "k" })
     local resp, err = c:send { method = "GET", url = "http://127.0.0.1:9/x?password=hunter2" }
