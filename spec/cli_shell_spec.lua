@@ -258,7 +258,7 @@ describe("luacloud through a shell", function()
     local f = assert(io.open(path, "w"))
     f:write(string.format([[return { default = "lab", profiles = {
       lab = { clodo = { endpoint = %q, user = %q, key = %q } },
-      broken = { clodo = { endpoint = %q, user = %q, key = "wrong" } } } }]],
+      broken = { output = "json", clodo = { endpoint = %q, user = %q, key = "wrong" } } } }]],
       sim.endpoints.clodo, sim.credentials.clodo.user, sim.credentials.clodo.key,
       sim.endpoints.clodo, sim.credentials.clodo.user))
     f:close()
@@ -274,6 +274,7 @@ describe("luacloud through a shell", function()
     assert.is_table(json(so).server)
     _, se, code = sh({ "clodo", "list_servers", "--profile", "broken" }, nil, { xdg = xdg })
     assert.are.equal(3, code, se)
+    assert.are.equal("auth", json(se).kind) -- the profile's output = "json" applies to errors too
     _, se, code = sh({ "clodo", "list_servers" }, { LUACLOUD_PROFILE = "broken" }, { xdg = xdg })
     assert.are.equal(3, code, se)
     _, se, code = sh({ "clodo", "list_servers", "--profile", "broken", "--key", sim.credentials.clodo.key }, nil, { xdg = xdg })
