@@ -213,6 +213,17 @@ describe("dimensiondata document samples", function()
       for _, k in ipairs(node.kids) do fill_template(k, filled) end
     end
 
+    it("has a request sample for every operation with an XML body", function()
+      local have = {}
+      for _, f in ipairs(list_dir("%.request%.xml$")) do have[f:match("^([%w_]+)%.")] = true end
+      local missing = {}
+      for id, e in pairs(c.operations) do
+        if e.body == "xml" and not have[id] then missing[#missing + 1] = id end
+      end
+      table.sort(missing)
+      assert.same({}, missing)
+    end)
+
     for _, f in ipairs(list_dir("%.request%.xml$")) do
       local op = f:match("^([%w_]+)%.")
       it("puts the " .. f .. " sample on the wire", function()
