@@ -661,7 +661,9 @@ local function single_flight(name, fn)
     c._flights = c._flights or {}
     local flight = c._flights[name]
     if flight then
-      local deadline = core.now() + (c.opts.timeout or 60) + 5
+      -- no longer than the waiting call's own deadline
+      local ctx = c:context()
+      local deadline = core.now() + (ctx and math.max(0, ctx.deadline - c.clock()) or (c.opts.timeout or 60) + 5)
       while not flight.res and core.now() < deadline do ngx.sleep(0.002) end
       if flight.res then return unpack_(flight.res, 1, flight.res.n) end
       return nil, c:error { kind = "timeout", op = name, message = "waited too long for another request's " .. name }

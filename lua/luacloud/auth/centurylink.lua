@@ -107,8 +107,7 @@ function M.logon(c)
   end
   local res, err = M.decode(c, entry, resp, "logon")
   if not res then
-    -- 100 on Logon means bad credentials: never worth a retry
-    if err.kind == "auth" then err.retryable = false end
+    -- 100 on Logon means bad credentials: kind auth, never retried (luacloud.retry)
     return nil, err
   end
   c.session = { since = c.clock() }
@@ -136,7 +135,6 @@ local function envelope_error(c, entry, res, resp, op)
   return c:error { op = op, status = resp.status, code = code,
     kind = code == 100 and "auth" or "api",
     message = tostring(msg or ("StatusCode " .. tostring(code))),
-    retryable = resp.status == 503 or resp.status == 429,
     retry_after = tonumber(resp.headers and resp.headers["retry-after"]),
     details = { StatusCode = code, Message = res.Message, documented = entry and entry.errors and entry.errors[code] } }
 end
@@ -154,7 +152,6 @@ function M.decode(c, entry, resp, op)
     return nil, c:error { op = op, status = resp.status, code = resp.status,
       kind = resp.status == 401 and "auth" or "http",
       message = (has_envelope and res.Message ~= nil and tostring(res.Message)) or ("HTTP " .. resp.status),
-      retryable = resp.status == 503 or resp.status == 429 or resp.status == 502 or resp.status == 504,
       retry_after = tonumber(resp.headers and resp.headers["retry-after"]) }
   end
   if res == nil then

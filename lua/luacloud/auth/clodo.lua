@@ -11,7 +11,7 @@
 --   the attribute is namespaced or a child element repeats it), err.details.error = the name,
 --   err.details.message / .details as sent, err.message = "message: details".
 -- * rate limits: a 413/429 (or an OverLimit error) reads GET /limits and sets err.retry_after from the
---   resetTime of the exhausted limit; retryable only when the method is safe to repeat.
+--   resetTime of the exhausted limit (err.rate_limited); luacloud.retry retries what is safe to repeat.
 -- * wait_check: /requests/<id> (backup create/delete/restore `req`) or a server's status.
 local core = require "luacloud.core"
 local retry = require "luacloud.retry"
@@ -20,7 +20,6 @@ local bodies = require "luacloud.bodies"
 
 local M = {}
 
-local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
 
 local function array(t) return setmetatable(t or {}, core.array_mt) end
 
@@ -464,13 +463,11 @@ function M.error_from(c, entry, resp)
   end
   local last = per_call(c)._clodo_last
   local method = last and last.method or (entry and entry.method) or "GET"
-  local safe = (IDEMPOTENT[method] and not (entry and entry.state_changing)) or (entry and entry.safe) or false
   local fields = {
     status = status, code = e and (e.name or e.code) or status, message = msg,
     kind = status == 401 and "auth" or "api",
     details = e and { error = e.name, code = e.code, message = e.message, details = e.details, doc = doc }
               or (doc and { doc = doc }) or nil,
-    retryable = (status == 500 or status == 502 or status == 503 or status == 504) and safe,
   }
   local limited = false
   for _, s in ipairs(c.catalog.rate_limit_status or { 413, 429 }) do limited = limited or s == status end
@@ -490,8 +487,6 @@ function M.error_from(c, entry, resp)
       fields.details = fields.details or {}
       fields.details.limit = limit
     end
-    local max_wait = c.opts.max_rate_wait or 60
-    fields.retryable = safe and wait ~= nil and wait <= max_wait
   end
   return c:error(fields)
 end

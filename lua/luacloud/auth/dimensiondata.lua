@@ -104,8 +104,6 @@ local function header(resp, name)
   return h[name] or h[name:lower()]
 end
 
--- maintenance, busy system, report limit: over within a backoff
-local RETRYABLE = { REASON_5 = true, REASON_11 = true, REASON_529 = true }
 -- an operation runs on the object (server, image; CloudControl's RESOURCE_BUSY): it lasts minutes,
 -- so the call is not repeated; the caller waits (c:wait) and calls again
 local IN_PROGRESS = { REASON_392 = true, REASON_601 = true, RESOURCE_BUSY = true }
@@ -141,7 +139,7 @@ local function api_error(c, entry, resp, code, message, details)
   details.not_applied = true
   return nil, c:error { kind = "api", status = resp.status, code = code,
     message = (type(message) == "string" and message ~= "" and message) or known or ("HTTP " .. resp.status),
-    retryable = RETRYABLE[code] or false, retry_after = tonumber(header(resp, "retry-after") or ""),
+    retry_after = tonumber(header(resp, "retry-after") or ""), -- retryable: catalog.retry.codes
     details = details }
 end
 
@@ -166,7 +164,7 @@ local function error_document(c, entry, resp, v, root)
   if type(code) ~= "string" or code == "" then
     return nil, c:error { kind = "http", status = resp.status, code = resp.status,
       message = type(v.message) == "string" and v.message ~= "" and v.message or ("HTTP " .. resp.status),
-      retryable = resp.status == 503 or resp.status == 429, details = { root = root } }
+      details = { root = root } }
   end
   local message = v.message or v.resultDetail or v.errorMessage or v.detail
   return api_error(c, entry, resp, code, message,
@@ -187,7 +185,6 @@ function M.decode(c, entry, resp)
   if not is_xml then
     if status >= 400 then
       return nil, c:error { kind = "http", status = status, code = status, message = "HTTP " .. status,
-        retryable = status == 503 or status == 429 or status == 502 or status == 504,
         retry_after = tonumber(header(resp, "retry-after") or "") }
     end
     if body:match("^%s*$") then return {} end
@@ -197,8 +194,7 @@ function M.decode(c, entry, resp)
   if v == nil then
     local err = root
     if status >= 400 then
-      return nil, c:error { kind = "http", status = status, code = status, message = "HTTP " .. status .. " (" .. tostring(err and err.message) .. ")",
-        retryable = status == 503 or status == 429 }
+      return nil, c:error { kind = "http", status = status, code = status, message = "HTTP " .. status .. " (" .. tostring(err and err.message) .. ")" }
     end
     return nil, err
   end

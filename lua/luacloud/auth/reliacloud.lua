@@ -146,9 +146,7 @@ function M.decode(c, entry, resp, op)
       kind = resp.status == 401 and "auth" or "api",
       message = e and e.text or doc or ("HTTP " .. resp.status),
       details = e and { errorcode = e.errorcode, cserrorcode = e.cserrorcode, errortext = e.text,
-                        wrapper = e.wrapper, doc = doc } or (doc and { doc = doc }) or nil,
-      -- 530 is "unknown server internal error": worth another try on a safe command
-      retryable = resp.status == 530 or resp.status == 503 }
+                        wrapper = e.wrapper, doc = doc } or (doc and { doc = doc }) or nil }
   end
   local v, err = c:decode_body(entry, resp)
   if v == nil then return nil, err end
