@@ -89,6 +89,15 @@ describe("luacloud.waitfor", function()
       assert.are_not.equal(first.id, second.id)
     end)
 
+    it("deploy_server without a look before the call: the server still deploying, not the finished one", function()
+      local first = call_wait(c, "deploy_server", deploy_params("same"))
+      local p = deploy_params("same")
+      local res = assert(c:call("deploy_server", p))
+      local second = assert(waitfor.wait(c, "deploy_server", p, res, { interval = 1 }))
+      assert.are_not.equal(first.id, second.id)
+      assert.are.equal("NORMAL", second.state)
+    end)
+
     it("server actions wait for their power state, deletes until the server is gone, disks until idle", function()
       local s = call_wait(c, "deploy_server", deploy_params("act"))
       local p = { server_id = s.id }

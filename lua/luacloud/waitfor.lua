@@ -33,7 +33,8 @@ local function dd_server_ids(c, params)
   local res, err = c:call("list_servers_with_backup", q)
   if not res then return nil, err end
   local ids = {}
-  for _, s in ipairs(res.server or {}) do if s.id then ids[s.id] = true end end
+  -- value: still deploying (a caller that did not look before the call can only tell it so)
+  for _, s in ipairs(res.server or {}) do if s.id then ids[s.id] = s.isDeployed ~= "true" end end
   return ids
 end
 
@@ -70,7 +71,9 @@ function DD.server(c, id, params, res, before)
       if not target.server_id then -- the one server of this name that was not there before the call
         local ids, err = dd_server_ids(c, params)
         if not ids then return nil, nil, err end
-        for k in pairs(ids) do if not (before or {})[k] then target.server_id = k end end
+        for k, deploying in pairs(ids) do
+          if (before and before[k] == nil) or (not before and deploying) then target.server_id = k end
+        end
         if not target.server_id then return false, nil, nil, "not listed yet" end
       end
       return c.hooks.wait_check(c, target)
