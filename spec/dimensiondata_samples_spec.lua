@@ -463,6 +463,12 @@ describe("dimensiondata document samples", function()
         table.sort(want)
         assert.same(want, flags)
         for _, k in ipairs(keys) do assert.truthy(doc.keys[k], "query key " .. k .. " is not in the document's URL") end
+        -- section 1.5: XML bodies as application/xml, name-value modifications form-encoded, GETs bare
+        local ctype = ({ xml = "application/xml", form = "application/x-www-form-urlencoded" })[entry.body]
+        assert.equal(ctype, sent.headers["Content-Type"])
+        if row.method == "GET" then assert.is_nil(sent.body) end
+        if entry.body == "xml" then assert.truthy(simmod.xml_parse(sent.body)) end
+        assert.equal("application/xml", sent.headers.Accept)
       end)
     end
   end)
