@@ -68,6 +68,7 @@ end
 
 local function shape_of(text, fmt)
   if fmt == "xml" then return shape.xml(text) end
+  if fmt == "csv" then return shape.csv(text) end
   local v, err = core.json_decode(text)
   if v == nil then return nil, err end
   return shape.json(v, core.null)
@@ -94,12 +95,14 @@ end
 describe("Dimension Data samples against the simulator over HTTP", function()
   local sim, c, rec, ctx
   local answers = {} -- op -> raw body of its answer
+  local first_answers = {} -- op -> raw body of its first answer (those made in setup)
   local W = { interval = 0.1, max_interval = 0.3, backoff = 1.5, timeout = 30 }
 
   local function call(op, params)
     local res, err = c:call(op, params or {})
     assert(res ~= nil, op .. ": " .. tostring(err))
     answers[op] = rec.last and rec.last.body
+    first_answers[op] = first_answers[op] or answers[op]
     return res
   end
   local function speed(n)
@@ -138,9 +141,11 @@ describe("Dimension Data samples against the simulator over HTTP", function()
     ctx.label_img = ctx.label_img or ctx.img
     deploy("s1", ctx.label_img, true)
     deploy("s2", ctx.img, false)
-    deploy("s3", ctx.img, true)
+    deploy("s3", ctx.label_img, true)
     ctx.s1, ctx.s2, ctx.s3 = ready("s1").id, ready("s2").id, ready("s3").id
     local s1 = call("get_server_details", { server_id = ctx.s1 })
+    ctx.prefix = s1.privateIPAddress:match("^(.*)%.%d+$")
+    ctx.today = os.date("!%Y-%m-%d")
     call("create_nat_rule", { net_id = ctx.net, name = "s1-nat", sourceIp = s1.privateIPAddress })
     call("add_storage_to_server", { server_id = ctx.s1, amount = 20, speed = "STANDARD" })
     idle(ctx.s1)
@@ -189,6 +194,7 @@ describe("Dimension Data samples against the simulator over HTTP", function()
   -- op -> params (a function of ctx) and absent paths; calls run in this order
   local STEPS = {
     { "get_my_account" },
+    { "deploy_server", from_setup = true }, { "clone_server_to_customer_image", from_setup = true },
     -- the document's sample misspells the item "datascenter" (the same sample writes "opsOURCE")
     { "list_data_centers", nil, { ["/Datacenters/datascenter"] = "typo in the document" } }, { "list_data_centers_with_limits" },
     { "list_data_centers_with_maintenance_status" }, { "list_data_centers_with_parameters" },
@@ -238,31 +244,219 @@ describe("Dimension Data samples against the simulator over HTTP", function()
     { "copy_ovf_package_from_remote_geo", function() return { sourceGeoId = ctx.geo, sourceOvfPackage = "web.mf" } end },
     { "list_remote_ovf_package_copying_in_progress" },
     { "list_remote_ovf_package_copy_history" },
+    -- accounts
+    { "add_sub_administrator_account", function() return { userName = "ops1", password = "password-1", fullName = "Op One",
+      firstName = "Op", lastName = "One", emailAddress = "ops1@example.com", department = "IT", customDefined1 = "c1",
+      customDefined2 = "c2", orgId = c.org_id, roles = { role = { { name = "network" }, { name = "server" } } } } end },
+    { "list_accounts" },
+    { "update_administrator_account", { userName = "ops1", fullName = "Op Uno", role = { "network", "backup" } } },
+    -- networks
+    { "create_network", { name = "legacy", description = "legacy net" } },
+    { "list_networks" }, { "list_networks_with_location" }, { "list_networks_in_location", { location_id = "NA1" } },
+    { "get_network_details", function() return { net_id = ctx.net } end },
+    { "get_network_configuration", function() return { network_id = ctx.net } end },
+    { "get_network_configuration_with_location", function() return { network_id = ctx.net } end },
+    { "modify_network", function() return { network_id = ctx.net, name = "samples", description = "renamed" } end },
+    { "set_multicast", function() return { network_id = ctx.net, enabled = true } end },
+    { "create_network_with_location", { name = "spare", description = "spare", location = "NA1" } },
+    { "create_acl_rule", function() return { network_id = ctx.net, name = "web", position = 200, action = "PERMIT",
+      protocol = "TCP", sourceIpRange = { ipAddress = "10.0.0.0", netmask = "255.0.0.0" },
+      destinationIpRange = { ipAddress = "10.1.1.1" }, portRange = { type = "RANGE", port1 = 8080, port2 = 8090 },
+      type = "OUTSIDE_ACL" } end, nil, function(res) ctx.acl = res.id end },
+    { "list_acl_rules", function() return { net_id = ctx.net } end },
+    { "create_nat_rule", function() return { net_id = ctx.net, name = "spare-nat", sourceIp = ctx.prefix .. ".200" } end,
+      nil, function(res) ctx.nat = res.id end },
+    { "list_nat_rules", function() return { net_id = ctx.net } end },
+    { "reserve_public_ip_block", function() return { net_id = ctx.net } end },
+    { "reserve_public_ip_block_with_size", function() return { network_id = ctx.net } end, nil,
+      function(res) ctx.block = res.info["ipBlock.id"] end },
+    { "set_server_to_vip_connectivity", function() return { network_id = ctx.net, ipblock_id = ctx.block,
+      serverToVipConnectivity = true } end },
+    -- load balancing
+    { "create_real_server", function() return { network_id = ctx.net, name = "ra", serverId = ctx.s1, inService = true } end,
+      nil, function(res) ctx.rs = res.id end },
+    { "create_real_server", function() return { network_id = ctx.net, name = "rb", serverId = ctx.s3, inService = true } end,
+      nil, function(res) ctx.rs2 = res.id end, again = true },
+    { "list_real_servers", function() return { network_id = ctx.net } end },
+    { "modify_real_server", function() return { network_id = ctx.net, rserver_id = ctx.rs2, inService = false } end },
+    { "create_probe", function() return { network_id = ctx.net, name = "http-check", type = "HTTP", probeIntervalSeconds = 30,
+      errorCountBeforeServerFail = 3, successCountBeforeServerEnable = 2, failedProbeIntervalSeconds = 30,
+      maxReplyWaitSeconds = 5, statusCodeRange = { lowerBound = 200, upperBound = 299 }, requestMethod = "GET",
+      port = 80, requestUrl = "/health", matchContent = "ok" } end, nil, function(res) ctx.probe = res.id end },
+    { "list_probes", function() return { network_id = ctx.net } end },
+    { "modify_probe", function() return { network_id = ctx.net, probe_id = ctx.probe, probeIntervalSeconds = 60 } end },
+    { "create_server_farm", function() return { network_id = ctx.net, name = "farm1", probeId = ctx.probe,
+      predictor = "ROUND_ROBIN", realServer = { { id = ctx.rs, port = 80 } } } end, nil, function(res) ctx.farm = res.id end },
+    { "list_server_farms", function() return { network_id = ctx.net } end },
+    { "add_real_server_to_server_farm", function() return { network_id = ctx.net, server_farm_id = ctx.farm,
+      realServerId = ctx.rs2, realServerPort = 80 } end },
+    { "add_real_server_to_server_farm", function() return { network_id = ctx.net, server_farm_id = ctx.farm,
+      realServerId = ctx.rs2, realServerPort = 8080 } end, again = true },
+    { "remove_real_server_from_server_farm", function() return { network_id = ctx.net, server_farm_id = ctx.farm,
+      realServerId = ctx.rs2, realServerPort = 8080 } end },
+    { "create_probe", function() return { network_id = ctx.net, name = "tcp-check", type = "TCP", probeIntervalSeconds = 30,
+      errorCountBeforeServerFail = 3, successCountBeforeServerEnable = 2, failedProbeIntervalSeconds = 30,
+      maxReplyWaitSeconds = 5, port = 80 } end, nil, function(res) ctx.probe2 = res.id end, again = true },
+    { "add_probe_to_server_farm", function() return { network_id = ctx.net, server_farm_id = ctx.farm, probeId = ctx.probe2 } end },
+    { "get_server_farm_details", function() return { network_id = ctx.net, server_farm_id = ctx.farm } end },
+    { "remove_probe_from_server_farm", function() return { network_id = ctx.net, server_farm_id = ctx.farm, probeId = ctx.probe2 } end },
+    { "modify_server_farm_predictor", function() return { network_id = ctx.net, server_farm_id = ctx.farm,
+      predictor = "LEAST_CONNECTIONS" } end },
+    { "create_persistence_profile", function() return { network_id = ctx.net, name = "sticky", serverFarmId = ctx.farm,
+      timeoutMinutes = 30, type = "HTTP_COOKIE", cookieName = "SESSION", cookieType = "COOKIE_INSERT" } end,
+      nil },
+    { "create_persistence_profile", function() return { network_id = ctx.net, name = "by-ip", serverFarmId = ctx.farm,
+      timeoutMinutes = 10, type = "IP_NETMASK", direction = "SOURCE", netmask = "255.255.255.0" } end, again = true },
+    { "list_persistence_profiles", function() return { network_id = ctx.net } end, nil, function(res)
+      for _, pp in ipairs(res.PersistenceProfile) do
+        if pp.name == "sticky" then ctx.profile = pp.id else ctx.profile2 = pp.id end
+      end
+    end },
+    { "create_vip", function() return { network_id = ctx.net, name = "web", port = 80, protocol = "TCP",
+      vipTargetType = "SERVER_FARM", vipTargetId = ctx.farm, replyToIcmp = true, inService = true } end,
+      nil, function(res) ctx.vip = res.info and res.info["vip.id"] or res.id end },
+    { "list_vips", function() return { network_id = ctx.net } end },
+    { "modify_vip", function() return { network_id = ctx.net, vip_id = ctx.vip, inService = false } end },
+    -- servers
+    { "modify_server", function() return { server_id = ctx.s2, description = "edited", cpuCount = 2 } end, nil,
+      function() idle(ctx.s2) end },
+    { "notify_private_ip_address_change", function() return { server_id = ctx.s2, privateIp = ctx.prefix .. ".77" } end },
+    { "start_server", function() return { server_id = ctx.s2 } end, nil, function() idle(ctx.s2) end },
+    { "reboot_server", function() return { server_id = ctx.s2 } end, nil, function() idle(ctx.s2) end },
+    { "reset_server", function() return { server_id = ctx.s2 } end, nil, function() idle(ctx.s2) end },
+    { "restart_server", function() return { server_id = ctx.s2 } end, nil, function() idle(ctx.s2) end },
+    { "update_vmware_tools", function() return { server_id = ctx.s2 } end, nil, function() idle(ctx.s2) end },
+    { "shutdown_server", function() return { server_id = ctx.s2 } end, nil, function() idle(ctx.s2) end },
+    { "start_server", function() return { server_id = ctx.s2 } end, nil, function() idle(ctx.s2) end, again = true },
+    { "stop_server", function() return { server_id = ctx.s2 } end, nil, function() idle(ctx.s2) end },
+    { "start_server", function() return { server_id = ctx.s2 } end, nil, function() idle(ctx.s2) end, again = true },
+    { "power_off_server", function() return { server_id = ctx.s2 } end, nil, function() idle(ctx.s2) end },
+    { "add_storage_to_server", function() return { server_id = ctx.s2, amount = 20, speed = "ECONOMY" } end, nil,
+      function()
+        idle(ctx.s2)
+        for _, d in ipairs(call("list_servers_with_backup", { id = ctx.s2 }).server[1].disk) do
+          if d.scsiId ~= "0" then ctx.disk = d.id end
+        end
+      end },
+    { "change_server_disk_speed", function() return { server_id = ctx.s2, disk_id = ctx.disk, speed = "HIGHPERFORMANCE" } end,
+      nil, function() idle(ctx.s2) end },
+    { "remove_storage_from_server", function() return { server_id = ctx.s2, disk_id = ctx.disk } end, nil,
+      function() idle(ctx.s2) end },
+    { "create_server_anti_affinity_rule", function() return { serverId = { ctx.s1, ctx.s3 } } end },
+    { "list_server_anti_affinity_rules", nil, nil, function(res) ctx.rule = res.antiAffinityRule[1].id end },
+    -- backup
+    { "enable_server_backup", function() return { server_id = ctx.s1, servicePlan = "Essentials" } end },
+    { "change_backup_service_plan", function() return { server_id = ctx.s1, servicePlan = "Enterprise" } end },
+    { "enable_server_backup", function() return { server_id = ctx.s3, servicePlan = "Advanced" } end, again = true },
+    { "get_backup_client_types", function() return { server_id = ctx.s1 } end },
+    { "get_storage_policies", function() return { server_id = ctx.s1 } end },
+    { "get_schedule_policies", function() return { server_id = ctx.s1 } end },
+    { "add_backup_client", function() return { server_id = ctx.s1, type = "FA.Linux", storagePolicyName = "14 Day Storage Policy",
+      schedulePolicyName = "12AM - 6AM", alerting = { trigger = "ON_FAILURE", emailAddress = { "ops@example.com" } } } end,
+      nil, function(res) ctx.client = res.info["backupClient.id"] end },
+    { "add_backup_client", function() return { server_id = ctx.s3, type = "FA.Linux", storagePolicyName = "14 Day Storage Policy",
+      schedulePolicyName = "12AM - 6AM" } end, again = true },
+    { "modify_backup_client", function() return { server_id = ctx.s1, backup_client_id = ctx.client,
+      storagePolicyName = "30 Day Storage Policy", schedulePolicyName = "6AM - 12PM",
+      alerting = { trigger = "ON_SUCCESS", emailAddress = { "ops@example.com" } } } end },
+    { "restore_file_system_backup_in_place", function() return { server_id = ctx.s1, backup_client_id = ctx.client } end },
+    { "restore_file_system_backup_out_of_place", function() return { server_id = ctx.s1, backup_client_id = ctx.client,
+      targetServerId = ctx.s3 } end },
+    { "get_server_backup_details", function() return { server_id = ctx.s1 } end,
+      { ["/BackupDetails/backupClient/times/@lastBackup"] = "a client added seconds ago has not run its first backup" } },
+    { "get_servers_for_out_of_place_restore", function() return { server_id = ctx.s1, backup_client_type = "FA.Linux" } end },
+    { "list_servers_with_backup" },
+    -- files accounts
+    { "create_files_account", { userName = "files1", password = "password-1", email = "files@example.com",
+      allocatedStorageMb = 20480, displayName = "Files One", description = "samples", subAdminUserName = { "viewer" } } },
+    { "list_files_accounts" },
+    { "modify_files_account", { files_account_username = "files1", displayName = "Files Uno" } },
+    -- reports (CSV: the sample's columns)
+    { "summary_usage_report", function() return { startDate = ctx.today, endDate = ctx.today } end, format = "csv" },
+    { "detailed_usage_report", function() return { startDate = ctx.today, endDate = ctx.today } end, format = "csv" },
+    { "software_units_report", function() return { startDate = ctx.today, endDate = ctx.today } end, format = "csv" },
+    { "administrator_logs_report", function() return { startDate = ctx.today, endDate = ctx.today } end, format = "csv" },
+    { "backup_usage_report", function() return { datacenterId = "NA1", fromDate = ctx.today, toDate = ctx.today } end,
+      format = "csv" },
+    -- removals, last
+    { "remove_backup_client", function() return { server_id = ctx.s1, backup_client_id = ctx.client } end },
+    { "disable_server_backup", function() return { server_id = ctx.s1 } end },
+    { "delete_server_anti_affinity_rule", function() return { rule_id = ctx.rule } end },
+    { "delete_vip", function() return { network_id = ctx.net, vip_id = ctx.vip } end },
+    { "delete_persistence_profile", function() return { network_id = ctx.net, persistence_profile_id = ctx.profile } end },
+    { "delete_persistence_profile", function() return { network_id = ctx.net, persistence_profile_id = ctx.profile2 } end,
+      again = true },
+    { "delete_server_farm", function() return { network_id = ctx.net, server_farm_id = ctx.farm } end },
+    { "delete_probe", function() return { network_id = ctx.net, probe_id = ctx.probe } end },
+    { "delete_real_server", function() return { network_id = ctx.net, rserver_id = ctx.rs2 } end },
+    { "delete_probe", function() return { network_id = ctx.net, probe_id = ctx.probe2 } end, again = true },
+    { "release_public_ip_block", function() return { network_id = ctx.net, ipblock_id = ctx.block } end },
+    { "delete_nat_rule", function() return { network_id = ctx.net, natrule_id = ctx.nat } end },
+    { "delete_acl_rule", function() return { net_id = ctx.net, acl_id = ctx.acl } end },
+    { "delete_customer_server_image", function() return { image_id = ctx.imported } end },
+    { "delete_files_account", { files_account_username = "files1" } },
+    { "delete_server", function() return { server_id = ctx.s2 } end },
+    { "delete_network", function()
+      for _, n in ipairs(call("list_networks_with_location").network) do
+        if n.name == "spare" then return { network_id = n.id } end
+      end
+    end },
+    { "delete_sub_administrator_account", { username = "ops2" }, nil, nil, before = function()
+      call("add_sub_administrator_account", { userName = "ops2", password = "password-2", fullName = "Op Two",
+        firstName = "Op", lastName = "Two", emailAddress = "ops2@example.com", orgId = c.org_id })
+    end },
+    { "designate_primary_administrator", { username = "ops1" } },
   }
 
   it("answers every sample's names", function()
     local dd = samples("dimensiondata", "xml")
+    for op, f in pairs(samples("dimensiondata", "csv")) do dd[op] = f end
     local problems = {}
     for _, step in ipairs(STEPS) do
       local op, params, absent = step[1], step[2], step[3]
       step.multi = step.multi or (type(params) == "function" and step[4] == "multi")
-      if type(step[4]) == "function" then step[4]() end
+      if type(step.before) == "function" then step.before() end
       if type(params) == "function" then params = params() end
       local bodies, ok, err = {}, true, nil
-      for _, p in ipairs(step.multi and params or { params or {} }) do
-        ok, err = pcall(call, op, p)
-        if not ok then break end
+      if step.from_setup then bodies = { first_answers[op] } end
+      for _, p in ipairs(step.from_setup and {} or step.multi and params or { params or {} }) do
+        local res
+        ok, res = pcall(call, op, p)
+        if not ok then err = res break end
+        if type(step[4]) == "function" then step[4](res) end
         bodies[#bodies + 1] = answers[op]
       end
       if not ok then
         problems[#problems + 1] = op .. ": call failed: " .. tostring(err)
+      elseif step.again then -- a second call for what later steps need: its sample was checked
       elseif not dd[op] then
         problems[#problems + 1] = op .. ": no sample"
       else
-        local miss = check(dd[op], bodies, "xml", absent)
+        local miss = check(dd[op], bodies, step.format or "xml", absent)
         if #miss > 0 then problems[#problems + 1] = op .. ":\n    " .. table.concat(miss, "\n    ") end
       end
     end
     assert.equal("", table.concat(problems, "\n"))
+  end)
+
+  it("answers an error in the form of section 1.3.2", function()
+    local res = c:call("delete_customer_server_image", { image_id = "no-such-image" })
+    assert.is_nil(res)
+    local miss = check(samples("dimensiondata", "xml").error_format, { rec.last.body }, "xml")
+    assert.same({}, miss)
+  end)
+
+  it("calls every operation that has a sample", function()
+    local called = {}
+    for _, step in ipairs(STEPS) do called[step[1]] = true end
+    local dd = samples("dimensiondata", "xml")
+    for op in pairs(samples("dimensiondata", "csv")) do dd[op] = true end
+    local missing = {}
+    for op in pairs(dd) do
+      -- error_format is section 1.3.2's example of an error, checked by the last test
+      if not called[op] and op ~= "error_format" then missing[#missing + 1] = op end
+    end
+    table.sort(missing)
+    assert.same({}, missing)
   end)
 end)

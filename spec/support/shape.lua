@@ -56,6 +56,18 @@ function M.json(value, null)
   return out
 end
 
+--- Columns of a CSV document's header line: { ["/name"] = "column" }.
+function M.csv(s)
+  local header = s:match("^([^\r\n]*)")
+  if not header or header == "" then return nil, "no header line" end
+  local out = {}
+  for col in (header .. ","):gmatch("([^,]*),") do
+    col = col:gsub("^%s+", ""):gsub("%s+$", "")
+    if col ~= "" then out["/" .. col] = "column" end
+  end
+  return out
+end
+
 --- What the answer lacks: a sorted list of "path (kind)" of the sample that the answer does not
 --- have with the same kind. An XML list may be a single element in the answer (it cannot
 --- tell one from a list of one); `allow[path] = true` skips a path

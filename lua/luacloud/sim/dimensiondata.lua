@@ -1240,7 +1240,9 @@ function H.accounts(self)
     for _, r in ipairs(a.roles) do roles[#roles + 1] = E("role", nil, { E("name", nil, r) }) end
     items[#items + 1] = E("Account", nil, { E("userName", nil, a.userName), E("fullName", nil, a.fullName),
       E("firstName", nil, a.firstName), E("lastName", nil, a.lastName),
-      E("emailAddress", nil, a.emailAddress), E("orgId", nil, ORG_ID), E("roles", nil, roles) })
+      E("emailAddress", nil, a.emailAddress), E("department", nil, a.department or ""),
+      E("customDefined1", nil, a.customDefined1 or ""), E("customDefined2", nil, a.customDefined2 or ""),
+      E("orgId", nil, ORG_ID), E("roles", nil, roles) })
   end
   return list_doc(self, "Accounts", "directory", items)
 end
@@ -1271,7 +1273,8 @@ function H.add_account(self, req)
   if #roles == 0 then roles = { "read only" } end
   self.accounts[#self.accounts + 1] = { userName = user, password = pw, fullName = ktext(x, "fullName"),
     firstName = ktext(x, "firstName"), lastName = ktext(x, "lastName"),
-    emailAddress = ktext(x, "emailAddress"), roles = roles }
+    emailAddress = ktext(x, "emailAddress"), roles = roles, department = ktext(x, "department"),
+    customDefined1 = ktext(x, "customDefined1"), customDefined2 = ktext(x, "customDefined2") }
   return ok(self, "Add Account", "Account " .. user .. " created")
 end
 
@@ -1287,7 +1290,8 @@ function H.account_action(self, req, user)
       if #pw < 8 or #pw > 75 then fail("REASON_122", "Invalid Password.") end
       acc.password = pw
     end
-    for _, k in ipairs({ "emailAddress", "fullName", "firstName", "lastName" }) do
+    for _, k in ipairs({ "emailAddress", "fullName", "firstName", "lastName", "department", "customDefined1",
+      "customDefined2" }) do
       local v = first(f, k)
       if v then acc[k] = v end
     end
@@ -2261,7 +2265,7 @@ function H.farm(self, req, id, fid, sub)
       f.members[#f.members + 1] = { id = rid, port = port }
     end
     n.farms[#n.farms + 1] = f
-    return ok(self, nil, "Server-Farm (id: " .. f.id .. ") created")
+    return ok(self, "Create Server-Farm", "Server-Farm (id: " .. f.id .. ") created")
   end
   local items = {}
   for _, f in ipairs(n.farms) do
@@ -2280,7 +2284,7 @@ function H.profile(self, req, id, pid)
       if v.targetType == "PERSISTENCE_PROFILE" and v.targetId == pid then fail("REASON_675", "Persistence Profile is associated with one or more VIPs.") end
     end
     table.remove(n.profiles, i)
-    return ok(self, nil, "Persistence Profile (id:" .. pid .. ") deleted")
+    return ok(self, "Delete Persistence-Profile", "Persistence Profile (id:" .. pid .. ") deleted")
   end
   if req.method == "POST" then
     self:need_role("network")
@@ -2310,7 +2314,7 @@ function H.profile(self, req, id, pid)
       fail("REASON_320", "Invalid type.")
     end
     n.profiles[#n.profiles + 1] = p
-    return ok(self, nil, "Persistence Profile (id:" .. p.id .. ") created")
+    return ok(self, "Create Persistence-Profile", "Persistence Profile (id:" .. p.id .. ") created")
   end
   local items = {}
   for _, p in ipairs(n.profiles) do
@@ -2382,7 +2386,7 @@ function H.vip(self, req, id, vid)
       v.ipAddress = self:public_ip(n)
     end
     n.vips[#n.vips + 1] = v
-    return ok(self, nil, "VIP (id:" .. v.id .. ") created")
+    return ok(self, "Create VIP", "VIP (id:" .. v.id .. ") created")
   end
   local items = {}
   for _, v in ipairs(n.vips) do
@@ -2662,7 +2666,7 @@ function H.backup_client(self, req, id, sub, cid, action)
       local has = false
       for _, bc in ipairs(o.backup and o.backup.clients or {}) do if bc.type == cid then has = true end end
       if o ~= s and o.networkId == s.networkId and has then
-        items[#items + 1] = self:server_node(o, "server", false)
+        items[#items + 1] = self:server_node(o, "server", true)
       end
     end
     return list_doc(self, "RestoreTargetServers", "backup", items)
@@ -2674,6 +2678,7 @@ function H.backup_client(self, req, id, sub, cid, action)
       if bc.type == f.type then fail("REASON_320", "A Backup Client of type " .. f.type .. " already exists.") end
     end
     f.id = self:uuid()
+    f.added = self.now()
     f.status = "Unregistered"
     f.downloadUrl = base .. "/backup-client/" .. f.id
     b.clients[#b.clients + 1] = f
@@ -2713,6 +2718,24 @@ function H.backup_client(self, req, id, sub, cid, action)
   fail("REASON_420", "Unsupported action.")
 end
 
+-- When a client's daily backup ran last and runs next: at the start of its schedule window
+-- ("12AM - 6AM" -> 00:00 UTC); no lastBackup before its first window has passed.
+function Sim:backup_times(bc)
+  local now = self.now()
+  local h, ampm = (bc.schedulePolicyName or ""):match("^%s*(%d+)(%a%a)")
+  h = tonumber(h) or 0
+  if h == 12 then h = 0 end
+  if ampm == "PM" then h = h + 12 end
+  local day = math.floor(now / 86400) * 86400
+  local nxt = day + h * 3600
+  if nxt <= now then nxt = nxt + 86400 end
+  local attrs = {}
+  local last = nxt - 86400
+  if bc.added and bc.added <= last then attrs[#attrs + 1] = { "lastBackup", iso(last) } end
+  attrs[#attrs + 1] = { "nextBackup", iso(nxt) }
+  return E("times", attrs)
+end
+
 function Sim:backup_details(s)
   local b = self:backup_of(s)
   local items = {}
@@ -2724,6 +2747,7 @@ function Sim:backup_details(s)
       for _, e in ipairs(bc.alerting.emails) do em[#em + 1] = E("emailAddress", nil, e) end
       body[#body + 1] = E("alerting", { { "trigger", bc.alerting.trigger } }, em)
     end
+    body[#body + 1] = self:backup_times(bc)
     body[#body + 1] = E("totalBackupSizeGb", nil, "0")
     body[#body + 1] = E("downloadUrl", nil, bc.downloadUrl)
     local fs = (bc.type == "FA.Linux" or bc.type == "FA.Win") and "true" or "false"
@@ -3080,9 +3104,37 @@ local function header(h, name)
   for k, x in pairs(h) do if type(k) == "string" and k:lower() == name then return x end end
 end
 
+-- What a refused request was (section 1.3.2: a fault's Status names the operation too), from
+-- its resource, method and flag: "Delete Server Image", "Create VIP", "Start Server".
+local RESOURCES = {
+  image = "Server Image", server = "Server", network = "Network", networkWithLocation = "Network",
+  aclrule = "Acl Rule", natrule = "Nat Rule", vip = "VIP", serverFarm = "Server-Farm", probe = "Probe",
+  realServer = "Real-Server", persistenceProfile = "Persistence-Profile", account = "Account",
+  publicip = "Public IP Block", antiAffinityRule = "Anti-Affinity Rule", backup = "Backup",
+  client = "Backup Client", storageAccount = "Cloud Files Account", disk = "Disk", multicast = "Multicast",
+  imageImport = "Image Import", imageExport = "Image Export", copyCustomerImage = "Image Copy",
+  remoteOvfPackageCopy = "OVF Package Copy",
+}
+local function operation_of(method, rest, flag)
+  local res, item
+  for seg in rest:gmatch("[^/?]+") do
+    if RESOURCES[seg] then res, item = RESOURCES[seg], false
+    elseif res then item = true end
+  end
+  if not res then return nil end
+  if flag then
+    if flag == "delete" or flag == "clean" or flag == "remove" or flag == "disable" then
+      return (flag == "clean" and "Clean Failed " or flag:sub(1, 1):upper() .. flag:sub(2) .. " ") .. res
+    end
+    return flag:sub(1, 1):upper() .. flag:sub(2) .. " " .. res
+  end
+  if method == "POST" then return (item and "Modify " or "Create ") .. res end
+  return (item and "Get " or "List ") .. res
+end
+
 function Sim:error_response(e)
   local status = e.status or 400
-  return status, xml_headers(), self:status_doc(self.op_name, "ERROR", e.detail or "", e.code)
+  return status, xml_headers(), self:status_doc(self.op_name or self.req_operation, "ERROR", e.detail or "", e.code)
 end
 
 function Sim:handle(req)
@@ -3117,6 +3169,7 @@ function Sim:handle(req)
     headers = req.headers }
   self.user = user
   self.op_name = nil
+  self.req_operation = operation_of(method, rest, flag)
   local matched
   for _, rt in ipairs(ROUTES) do
     if rt[1] == "*" or rt[1] == method then
