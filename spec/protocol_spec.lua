@@ -68,15 +68,16 @@ describe("protocol: XML", function()
       { name = "CustomFields", type = "array", fields = { "ID", "Value" }, xml = { ["repeat"] = true, attrs = true } },
       { name = "realServer", type = "array", fields = { { name = "id" }, { name = "port" } } } } }
     local req = encode({ xml_declaration = false }, entry, "xml", "xml", {
-      P("OperatingSystems", { 7, 20 }), P("Parameters", { { Name = "n" } }),
-      P("CustomFields", { { ID = "a" }, { ID = "b" } }), P("realServer", { port = "80", id = "s1" }) })
+      P("OperatingSystems", { 7, 20 }), P("Parameters", { { Value = "v", Name = "n" } }),
+      P("CustomFields", { { Value = "1", ID = "a" }, { ID = "b" } }), P("realServer", { port = "80", id = "s1" }) })
+    -- attributes in the fields' order, as the document prints them (Name before Value)
     assert.equal("<L><OperatingSystems><OS>7</OS><OS>20</OS></OperatingSystems>"
-      .. '<Parameters><Parameter Name="n"></Parameter></Parameters>'
-      .. '<CustomFields ID="a"></CustomFields><CustomFields ID="b"></CustomFields>'
+      .. '<Parameters><Parameter Name="n" Value="v"/></Parameters>'
+      .. '<CustomFields ID="a" Value="1"/><CustomFields ID="b"/>'
       .. "<realServer><id>s1</id><port>80</port></realServer></L>", req.body)
     -- an empty list keeps its wrapper and has no items
     req = encode({ xml_declaration = false }, entry, "xml", "xml", { P("OperatingSystems", {}) })
-    assert.equal("<L><OperatingSystems></OperatingSystems></L>", req.body)
+    assert.equal("<L><OperatingSystems/></L>", req.body)
   end)
 
   it("puts attribute params on the root and writes an element without children self-closing", function()
@@ -149,5 +150,20 @@ describe("protocol: XML answers in the JSON shape", function()
     assert.same({ { Name = "a" }, { Name = "b" } }, v.Options)
     assert.is_nil(v.Option)
     assert.same({ Cpu = 1 }, v.HourlyCharges)
+  end)
+end)
+
+describe("core.xml_encode attributes and empty elements", function()
+  it("writes an element with neither children nor text self-closing; an empty string stays an element pair", function()
+    assert.equal('<r><a x="1"/><b/><c></c></r>', core.xml_encode("r", { a = { _attr = { x = 1 } }, b = {}, c = "" }, { decl = false }))
+    assert.equal("<r/>", core.xml_encode("r", {}, { decl = false }))
+  end)
+
+  it("writes them in the order map's order, then sorted: the same table gives the same bytes", function()
+    local attrs = { zeta = "1", alpha = "2", mid = "3", Name = "n", Value = "v" }
+    assert.equal('<r Name="n" Value="v" alpha="2" mid="3" zeta="1"/>', core.xml_encode("r", { _attr = attrs }, { decl = false }))
+    assert.equal('<r mid="3" zeta="1" Name="n" Value="v" alpha="2"/>',
+      core.xml_encode("r", { _attr = attrs }, { decl = false, order = { r = { "mid", "zeta" } } }))
+    assert.has_error(function() core.xml_encode("r", { _attr = { [1] = "x" } }) end)
   end)
 end)

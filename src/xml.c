@@ -214,7 +214,10 @@ static void ensure_table(replay *r, int i) {
 }
 
 static void trimmed(xdec *d, size_t off, const char **s, size_t *n) {
-  const char *a = d->text.data + off, *b = d->text.data + d->text.len;
+  const char *a, *b;
+  if (!d->text.data) { *s = ""; *n = 0; return; } /* no text yet: NULL + 0 is undefined */
+  a = d->text.data + off;
+  b = d->text.data + d->text.len;
   while (a < b && isspace((unsigned char)*a)) a++;
   while (b > a && isspace((unsigned char)b[-1])) b--;
   *s = a;
@@ -462,13 +465,19 @@ static void add_text(lua_State *L, lc_buf *b, const char *s, size_t n, int attr)
   if (!add_escaped(b, s, n, attr)) luaL_error(L, "xml_encode: control characters cannot be written in XML");
 }
 
-/* XML names: letters, digits, '_', '-', '.', ':' (no leading digit, '-' or '.'). */
+static int name_start(unsigned char c) { return c && !(c >= '0' && c <= '9') && c != '-' && c != '.' && c != ':'; }
+
+/* XML names: letters, digits, '_', '-', '.' (no leading digit, '-' or '.'), and
+ * at most one ':' between a prefix and a local name, as a namespace-aware
+ * parser (ours) requires of a QName. */
 static const char *check_name(lua_State *L, const char *s) {
   const unsigned char *p = (const unsigned char *)s;
-  int ok = *p && !(*p >= '0' && *p <= '9') && *p != '-' && *p != '.';
-  for (; ok && *p; p++)
+  int ok = name_start(*p), colons = 0;
+  for (; ok && *p; p++) {
+    if (*p == ':') { ok = ++colons == 1 && name_start(p[1]); continue; }
     ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-         *p == '_' || *p == '-' || *p == '.' || *p == ':' || *p >= 0x80;
+         *p == '_' || *p == '-' || *p == '.' || *p >= 0x80;
+  }
   if (!ok) luaL_error(L, "xml_encode: '%s' is not a valid element or attribute name", s);
   return s;
 }
@@ -501,12 +510,13 @@ static const char *scalar(lua_State *L, int idx, size_t *n) {
 
 static void encode_elem(lua_State *L, lc_buf *b, int order, const char *name, int v, int depth, const char *ns);
 
-static void encode_children(lua_State *L, lc_buf *b, int order, const char *name, int t, int depth) {
-  int keys, i, nkeys;
-  /* ordered key list: documented order first, then the rest sorted */
+/* Pushes the string keys of table t in write order: those listed in order[name] first, then the
+ * rest sorted (the same table always gives the same bytes). Children skip _attr/_text. Returns
+ * the number of keys; the key array is on the top of the stack. */
+static int ordered_keys(lua_State *L, int order, const char *name, int t, int children) {
+  int keys, i, nkeys = 0, first_rest;
   lua_newtable(L);
   keys = lua_gettop(L);
-  nkeys = 0;
   if (order) {
     lua_getfield(L, order, name);
     if (lua_istable(L, -1)) {
@@ -519,45 +529,74 @@ static void encode_children(lua_State *L, lc_buf *b, int order, const char *name
     }
     lua_pop(L, 1);
   }
-  {
-    int first_rest = nkeys + 1;
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-      lua_pop(L, 1);
-      if (lua_type(L, -1) == LUA_TSTRING) {
-        const char *k = lua_tostring(L, -1);
-        int listed = 0;
-        if (k[0] == '_' && (!strcmp(k, "_attr") || !strcmp(k, "_text"))) continue;
-        for (i = 1; i < first_rest && !listed; i++) {
-          lua_rawgeti(L, keys, i);
-          listed = lua_rawequal(L, -1, -2);
-          lua_pop(L, 1);
-        }
-        if (!listed) { lua_pushvalue(L, -1); lua_rawseti(L, keys, ++nkeys); }
+  first_rest = nkeys + 1;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      const char *k = lua_tostring(L, -1);
+      int listed = 0;
+      if (children && k[0] == '_' && (!strcmp(k, "_attr") || !strcmp(k, "_text"))) continue;
+      for (i = 1; i < first_rest && !listed; i++) {
+        lua_rawgeti(L, keys, i);
+        listed = lua_rawequal(L, -1, -2);
+        lua_pop(L, 1);
       }
-    }
-    if (nkeys >= first_rest) {
-      /* sort the rest with table.sort-free insertion sort: key lists are short */
-      for (i = first_rest + 1; i <= nkeys; i++) {
-        int j = i;
-        while (j > first_rest) {
-          int lt;
-          lua_rawgeti(L, keys, j);
-          lua_rawgeti(L, keys, j - 1);
-          lt = strcmp(lua_tostring(L, -2), lua_tostring(L, -1)) < 0;
-          if (!lt) { lua_pop(L, 2); break; }
-          lua_rawseti(L, keys, j);
-          lua_rawseti(L, keys, j - 1);
-          j--;
-        }
-      }
+      if (!listed) { lua_pushvalue(L, -1); lua_rawseti(L, keys, ++nkeys); }
+    } else if (!children) {
+      luaL_error(L, "xml_encode: attribute names must be strings");
     }
   }
+  /* insertion sort of the rest: key lists are short */
+  for (i = first_rest + 1; i <= nkeys; i++) {
+    int j = i;
+    while (j > first_rest) {
+      int lt;
+      lua_rawgeti(L, keys, j);
+      lua_rawgeti(L, keys, j - 1);
+      lt = strcmp(lua_tostring(L, -2), lua_tostring(L, -1)) < 0;
+      if (!lt) { lua_pop(L, 2); break; }
+      lua_rawseti(L, keys, j);
+      lua_rawseti(L, keys, j - 1);
+      j--;
+    }
+  }
+  return nkeys;
+}
+
+static void encode_children(lua_State *L, lc_buf *b, int order, const char *name, int t, int depth) {
+  int i, keys, nkeys = ordered_keys(L, order, name, t, 1);
+  keys = lua_gettop(L);
   for (i = 1; i <= nkeys; i++) {
     lua_rawgeti(L, keys, i);
     lua_pushvalue(L, -1);
     lua_rawget(L, t);
     if (!lua_isnil(L, -1)) encode_elem(L, b, order, lua_tostring(L, -2), lua_gettop(L), depth + 1, NULL);
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+}
+
+/* The attributes of an element, in the order of its order entry, then sorted. */
+static void encode_attrs(lua_State *L, lc_buf *b, int order, const char *name, int a) {
+  int i, keys, nkeys = ordered_keys(L, order, name, a, 0);
+  size_t n;
+  const char *s;
+  keys = lua_gettop(L);
+  for (i = 1; i <= nkeys; i++) {
+    lua_rawgeti(L, keys, i);
+    lua_pushvalue(L, -1);
+    lua_rawget(L, a);
+    if (!lua_isnil(L, -1)) {
+      lc_buf_addc(b, ' ');
+      s = check_name(L, lua_tostring(L, -2));
+      lc_buf_add(b, s, strlen(s));
+      lc_buf_adds(b, "=\"");
+      s = scalar(L, -1, &n);
+      add_text(L, b, s, n, 1);
+      lc_buf_addc(b, '"');
+      lua_pop(L, 1);
+    }
     lua_pop(L, 2);
   }
   lua_pop(L, 1);
@@ -592,27 +631,23 @@ static void encode_elem(lua_State *L, lc_buf *b, int order, const char *name, in
     lua_pop(L, 1);
   } else {
     lua_getfield(L, v, "_attr");
-    if (lua_istable(L, -1)) {
-      lua_pushnil(L);
-      while (lua_next(L, -2)) {
-        /* a type check, not luaL_checkstring: converting the key would break lua_next */
-        if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "xml_encode: attribute names must be strings");
-        lc_buf_addc(b, ' ');
-        s = check_name(L, lua_tostring(L, -2));
-        lc_buf_add(b, s, strlen(s));
-        lc_buf_adds(b, "=\"");
-        s = scalar(L, -1, &n);
-        add_text(L, b, s, n, 1);
-        lc_buf_addc(b, '"');
-        lua_pop(L, 2);
+    if (lua_istable(L, -1)) encode_attrs(L, b, order, name, lua_gettop(L));
+    lua_pop(L, 1);
+    {
+      size_t mark = b->len;
+      lc_buf_addc(b, '>');
+      lua_getfield(L, v, "_text");
+      if (!lua_isnil(L, -1)) { s = scalar(L, -1, &n); add_text(L, b, s, n, 0); lua_pop(L, 1); }
+      lua_pop(L, 1);
+      encode_children(L, b, order, name, v, depth);
+      /* nothing inside: self-closing, as the API documents print such elements (<NewBackup a=".."/>) */
+      if (!b->oom && b->len == mark + 1) {
+        b->len = mark;
+        lc_buf_adds(b, "/>");
+        if (b->oom) luaL_error(L, "xml_encode: out of memory");
+        return;
       }
     }
-    lua_pop(L, 1);
-    lc_buf_addc(b, '>');
-    lua_getfield(L, v, "_text");
-    if (!lua_isnil(L, -1)) { s = scalar(L, -1, &n); add_text(L, b, s, n, 0); lua_pop(L, 1); }
-    lua_pop(L, 1);
-    encode_children(L, b, order, name, v, depth);
   }
   lc_buf_adds(b, "</");
   lc_buf_add(b, name, strlen(name));

@@ -44,9 +44,9 @@ local function compile(entry, snake)
     c.specs[wire] = spec
     names[#names + 1] = wire
     if spec.selects_format then c.format_key = snake(spec.name) end
-    -- records written as child elements keep their documented field order too
+    -- records keep their documented field order too (as child elements or as attributes)
     local x = spec.xml or {}
-    if spec.type == "array" and type(spec.fields) == "table" and not x.attrs then
+    if spec.type == "array" and type(spec.fields) == "table" then
       local item = x.item or wire
       if not c.order[item] then
         local f = {}
@@ -157,24 +157,18 @@ local function encode_json(entry, params, c)
 end
 
 local function encode_xml(catalog, entry, params, c, ns)
-  local t, children = {}, false
+  local t = {}
   for _, p in ipairs(params) do
     if p.attribute then
       t._attr = t._attr or {}
       t._attr[p.name] = p.value
     else
       t[p.name] = xml_value(c.specs[p.name], p.value)
-      children = true
     end
   end
   local root = M.xml_root(entry)
   local ok, xml = pcall(core.xml_encode, root, t, { ns = ns, order = c.order, decl = catalog.xml_declaration ~= false })
   if not ok then return nil, "cannot encode the XML body: " .. tostring(xml) end
-  -- an element without content is written self-closing, as the documents print it
-  if not children then
-    local tail = "></" .. root .. ">"
-    if xml:sub(-#tail) == tail then xml = xml:sub(1, -#tail - 1) .. "/>" end
-  end
   return xml
 end
 
