@@ -22,7 +22,7 @@ SO = $(OUT)/luacloud/core.so
 BUSTED = $(shell command -v busted)
 
 .DEFAULT_GOAL := all
-.PHONY: deps demo all luajit test unit bench sanitize clean lint rock install docs
+.PHONY: deps demo all luajit test unit bench sanitize clean lint rock install docs fuzz
 
 # Used by the rockspec (build.type = "make"): LuaRocks passes LUA_INCDIR and LUA. The rock is
 # built outside the source tree (never into build/ or build-luajit/) and only for Lua 5.4.
@@ -82,6 +82,11 @@ sanitize:
 $(ASAN_DIR)/luacloud/core.so: $(SRCS) $(HDRS)
 	@mkdir -p $(ASAN_DIR)/luacloud
 	$(CC) $(CFLAGS) $(WARN) -std=gnu99 -fPIC -shared $(shell pkg-config --cflags lua5.4 $(DEPS)) -o $@ $(SRCS) $(PKG_LIBS) $(LDFLAGS)
+
+# libFuzzer targets of every decoder, encoder and signer (fuzz/Makefile; clang and
+# libclang-rt-14-dev from Debian): make fuzz [FUZZ_SECONDS=n per target]
+fuzz:
+	$(MAKE) -f fuzz/Makefile fuzz
 
 lint:
 	luacheck lua spec bench examples bin/luacloud bin/luacloud-docs

@@ -126,6 +126,24 @@ describe("xml_decode", function()
   end)
 end)
 
+describe("fuzz findings (libFuzzer, fuzz/)", function()
+  it("xml_encode writes only names its own decoder reads (QName: one colon, not first or last)", function()
+    for _, n in ipairs({ "a:b:c", ":a", "a:", "a:1", "i.opscaal:.le.ne" }) do
+      assert.has_error(function() core.xml_encode(n, "v") end, "xml_encode: '" .. n .. "' is not a valid element or attribute name")
+    end
+    assert.matches("<ns:Server>v</ns:Server>", core.xml_encode("ns:Server", "v"))
+  end)
+
+  it("form_encode refuses a NUL in a name instead of sending another field's value", function()
+    assert.has_error(function() core.form_encode({ ["a\0b"] = "1" }) end, "form_encode: a name contains a NUL byte")
+    assert.are.equal("a=1&b=2", core.form_encode({ a = "1", b = "2" }))
+  end)
+
+  it("xml_decode of an empty self-closed root with an attribute (UB under clang: NULL + 0)", function()
+    assert.are.same({ servicePlan = "Advanced" }, core.xml_decode('<NewBackup servicePlan="Advanced"/>\n'))
+  end)
+end)
+
 describe("xml_decode internals", function()
   it("builds its decoder metatable once per Lua state, not per call", function()
     assert(core.xml_decode("<a/>"))

@@ -102,6 +102,8 @@ static int l_form_encode(lua_State *L) {
   lua_pushnil(L);
   while (lua_next(L, 1)) {
     if (lua_type(L, -2) != LUA_TSTRING) return luaL_error(L, "form_encode: keys must be strings");
+    /* names are sorted and looked up as C strings: one with a NUL would be cut */
+    if (strlen(lua_tostring(L, -2)) != lua_rawlen(L, -2)) return luaL_error(L, "form_encode: a name contains a NUL byte");
     nkeys++;
     lua_pop(L, 1);
   }

@@ -214,7 +214,10 @@ static void ensure_table(replay *r, int i) {
 }
 
 static void trimmed(xdec *d, size_t off, const char **s, size_t *n) {
-  const char *a = d->text.data + off, *b = d->text.data + d->text.len;
+  const char *a, *b;
+  if (!d->text.data) { *s = ""; *n = 0; return; } /* no text yet: NULL + 0 is undefined */
+  a = d->text.data + off;
+  b = d->text.data + d->text.len;
   while (a < b && isspace((unsigned char)*a)) a++;
   while (b > a && isspace((unsigned char)b[-1])) b--;
   *s = a;
@@ -462,13 +465,19 @@ static void add_text(lua_State *L, lc_buf *b, const char *s, size_t n, int attr)
   if (!add_escaped(b, s, n, attr)) luaL_error(L, "xml_encode: control characters cannot be written in XML");
 }
 
-/* XML names: letters, digits, '_', '-', '.', ':' (no leading digit, '-' or '.'). */
+static int name_start(unsigned char c) { return c && !(c >= '0' && c <= '9') && c != '-' && c != '.' && c != ':'; }
+
+/* XML names: letters, digits, '_', '-', '.' (no leading digit, '-' or '.'), and
+ * at most one ':' between a prefix and a local name, as a namespace-aware
+ * parser (ours) requires of a QName. */
 static const char *check_name(lua_State *L, const char *s) {
   const unsigned char *p = (const unsigned char *)s;
-  int ok = *p && !(*p >= '0' && *p <= '9') && *p != '-' && *p != '.';
-  for (; ok && *p; p++)
+  int ok = name_start(*p), colons = 0;
+  for (; ok && *p; p++) {
+    if (*p == ':') { ok = ++colons == 1 && name_start(p[1]); continue; }
     ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-         *p == '_' || *p == '-' || *p == '.' || *p == ':' || *p >= 0x80;
+         *p == '_' || *p == '-' || *p == '.' || *p >= 0x80;
+  }
   if (!ok) luaL_error(L, "xml_encode: '%s' is not a valid element or attribute name", s);
   return s;
 }
