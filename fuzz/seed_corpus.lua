@@ -54,8 +54,8 @@ local function xml_blocks(s, emit)
     if not a then return end
     local start = s:find("<", a, true)
     if name == "xml" then -- declaration: the root element follows
-      local _, e2, root = s:find("<([%a_][%w_:.-]*)", s:find("?>", start, true) or start + 1)
-      name, a = root, e2
+      local _, _, first = s:find("<([%a_][%w_:.-]*)", s:find("?>", start, true) or start + 1)
+      name = first
     end
     local close = name and s:find("</" .. name:gsub("%p", "%%%0") .. "%s*>", start)
     if close then
