@@ -153,12 +153,17 @@ describe("luacloud.waitfor", function()
       assert.are.equal("Enterprise", d.servicePlan)
     end)
 
-    it("accounts: a deleted sub-administrator until it leaves List Accounts", function()
+    it("accounts: a designated primary administrator until List Accounts shows the role; a deleted one until it leaves", function()
       assert(c:add_sub_administrator_account({ userName = "ops1", password = "password-1", fullName = "O P",
         firstName = "O", lastName = "P", emailAddress = "o@example.com", orgId = sim.credentials.org_id,
         roles = { role = { { name = "server" } } } }))
       call_wait(c, "delete_sub_administrator_account", { username = "ops1" })
       for _, a in ipairs(assert(c:list_accounts()).Account or {}) do assert.are_not.equal("ops1", a.userName) end
+      assert(c:add_sub_administrator_account({ userName = "ops2", password = "password-2", fullName = "O Q",
+        firstName = "O", lastName = "Q", emailAddress = "q@example.com", orgId = sim.credentials.org_id,
+        roles = { role = { { name = "server" } } } }))
+      local a = call_wait(c, "designate_primary_administrator", { username = "ops2" })
+      assert.are.equal("ops2", a.userName)
     end)
   end)
 
