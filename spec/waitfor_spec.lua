@@ -179,6 +179,13 @@ describe("luacloud.waitfor", function()
       local final, res = call_wait(c, "create_server", p)
       assert.are.equal("Succeeded", final.CurrentStatus)
       assert.are.equal(res.RequestID, final.RequestID)
+      -- the Blueprint queue
+      local bp = call_wait(c, "deploy_blueprint", { ID = 1, LocationAlias = "WA1", Parameters = {
+        { Name = "T3.BuildServerTask.Password", Value = "Secret!234" }, { Name = "T3.BuildServerTask.Network", Value = p.Network } } })
+      assert.are.equal("Succeeded", bp.CurrentStatus)
+      assert.are.equal(1, #bp.Servers)
+      call_wait(c, "publish_package", { Classification = 2, Name = "setup.zip", OperatingSystems = { 35, 41 }, Visibility = 2 })
+      assert.are.equal(0, #assert(c:get_pending_packages()).Packages)
     end)
 
     it("clodo: a new server until running, a stop until stopped, a backup request until complete", function()
@@ -189,6 +196,17 @@ describe("luacloud.waitfor", function()
       assert.are.equal("is_stopped", call_wait(c, "server_action", { id = s.id, action = "stop" }).status)
       assert.are.equal("is_running", call_wait(c, "server_action", { id = s.id, action = "start" }).status)
       assert.are.equal("1", tostring(call_wait(c, "create_backup", { id = s.id }).req_complete))
+      local seen = {}
+      local r = assert(c:restore_backup { id = 60, file = "2" })
+      assert(waitfor.wait(c, "restore_backup", { id = 60, file = "2" }, r, { interval = 10,
+        progress = function(pct) if pct then seen[#seen + 1] = pct end end }))
+      assert.is_true(#seen >= 2) -- the restore's own progress (getstate), not only 100 at the end
+      assert.are.equal(100, seen[#seen])
+      assert.are.equal("is_running", assert(c:get_server { id = 60 }).status)
+      local backups = assert(c:list_backups { id = 60 }).backup
+      local file = tostring(backups[#backups].file)
+      call_wait(c, "delete_backup", { id = 60, file = file })
+      for _, b in ipairs(assert(c:list_backups { id = 60 }).backup) do assert.are_not.equal(file, tostring(b.file)) end
     end)
   end)
 
