@@ -206,6 +206,15 @@ describe("misuse returns nil, err (kind validation) naming what is wrong", funct
     assert.is_nil(r)
     assert.are.equal("validation", err.kind)
     assert.are.equal("id", err.param)
+    -- many values, each short enough: the whole URL is still bounded
+    local many = {}
+    for i = 1, 8 do many[i] = string.rep("v", 60000) end
+    local ddc = assert(luacloud.new("dimensiondata", { username = "u", password = "p", org_id = "o", endpoint = "http://d.test",
+      transport = function() sent = sent + 1 end }))
+    r, err = ddc:list_servers { _raw = { id = many } }
+    assert.is_nil(r)
+    assert.are.equal("validation", err.kind)
+    assert.matches("request URL would be", err.message)
     assert.are.equal(0, sent)
   end)
 end)

@@ -359,6 +359,9 @@ local function pause(self, ctx, attempt, err)
   return true
 end
 
+-- the longest URL sent (servers refuse far shorter ones; nginx's default is 8 KiB)
+local MAX_URL = 256 * 1024
+
 local function copy_request(req_template)
   local req = {}
   for k, v in pairs(req_template) do req[k] = v end
@@ -377,6 +380,10 @@ function Client:ready(entry, req_template)
     if not ok then return nil, err end
   end
   finish_url(req)
+  if #req.url > MAX_URL then -- libcurl answers "Out of memory" for a URL of a megabyte
+    return nil, self:error { kind = "validation",
+      message = string.format("the request URL would be %d bytes (at most %d): shorten the parameters", #req.url, MAX_URL) }
+  end
   req.idempotent = M.safe_to_repeat(entry, req) -- the transport never resends it otherwise (no reused connection)
   return req
 end
