@@ -351,6 +351,16 @@ describe("dimensiondata requests on the wire", function()
       assert.equal(400, err.status)
     end)
 
+    it("a Status answering an operation that does not expect one keeps additionalInformation a list", function()
+      local c = client(recorder(function() end), { org_id = ORG })
+      local st = assert(c.hooks.decode(c, c.operations.get_my_account, xml(200,
+        '<Status><operation>X</operation><result>SUCCESS</result><resultDetail>ok</resultDetail><resultCode>REASON_0</resultCode>'
+        .. '<additionalInformation name="a.id"><value>42</value></additionalInformation></Status>')))
+      assert.equal(require("luacloud.core").array_mt, getmetatable(st.additionalInformation))
+      assert.equal(1, #st.additionalInformation)
+      assert.equal("42", st.info["a.id"])
+    end)
+
     it("from an error document without a code: the status, and the document's message", function()
       local _, err = answer_with(xml(500, "<error><message>internal failure</message></error>"))
         :get_server_image({ image_id = "2ffa" })

@@ -147,7 +147,7 @@ local function status_result(c, entry, resp, v)
   if type(v) ~= "table" then v = {} end
   if type(v.additionalInformation) == "table" and getmetatable(v.additionalInformation) ~= core.array_mt
       and v.additionalInformation.name then
-    v.additionalInformation = { v.additionalInformation }
+    v.additionalInformation = setmetatable({ v.additionalInformation }, core.array_mt)
   end
   local st = decode_status(v)
   if resp.status == 200 and st.result == "SUCCESS" then return st end
