@@ -202,6 +202,19 @@ describe("misuse returns nil, err (kind validation) naming what is wrong", funct
     r, err = c.list_zones({})
     assert.is_nil(r)
     assert.matches("c:list_zones", err.message)
+    for _, m in ipairs { "call", "wait", "batch" } do
+      local ok, r2, e2 = pcall(c[m], "list_zones", {})
+      assert.is_true(ok, m)
+      assert.is_nil(r2, m)
+      assert.matches("c:" .. m, e2.message)
+    end
+    local ok, r3, e3 = pcall(c.pages("list_zones", {}))
+    assert.is_true(ok)
+    assert.is_nil(r3)
+    assert.matches("c:pages", e3.message)
+    r, err = c:wait(function() return true end, "soon")
+    assert.is_nil(r)
+    assert.matches("options must be a table", err.message)
     r, err = c:stop_virtual_machine { id = string.rep("1", 1024 * 1024) }
     assert.is_nil(r)
     assert.are.equal("validation", err.kind)

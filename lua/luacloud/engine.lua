@@ -551,6 +551,10 @@ end
 -- is held at a time. A failed prefetch is retried as a normal call (list
 -- operations are safe to repeat), so retries and re-authentication still apply.
 function Client:pages(name, params)
+  if getmetatable(self) ~= CLIENT_MT then
+    local err = misuse("pages")
+    return function() return nil, err end
+  end
   local id, entry = self:resolve(name)
   if not id then return function() return nil, entry end end
   local items_path = entry.response and entry.response.items
@@ -634,6 +638,10 @@ function Client:batch(calls, concurrency)
 end
 
 function Client:wait(target, opts)
+  if getmetatable(self) ~= CLIENT_MT then return nil, misuse("wait") end
+  if opts ~= nil and type(opts) ~= "table" then
+    return nil, self:error { kind = "validation", op = "wait", message = "c:wait options must be a table, got " .. type(opts) }
+  end
   return require("luacloud.wait").wait(self, target, opts)
 end
 
