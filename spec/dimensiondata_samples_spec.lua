@@ -548,6 +548,25 @@ describe("dimensiondata document samples", function()
       return out
     end
 
+    it("promises as lists every list element of the inventory (shared/operations/dimensiondata.tsv)", function()
+      local f = io.open("../shared/operations/dimensiondata.tsv", "rb")
+      if not f then pending("the inventory is not next to the repository") return end
+      local missing = {}
+      for line in f:lines() do
+        local cols = {}
+        for x in (line .. "\t"):gmatch("([^\t]*)\t") do cols[#cols + 1] = x end
+        local entry = c.operations[cols[1]]
+        if entry and cols[11] and cols[11] ~= "" then
+          local lists = list_set(entry)
+          for l in cols[11]:gmatch("[^,%s]+") do
+            if not lists[l:match("([^%.]+)$")] then missing[#missing + 1] = cols[1] .. ": " .. l end
+          end
+        end
+      end
+      f:close()
+      assert.same({}, missing)
+    end)
+
     for _, f in ipairs(list_dir("%.response%.xml$")) do
       local op = f:match("^(.-)%.response")
       local entry = c.operations[op]
