@@ -2,7 +2,6 @@
 -- local c = luacloud.new("reliacloud", { endpoint = ..., api_key = ..., secret_key = ... })
 -- local res, err = c:list_zones{ available = "true" }
 -- @module luacloud
--- @module luacloud
 local core = require "luacloud.core"
 local engine = require "luacloud.engine"
 local registry = require "luacloud.providers"
