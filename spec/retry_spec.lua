@@ -215,6 +215,9 @@ describe("misuse returns nil, err (kind validation) naming what is wrong", funct
     r, err = c:wait(function() return true end, "soon")
     assert.is_nil(r)
     assert.matches("options must be a table", err.message)
+    r, err = c:wait(function() return true end, { timeout = "abc" })
+    assert.is_nil(r)
+    assert.are.equal("timeout", err.param)
     r, err = c:stop_virtual_machine { id = string.rep("1", 1024 * 1024) }
     assert.is_nil(r)
     assert.are.equal("validation", err.kind)

@@ -9,8 +9,18 @@
 local M = {}
 
 --- Poll `target` until done, failed or out of time (c:wait calls this).
+-- option -> smallest value allowed (interval 0: poll again at once)
+local NUMBERS = { timeout = 1e-9, interval = 0, max_interval = 0, backoff = 1e-9 }
+
 function M.wait(client, target, opts)
   opts = opts or {}
+  for k, least in pairs(NUMBERS) do
+    local v = opts[k]
+    if v ~= nil and not (type(v) == "number" and v >= least and v < math.huge) then
+      return nil, client:error { kind = "validation", op = "wait", param = k,
+        message = string.format("c:wait option '%s' must be a number >= %g, got %s", k, least, tostring(v)) }
+    end
+  end
   local timeout = opts.timeout or 600
   local delay = opts.interval or 1
   local max_delay = opts.max_interval or 15
