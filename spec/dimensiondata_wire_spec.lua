@@ -187,6 +187,21 @@ describe("dimensiondata requests on the wire", function()
       assert.same({ "GET /oec/0.9/myaccount", "GET /oec/0.9/" .. ORG .. "/server/s1?delete" }, urls(wire))
     end)
 
+    it("never after a timeout of Clone Server, a GET that creates an image", function()
+      local t, wire = recorder(function() return nil, { kind = "timeout", message = "timed out" } end)
+      local _, err = client(t, { org_id = ORG, retries = 5 }):clone_server_to_customer_image({ server_id = "s1", clone = "gold" })
+      assert.equal("timeout", err.kind)
+      assert.same({ "GET /oec/0.9/" .. ORG .. "/server/s1?clone=gold" }, urls(wire))
+    end)
+
+    it("every GET that changes state is marked so in the catalog (a flag or Clone Server's ?clone=)", function()
+      for id, e in pairs(client(recorder(function() end), { org_id = ORG }).operations) do
+        if e.method == "GET" and (e.path:find("?", 1, true) or id == "clone_server_to_customer_image") then
+          assert.is_false(e.safe, id)
+        end
+      end
+    end)
+
     it("never after a refused login: no re-login for Basic credentials, one request", function()
       local t, wire = recorder(function() return { status = 401, headers = {}, body = "" } end)
       local _, err = client(t, { org_id = ORG }):list_servers_with_backup({})

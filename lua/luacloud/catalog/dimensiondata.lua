@@ -1248,6 +1248,7 @@ return {
       aliases = { "cloneServerToCreateCustomerImage" },
       section = "5.16 Clone Server to Create Customer Image",
       method = "GET",
+      safe = false, -- a GET that creates an image (?clone=name): never repeated after it may have arrived
       path = "/oec/0.9/{org-id}/server/{server-id}",
       body = "query",
       params = {
