@@ -107,6 +107,9 @@ end
 -- an operation runs on the object (server, image; CloudControl's RESOURCE_BUSY): it lasts minutes,
 -- so the call is not repeated; the caller waits (c:wait) and calls again
 local IN_PROGRESS = { REASON_392 = true, REASON_601 = true, RESOURCE_BUSY = true }
+-- refusals after which the work may still be done: a server-side timeout and an integration
+-- failure (both "open a Support Case"), an ACL rule deletion left pending under load
+local MAYBE_DONE = { REASON_10 = true, REASON_20 = true, REASON_292 = true }
 
 local function csv_result(c, resp)
   local body = resp.body or ""
@@ -136,8 +139,8 @@ local function api_error(c, entry, resp, code, message, details)
   details.in_progress = IN_PROGRESS[code] or nil
   -- an error document is the server refusing the request: nothing was done, so even a
   -- state-changing call may be sent again when the code is retryable (maintenance, busy system)
-  details.not_applied = true
-  return nil, c:error { kind = "api", status = resp.status, code = code,
+  details.not_applied = not MAYBE_DONE[code] or nil
+  return nil, c:error { kind = "api", status = resp.status, code = code, applied = MAYBE_DONE[code] and "maybe" or nil,
     message = (type(message) == "string" and message ~= "" and message) or known or ("HTTP " .. resp.status),
     retry_after = tonumber(header(resp, "retry-after") or ""), -- retryable: catalog.retry.codes
     details = details }
