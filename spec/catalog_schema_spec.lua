@@ -69,6 +69,19 @@ local function has_reader(key)
   return src:find("%." .. key .. "[^%w_]") ~= nil or src:find('%["' .. key .. '"%]') ~= nil
 end
 
+-- fn(level "entry"|"param"|"response", key, where) for every key of every operation
+local function each_key(cat, fn)
+  for id, e in pairs(cat.operations) do
+    for k in pairs(e) do fn("entry", k, id) end
+    for _, p in ipairs(e.params or {}) do
+      for k in pairs(p) do fn("param", k, id .. ".params." .. tostring(p.name)) end
+    end
+    if type(e.response) == "table" then
+      for k in pairs(e.response) do fn("response", k, id .. ".response") end
+    end
+  end
+end
+
 describe("catalog schema", function()
   for _, prov in ipairs(providers.names) do
     describe(prov, function()
@@ -81,35 +94,20 @@ describe("catalog schema", function()
 
       it("uses only known keys in entries, params and responses", function()
         local bad = {}
-        for id, e in pairs(cat.operations) do
-          for k in pairs(e) do if not known.entry[k] then bad[#bad + 1] = id .. "." .. tostring(k) end end
-          for _, p in ipairs(e.params or {}) do
-            for k in pairs(p) do
-              if not known.param[k] then bad[#bad + 1] = id .. ".params." .. tostring(p.name) .. "." .. tostring(k) end
-            end
-          end
-          if type(e.response) == "table" then
-            for k in pairs(e.response) do
-              if not known.response[k] then bad[#bad + 1] = id .. ".response." .. tostring(k) end
-            end
-          end
-        end
+        each_key(cat, function(level, key, where)
+          if not known[level][key] then bad[#bad + 1] = where .. "." .. tostring(key) end
+        end)
         table.sort(bad)
         assert.are.same({}, bad)
       end)
 
       it("has a reader in the library for every key it uses", function()
-        local unread = {}
-        local seen = {}
-        for _, e in pairs(cat.operations) do
-          for k in pairs(e) do seen["entry." .. k] = true end
-          for _, p in ipairs(e.params or {}) do for k in pairs(p) do seen["param." .. k] = true end end
-          if type(e.response) == "table" then for k in pairs(e.response) do seen["response." .. k] = true end end
-        end
-        for k in pairs(seen) do
-          local name = prov .. " " .. k
-          if not has_reader(k:match("%.(.*)$")) and not NO_READER[name] then unread[#unread + 1] = name end
-        end
+        local unread, seen = {}, {}
+        each_key(cat, function(level, key)
+          local name = prov .. " " .. level .. "." .. tostring(key)
+          if not seen[name] and not has_reader(key) and not NO_READER[name] then unread[#unread + 1] = name end
+          seen[name] = true
+        end)
         table.sort(unread)
         assert.are.same({}, unread)
       end)
