@@ -176,6 +176,11 @@ describe("luacloud.waitfor", function()
       local p = { Template = "UBUNTU-14-64-TEMPLATE", Alias = "WF", HardwareGroupUUID = uuid, ServerType = 1,
         ServiceLevel = 2, Cpu = 1, MemoryGB = 2, ExtraDriveGB = 0,
         Network = assert(c:get_deployable_networks {}).Networks[1].Name, Password = "Secret!234" }
+      local res0 = assert(c:call("create_server", p))
+      local states = {}
+      assert(waitfor.wait(c, "create_server", p, res0, { interval = 1,
+        progress = function(_, info) states[#states + 1] = info.state end }))
+      assert.are.equal("Succeeded", states[#states]) -- the last progress line names the final state
       local final, res = call_wait(c, "create_server", p)
       assert.are.equal("Succeeded", final.CurrentStatus)
       assert.are.equal(res.RequestID, final.RequestID)

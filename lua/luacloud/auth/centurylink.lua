@@ -214,7 +214,7 @@ function M.wait_check(c, target)
     details = res.RequestDetails or {}
     status, pct, desc = details.CurrentStatus, tonumber(details.PercentComplete), details.ProgressDesc
   end
-  if status == "Succeeded" then return details, 100 end
+  if status == "Succeeded" then return details, 100, nil, status end
   if status == "Failed" then
     return nil, pct, c:error { kind = "api", op = "wait", code = "Failed",
       message = string.format("request %s failed: %s", tostring(id), tostring(desc or "")), details = details }
