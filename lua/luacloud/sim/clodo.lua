@@ -476,9 +476,18 @@ function Sim:seed(kind, n)
     elseif kind == "tickets" or kind == "ticket" then
       local id = self.next_id.ticket
       self.next_id.ticket = id + 1
-      self.tickets[id] = { id = id, subject = "ticket " .. id, text = "", type_name = "Общие вопросы",
-        status = "Обрабатывается", status_id = 1, open_date = fmt_date(self.now()), operator_name = "",
-        sla = 0, vote = 0, events = {}, works = {} }
+      -- a ticket an operator has answered and worked on (billed work, not yet accepted)
+      local date = fmt_date(self.now())
+      self.tickets[id] = { id = id, subject = "ticket " .. id, text = "seeded", type_name = "Общие вопросы",
+        status = "Обрабатывается", status_id = 1, open_date = date, operator_name = "Иван Петров",
+        sla = 0, vote = 0, new_events = true,
+        events = { { ticket_events_id = id * 10 + 1, ticket_events_date = date, ticket_events_user_id = 54,
+          ticket_events_text = "operator message", ticket_events_new_user = 0, users_name = "Иван Петров",
+          is_user_msg = "", is_file = "" } },
+        works = { { ticket_events_id = id * 10 + 2, ticket_events_date = date, ticket_events_user_id = 54,
+          ticket_events_text = "work done", ticket_events_new_user = 0, users_name = "Иван Петров",
+          is_user_msg = "", is_file = "", works_time = 2, works_cost = 1700, works_user_accept = -1,
+          works_actions = "" } } }
     elseif kind == "storages" or kind == "storage" then
       self:create_storage_obj({ title = "storage" .. self.next_id.storage })
     else
@@ -658,6 +667,9 @@ local function parse_body(req)
   if is_xml then
     local v, root = xml_parse(body)
     if v == nil then return nil, root end
+    -- an empty wrapper (<dns/>, <dns></dns>: an update that changes nothing) holds no
+    -- parameters; only a root with text is a single-parameter body (<file>2</file>)
+    if type(v) == "string" and v:match("^%s*$") then return {}, root end
     if type(v) ~= "table" then
       local t = {}
       t[root] = v
@@ -1337,6 +1349,10 @@ end)
 
 local EVENT_KEYS = { "ticket_events_id", "ticket_events_date", "ticket_events_user_id", "ticket_events_text",
   "ticket_events_new_user", "users_name", "is_user_msg", "is_file" }
+-- paid work an operator did on a ticket: an event plus its time, cost and the user's acceptance
+local WORK_KEYS = { "ticket_events_id", "ticket_events_date", "ticket_events_user_id", "ticket_events_text",
+  "ticket_events_new_user", "users_name", "is_user_msg", "is_file", "works_time", "works_cost",
+  "works_user_accept", "works_actions" }
 
 route("GET", "/helpdesk/", function(self, ctx)
   local list, nodes = array(), {}
@@ -1362,12 +1378,17 @@ route("GET", "/helpdesk/(%d+)", function(self, ctx, id)
     ev[i] = copy(e)
     evn[i] = el("event", e, EVENT_KEYS)
   end
+  local wk, wkn = array(), {}
+  for i, w in ipairs(t.works) do
+    wk[i] = copy(w)
+    wkn[i] = el("work", w, WORK_KEYS)
+  end
   t.new_events = false
-  return ok(ctx, { helpdesk = { ticket = tv, events = ev, works = array() } },
+  return ok(ctx, { helpdesk = { ticket = tv, events = ev, works = wk } },
     { name = "helpdesk", children = {
       el("ticket", tv, { "id", "text", "subject", "status", "status_id", "type_name", "open_date", "operator_name",
         "sla", "vote" }),
-      { name = "events", children = evn }, { name = "works", children = {} } } })
+      { name = "events", children = evn }, { name = "works", children = wkn } } })
 end)
 
 route("POST", "/helpdesk/", function(self, ctx)
@@ -1574,11 +1595,23 @@ local function billing(self, ctx, id)
   end
   for _, e in ipairs(servers) do
     local s, hours = e[1], e[2]
-    if s.type == "VirtualServer" then add("vps", hours * 1.35, hours) else add("mem", hours * s.vps_memory / 1000,
-      hours * 100) end
+    if s.type == "VirtualServer" then
+      add("vps", hours * 1.35, hours)
+    else -- a ScaleServer pays for the memory and the CPU it used (the sample's mem and cpu groups)
+      add("mem", hours * s.vps_memory / 1000, hours * 100)
+      add("cpu", hours * 0.025, hours * 60)
+    end
     add("vbd", hours * 0.0158 * s.vps_hdd, hours * 30)
     local nb = count(s.backups)
     if nb > 0 then add("backup", hours * 0.05 * nb, hours * 5 * nb) end
+  end
+  -- cloud storage: by the size held over the period (at least 1 GB per storage)
+  local span = (math.min(to, now) - from) / 3600
+  if not id and span > 0 then
+    for _, sid in ipairs(sorted_ids(self.storages)) do
+      local gb = math.max(1, (tonumber(self.storages[sid].size) or 0) / 1073741824)
+      add("cloudstoragesize", span * gb * 0.01, span * gb)
+    end
   end
   local function r2(x) return math.floor(x * 100 + 0.5) / 100 end
   local jd, dnodes = {}, {}
