@@ -114,6 +114,13 @@ describe("dimensiondata replayed against the live service's answer shapes", func
       assert.same({}, values.missing(read("antiaffinity_create.ok.xml"), st))
     end)
 
+    it("a create's new id from the live service's resultDetail wording (Network ID: ...)", function()
+      local c = replay({ ["POST /oec/0.9/{org}/networkWithLocation"] = { 200, "network_create.ok.xml" } })
+      local st = assert(c:create_network_with_location({ name = "replay-net-c", location = "NA1" }))
+      assert.equal("3c4d5e6f-e2f7-11e1-9153-001b21cfdbe0", st.id)
+      assert.equal("Add Network", st.operation)
+    end)
+
     it("a Status that declares only its own prefix", function()
       local c = replay({ ["POST /oec/0.9/{org}/server/s1"] = { 200, "server_modify.ok.xml" } })
       local st = assert(c:modify_server({ server_id = "s1", memory = 4096 }))

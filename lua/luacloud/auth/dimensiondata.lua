@@ -64,9 +64,10 @@ local function decode_status(v)
   end
   local code = type(st.resultCode) == "string" and st.resultCode or nil
   st.code_number = code and tonumber(code:match("_(%d+)$")) or nil
-  -- Real server, probe, farm, profile and VIP creates return the new id only inside resultDetail
+  -- Real server, probe, farm, profile and VIP creates return the new id only inside resultDetail,
+  -- "(id:...)"; the live service's Add Network says "(Network ID: ...)"
   if type(st.resultDetail) == "string" then
-    st.id = st.resultDetail:match("%(id:%s*([^)%s]+)%s*%)")
+    st.id = st.resultDetail:match("%(id:%s*([^)%s]+)%s*%)") or st.resultDetail:match("%(%a+ ID:%s*([^)%s]+)%s*%)")
   end
   return st
 end
