@@ -79,10 +79,10 @@ describe("retry policy", function()
                          { status = 200, body = [[<Status><operation>x</operation><result>SUCCESS</result></Status>]] } }
     assert(c:create_server_anti_affinity_rule { serverId = { "s1", "s2" } })
     assert.are.equal(2, #sent)
-    local bad = busy:gsub("REASON_11", "REASON_10")
+    local bad = busy:gsub("REASON_11", "REASON_100")
     c, sent = dd { { status = 400, body = bad } }
     local _, err = c:get_my_account()
-    assert.are.equal("REASON_10", err.code)
+    assert.are.equal("REASON_100", err.code)
     assert.is_false(err.retryable)
     assert.are.equal("no", err.applied)
     assert.are.equal(1, #sent)
