@@ -138,12 +138,19 @@ end
 -- 4. simulator scale: pages at 1,000 and 100,000 objects, the whole walk (bench/sim_scale.lua)
 local function simscale_bench() dofile("bench/sim_scale.lua").run() end
 
-local sections = { decode = decode_bench, calls = calls_bench, ngx = ngx_bench, simscale = simscale_bench }
+-- 5. soak: 100,000 calls over the four providers, RSS and open fds sampled (bench/soak.lua);
+-- a leak fails the bench
+local function soak_bench() if not dofile("bench/soak.lua").run() then os.exit(1) end end
+
+local sections = { decode = decode_bench, calls = calls_bench, ngx = ngx_bench, simscale = simscale_bench,
+                   soak = soak_bench }
 if arg[1] then
   assert(sections[arg[1]], "unknown section " .. arg[1])()
 else
-  for _, name in ipairs({ "decode", "calls", "ngx", "simscale" }) do
+  local failed = false
+  for _, name in ipairs({ "decode", "calls", "ngx", "simscale", "soak" }) do
     local ok = os.execute(("%s %s %s"):format(arg[-1] or "lua5.4", arg[0], name))
-    if not ok then print("section " .. name .. " failed") end
+    if not ok then print("section " .. name .. " failed"); failed = true end
   end
+  if failed then os.exit(1) end -- make bench fails (the soak's leak bound, a broken section)
 end
