@@ -1,6 +1,7 @@
--- Body shapes and rules between parameters are catalog data handled by the generic modules
--- (luacloud.bodies, luacloud.validate), not by a provider hook: a made-up entry gets them too.
-local bodies = require "luacloud.bodies"
+-- Body shapes, names built from data and rules between parameters are catalog data handled by
+-- the generic modules (luacloud.protocol, luacloud.validate), not by a provider hook: a made-up
+-- entry gets them too.
+local protocol = require "luacloud.protocol"
 local validate = require "luacloud.validate"
 local core = require "luacloud.core"
 local xml_tree = require "spec.support.xml_tree"
@@ -24,17 +25,19 @@ end
 
 local CATALOG = { content_types = { xml = "application/xml; charset=UTF-8", json = "application/json; charset=UTF-8" } }
 
--- the body of entry in fmt for params given as { name, value[, attribute] }
+-- the body of entry in fmt for params given as { name, value[, attribute] }; root: the value of
+-- the param with location "root" (the action's element name)
 local function encode(e, fmt, params, root)
   local req = { headers = {}, query = {} }
   local list = {}
   for i, p in ipairs(params) do list[i] = { name = p[1], value = p[2], attribute = p[3] } end
-  local ok, err = bodies.apply(CATALOG, e, fmt, list, req, root)
-  if not ok then return nil, err end
+  if root then table.insert(list, 1, { name = "act", value = root }) end
+  local ok, err, param = protocol.encode(CATALOG, e, fmt, fmt, list, req, { snake = validate.snake })
+  if not ok then return nil, err, param end
   return req.body, req.headers["Content-Type"]
 end
 
-describe("luacloud.bodies", function()
+describe("protocol: request shapes (entry.request)", function()
   local fields = { { "b", 2 }, { "a", "x&y" } }
 
   it("wrapped / flat: children in the catalog's order, JSON typed, wrapped or not", function()
@@ -74,6 +77,49 @@ describe("luacloud.bodies", function()
     assert.is_nil((encode(e, "json", {})))
     e.request.xml_only = true
     same_xml("<thing><b>2</b></thing>", assert(encode(e, "json", { { "b", 2 } })))
+  end)
+end)
+
+describe("protocol: names built from data (location dynamic)", function()
+  local dns = { path = "/dns/{id}", request = { style = "flat", root = "dns" }, params = {
+    { name = "domain_master" },
+    { name = "<field>_<id>", location = "dynamic", pattern = "^(%l+)_(%d+)$", fields = { "name", "ttl" } },
+    { name = "records", location = "dynamic", type = "table", expand = "{field}_{id}", fields = { "name", "ttl" } },
+  } }
+  local function json(params)
+    local body, err, param = encode(dns, "json", params)
+    return body and core.json_decode(body), err, param
+  end
+
+  it("expands records given by id, or as a list with ids (none or 0: the one new record)", function()
+    assert.are.same({ name_12 = "www", ttl_12 = "60", name_0 = "mail" },
+      json { { "records", { [12] = { name = "www", ttl = 60 }, [0] = { name = "mail" } } } })
+    assert.are.same({ name_0 = "a", ttl_5 = "9", domain_master = "m" },
+      json { { "domain_master", "m" }, { "records", { { name = "a" }, { id = 5, ttl = 9 } } } })
+    -- a map whose ids happen to include 1 is still a map of ids, not a list of new records
+    assert.are.same({ name_3 = "a", ttl_1 = "5" }, json { { "records", { [3] = { name = "a" }, [1] = { ttl = 5 } } } })
+    same_xml("<dns><name_7>x</name_7></dns>", assert(encode(dns, "xml", { { "records", { [7] = { name = "x" } } } })))
+  end)
+
+  it("refuses what the names cannot say, naming the param", function()
+    for _, bad in ipairs {
+      { { name = "a" }, { ttl = 1 } },     -- two new records: name_0 twice
+      { x = { name = "a" } },              -- an id that is not a number
+      { [5] = { owner = "a" } },           -- a field the document does not list
+      { [5] = {} },                        -- nothing to set
+      { 5 },                               -- not a record
+    } do
+      local _, err, param = json { { "records", bad } }
+      assert.is_string(err)
+      assert.are.equal("records", param)
+    end
+  end)
+
+  it("admits raw names of a family and refuses others", function()
+    assert.are.same({ ttl_4 = "1" }, json { { "ttl_4", "1" } })
+    local _, err, param = json { { "owner_4", "x" } }
+    assert.truthy(err:find("<field>_<id>", 1, true))
+    assert.are.equal("owner_4", param)
   end)
 end)
 

@@ -28,9 +28,9 @@ local EXTRA = {
   clodo = {
     entry = { "debit_types", "empty_on", "endpoint", "methods", "one_of", "request", "send_method", "sensitive",
               "state_changing", "success" },
-    param = { "doc_name", "exclusive", "fields", "nonempty", "one_of", "only_with", "pattern" },
+    param = { "doc_name", "exclusive", "expand", "fields", "nonempty", "one_of", "only_with", "pattern" },
     response = { "booleans", "complete_field", "field_alias", "headers", "list_paths", "raw_xml", "value" },
-    locations = { "root", "dynamic" }, -- read by auth/clodo.lua's body writer
+    locations = { "root", "dynamic" }, -- read by luacloud.protocol
   },
 }
 

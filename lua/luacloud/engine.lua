@@ -228,22 +228,35 @@ local function body_format(entry, wire)
   return b
 end
 
+-- Where an entry's path goes: the base URL a hook learned at login (c.base_url: Clodo's management
+-- URL), else the endpoint; entry.endpoint = "auth" (the login itself) always goes to the endpoint.
+local function base_of(self, entry)
+  if entry.endpoint == "auth" then return self.endpoint end
+  return self.base_url or self.endpoint
+end
+
 --- Build the request of an entry from validated params. The call's wire format travels on the
 -- request (req.format), never on the client: light threads may share one client.
+-- req.path is the filled path, req.base the base URL it was put after (see Client:ready).
 function Client:build(entry, values, placement)
   local wire = call_format(self, entry, values)
-  local url, missing = fill_path(self, entry, entry.path, values, wire)
-  if not url then
+  local path, missing = fill_path(self, entry, entry.path, values, wire)
+  if not path then
     return nil, self:error { kind = "validation", message = "missing required path parameter '" .. snake(missing) .. "'" }
   end
-  if not url:match("^https?://") then url = self.endpoint .. url end
-  local req = { method = entry.method or "GET", url = url, headers = {}, query = {},
-                timeout = self.opts.timeout or entry.timeout, format = wire }
+  local base = not path:match("^https?://") and base_of(self, entry) or nil
+  -- send_method: what is sent where the document allows two methods (a body on a GET is fragile)
+  local req = { method = entry.send_method or entry.method or "GET", url = (base or "") .. path, path = path, base = base,
+                headers = {}, query = {}, timeout = self.opts.timeout or entry.timeout, format = wire }
+  local accept = self.catalog.accept
+  if accept then req.headers.Accept = accept[wire] end
+  -- a GET that changes state: no cache on the way may answer it
+  if entry.state_changing then req.headers["Cache-Control"] = "no-cache" end
   for _, p in ipairs(placement.header) do req.headers[p.name] = tostring(p.value) end
   for _, p in ipairs(placement.query) do protocol.add_query(req.query, p) end
-  local ok, err = protocol.encode(self.catalog, entry, body_format(entry, wire), wire, placement.body, req,
+  local ok, err, param = protocol.encode(self.catalog, entry, body_format(entry, wire), wire, placement.body, req,
     { snake = snake, ns = self.namespace and self.namespace(entry) or nil })
-  if not ok then return nil, self:error { kind = "validation", message = err } end
+  if not ok then return nil, self:error { kind = "validation", message = err, param = param } end
   return req
 end
 
@@ -379,6 +392,9 @@ function Client:ready(entry, req_template)
     local ok, err = self.hooks.prepare(self, entry, req, req_template.params)
     if not ok then return nil, err end
   end
+  -- the base URL may be learned (a first login) or renewed by prepare: the URL follows it
+  local base = req.base and base_of(self, entry)
+  if base and base ~= req.base then req.url = base .. req.url:sub(#req.base + 1) end
   finish_url(req)
   if #req.url > MAX_URL then -- libcurl answers "Out of memory" for a URL of a megabyte
     return nil, self:error { kind = "validation",

@@ -1,6 +1,17 @@
---- Request bodies from catalog data: query, form, JSON and XML through the core's encoders.
--- A provider says how its bodies look with catalog keys (docs/DESIGN.md "Catalog keys"), never
--- with code: a hook that writes bodies itself is a second engine that drifts from the first.
+--- Request bodies from catalog data: query, form, JSON and XML through the core's encoders, and
+-- answers in XML shaped like the same API's JSON. A provider says how its bodies look with catalog
+-- keys (docs/DESIGN.md "Catalog keys"), never with code: a hook that writes bodies itself is a
+-- second engine that drifts from the first. One path for the four APIs:
+--   entry.body = "query" | "form" | "json" | "xml" | "json|xml" (the call's format) | "none"
+--   entry.body_root / xml_root / body_order, param.xml / attribute / multi: see M.encode
+--   entry.request = { style = "wrapped"|"flat"|"single"|"action", root, xml_only, omit_empty }:
+--     an API that writes the same params in either format (Clodo, notes section 3):
+--       wrapped  XML <root><p>v</p>..</root>   JSON {"root":{"p":v}}
+--       flat     XML <root><p>v</p>..</root>   JSON {"p":v}
+--       single   XML <p>v</p>                  JSON {"p":v}        (exactly one body param)
+--       action   XML <name a="v"/>             JSON {"name":{"a":v}} (name = the value of the
+--                                                                 param with location "root")
+--   param location "dynamic": names the document builds from data (see expand_dynamic)
 local core = require "luacloud.core"
 
 local M = {}
@@ -44,6 +55,7 @@ local function compile(entry, snake)
     c.specs[wire] = spec
     names[#names + 1] = wire
     if spec.selects_format then c.format_key = snake(spec.name) end
+    if spec.location == "dynamic" or spec.location == "root" then c.shaping = true end
     -- records keep their documented field order too (as child elements or as attributes)
     local x = spec.xml or {}
     if spec.type == "array" and type(spec.fields) == "table" then
@@ -172,10 +184,167 @@ local function encode_xml(catalog, entry, params, c, ns)
   return xml
 end
 
+---------------------------------------------------------------------------------------------
+-- Params whose names are data (Clodo's update_dns_zone <field>_<record id>, server_action's
+-- element name): a "dynamic" param with `pattern` (its first capture a field) and `fields`
+-- admits the raw names (_raw) it matches; one with `expand` = "{field}_{id}" turns records
+-- { [id] = { field = v } }, or a list of records with `id` (none or 0: a new record, id 0),
+-- into those names; the param with location "root" names the body's root element.
+---------------------------------------------------------------------------------------------
+
+-- a sequence 1..n and nothing else: { [3] = r, [1] = r } is a map of record ids, not a list
+local function is_list(t)
+  if getmetatable(t) == ARRAY then return true end
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  return n > 0 and n == #t and t[n] ~= nil
+end
+
+local function expand_records(spec, records, out)
+  local fields, known = spec.fields or {}, {}
+  for _, f in ipairs(fields) do known[f] = true end
+  local seen = {}
+  local function one(id, rec)
+    if type(rec) ~= "table" then return "records must be tables" end
+    id = tostring(id)
+    if not id:match("^%d+$") then return "record ids must be numbers (0 adds a record)" end
+    if seen[id] then -- two records of one id would send the same names twice
+      return id == "0" and "only one new record per call is documented (id 0)" or ("record " .. id .. " given twice")
+    end
+    seen[id] = true
+    for k in pairs(rec) do
+      if k ~= "id" and type(k) == "string" and not known[k] then
+        return "unknown record field '" .. k .. "' (" .. table.concat(fields, ", ") .. ")"
+      end
+    end
+    local n = #out
+    for _, f in ipairs(fields) do
+      if rec[f] ~= nil then
+        out[#out + 1] = { name = (spec.expand:gsub("{field}", f):gsub("{id}", id)), value = tostring(rec[f]) }
+      end
+    end
+    if #out == n then return "record " .. id .. " has no field to set" end
+  end
+  if is_list(records) then
+    for _, rec in ipairs(records) do
+      local id = type(rec) == "table" and rec.id
+      local err = one((id == nil or tonumber(id) == 0) and 0 or id, rec)
+      if err then return err end
+    end
+    return
+  end
+  local ids = {}
+  for id in pairs(records) do ids[#ids + 1] = id end
+  table.sort(ids, function(a, b) return tostring(a) < tostring(b) end)
+  for _, id in ipairs(ids) do
+    local err = one(id, records[id])
+    if err then return err end
+  end
+end
+
+-- a raw name not in the catalog must be one of a dynamic family's names
+local function check_raw(entry, name)
+  local families = {}
+  for _, spec in ipairs(entry.params or {}) do
+    if spec.location == "dynamic" and spec.pattern then
+      local f = tostring(name):match(spec.pattern)
+      for _, x in ipairs(spec.fields or {}) do if x == f then return end end
+      families[#families + 1] = spec.name .. " (field: " .. table.concat(spec.fields or {}, ", ") .. ")"
+    end
+  end
+  if #families > 0 then return "'" .. tostring(name) .. "' is not " .. table.concat(families, " or ") end
+end
+
+-- params -> (params with dynamic names expanded, the root element) | nil, message, param
+local function expand_dynamic(entry, c, params)
+  local out, root = {}, nil
+  for _, p in ipairs(params) do
+    local spec = c.specs[p.name]
+    if spec and spec.location == "root" then
+      root = tostring(p.value)
+    elseif spec and spec.expand then
+      local err = type(p.value) == "table" and expand_records(spec, p.value, out) or
+        (type(p.value) ~= "table" and p.name .. " must be a table of records")
+      if err then return nil, p.name .. ": " .. err, p.name end
+    else
+      local err = not spec and check_raw(entry, p.name)
+      if err then return nil, err, p.name end
+      out[#out + 1] = p
+    end
+  end
+  return out, root
+end
+
+-- the entry as the body layer sees it for one request shape (built once per entry and shape)
+local views = setmetatable({}, { __mode = "k" })
+local function view(entry, key, fields)
+  local per = views[entry]
+  if not per then per = {}; views[entry] = per end
+  local v = per[key]
+  if not v then
+    fields.request = false
+    v = setmetatable(fields, { __index = entry })
+    per[key] = v
+  end
+  return v
+end
+
+local function single_xml(catalog, p, req)
+  local v = p.value
+  local ok, s = pcall(core.xml_encode, p.name, type(v) == "table" and v or { _text = v },
+    { decl = catalog.xml_declaration ~= false })
+  if not ok then return nil, "cannot encode the XML body: " .. tostring(s) end
+  req.body = s
+  req.headers["Content-Type"] = M.content_type(catalog, "xml")
+  return true
+end
+
+--- The wire format of an entry's body in the call's format: XML when only XML is documented.
+function M.request_format(entry, wire)
+  return entry.request and entry.request.xml_only and "xml" or wire
+end
+
+local encode_plain
+
+-- entry.request's shape as body_root / xml_root of a view of the entry
+local function encode_shaped(catalog, entry, wire, params, req, opts, root)
+  local rq = entry.request
+  if rq.omit_empty and #params == 0 then return true end
+  wire = M.request_format(entry, wire)
+  local style, shaped = rq.style or "flat"
+  if style == "action" then
+    if not root then return nil, "missing the body's root element (the 'root' parameter)" end
+    shaped = view(entry, "action:" .. root, { body_root = root })
+  elseif style == "single" then
+    if #params ~= 1 then return nil, "this call takes exactly one body parameter" end
+    if wire == "xml" then return single_xml(catalog, params[1], req) end
+    shaped = view(entry, "single", { body_root = false })
+  elseif style == "wrapped" then
+    shaped = view(entry, "wrapped", { body_root = rq.root })
+  elseif style == "flat" then
+    shaped = view(entry, "flat", { body_root = false, xml_root = rq.root })
+  else
+    return nil, "unknown request style '" .. tostring(style) .. "'"
+  end
+  return encode_plain(catalog, shaped, wire, wire, params, req, opts)
+end
+
 --- Put the body params of a call on req in body style `style` (entry.body resolved for the
--- call) and wire format `wire`. Returns true or nil, message.
+-- call) and wire format `wire`. Returns true or nil, message[, param].
 -- opts: snake (name -> key), ns (XML namespace of the body).
 function M.encode(catalog, entry, style, wire, params, req, opts)
+  local c = compile(entry, opts.snake)
+  local root
+  if c.shaping then
+    local param
+    params, root, param = expand_dynamic(entry, c, params)
+    if not params then return nil, root, param end
+  end
+  if entry.request then return encode_shaped(catalog, entry, wire, params, req, opts, root) end
+  return encode_plain(catalog, entry, style, wire, params, req, opts)
+end
+
+encode_plain = function(catalog, entry, style, wire, params, req, opts)
   local c = compile(entry, opts.snake)
   local body
   if style == "query" or style == "none" then

@@ -5,7 +5,8 @@
 -- * the token lives 20 minutes from issue: renewed before it runs out (option `token_margin`, default
 --   60 s) and once more when a call answers 401 (reauth hook).
 -- * JSON by default, XML with the option format = "xml" (Accept / Content-Type headers).
--- * request bodies follow the documented shapes (catalog `request`: wrapped, flat, single, action).
+-- * requests are the engine's: the URL goes after c.base_url (the management URL), bodies follow
+--   the documented shapes (catalog `request`, `send_method`, "dynamic" params: luacloud.protocol).
 -- * errors: <Name code="N"><message/><details/></Name> or {"Name":{"code","message","details"}} -> err:
 --   err.code = the error name ("NotFound"), err.details.code = the API's numeric code (404; also when
 --   the attribute is namespaced or a child element repeats it), err.details.error = the name,
@@ -15,8 +16,6 @@
 -- * wait_check: /requests/<id> (backup create/delete/restore `req`) or a server's status.
 local core = require "luacloud.core"
 local retry = require "luacloud.retry"
-local engine = require "luacloud.engine"
-local bodies = require "luacloud.bodies"
 
 local M = {}
 
@@ -44,6 +43,12 @@ end
 -- init
 ---------------------------------------------------------------------------------------------
 
+-- the token and the management URL arrive together: the engine puts paths after c.base_url
+local function keep_token(c, t)
+  c.clodo_token = t
+  c.base_url = t.url
+end
+
 function M.init(c)
   local o = c.opts
   local user, key = o.user or o.username, o.key or o.api_key
@@ -70,115 +75,9 @@ function M.init(c)
   c.token_lifetime = tonumber(o.token_lifetime) or c.catalog.token_lifetime or 1200
   c.token_margin = tonumber(o.token_margin) or 60
   if o.token and o.management_url then -- a token obtained elsewhere
-    c.clodo_token = { token = o.token, url = tostring(o.management_url):gsub("/$", ""), issued = c.clock() }
+    keep_token(c, { token = o.token, url = tostring(o.management_url):gsub("/$", ""), issued = c.clock() })
   end
-  -- the path goes after the management URL (known after login): see M.build
-  c.build = M.build
   return true
-end
-
----------------------------------------------------------------------------------------------
--- Request bodies
----------------------------------------------------------------------------------------------
-
--- update_dns_zone: records = { [record id] = { field = value } } or array of { id = , field = value }
-local DNS_FIELDS = { "name", "type", "content", "ttl", "prio" }
-local function expand_records(records, out)
-  local function one(id, rec)
-    id = tostring(id or 0)
-    if not id:match("^%d+$") then return "record ids must be numbers (0 adds a record)" end
-    local any = false
-    for _, f in ipairs(DNS_FIELDS) do
-      if rec[f] ~= nil then out[#out + 1] = { name = f .. "_" .. id, value = tostring(rec[f]) }; any = true end
-    end
-    for k in pairs(rec) do
-      if k ~= "id" and type(k) == "string" then
-        local known = false
-        for _, f in ipairs(DNS_FIELDS) do known = known or f == k end
-        if not known then return "unknown record field '" .. k .. "' (name, type, content, ttl, prio)" end
-      end
-    end
-    if not any then return "record " .. id .. " has no field to set" end
-  end
-  if is_array(records) then
-    local new = 0
-    for _, rec in ipairs(records) do
-      if type(rec) ~= "table" then return "records must be tables" end
-      local id = rec.id
-      if id == nil or tonumber(id) == 0 then
-        new = new + 1
-        if new > 1 then return "only one new record per call is documented (id 0)" end
-        id = 0
-      end
-      local err = one(id, rec)
-      if err then return err end
-    end
-  else
-    local ids = {}
-    for id in pairs(records) do ids[#ids + 1] = id end
-    table.sort(ids, function(a, b) return tostring(a) < tostring(b) end)
-    for _, id in ipairs(ids) do
-      if type(records[id]) ~= "table" then return "records must be tables" end
-      local err = one(id, records[id])
-      if err then return err end
-    end
-  end
-end
-
--- _raw names of update_dns_zone: <field>_<record id>, field one of the dynamic spec's fields
-local function check_dynamic(specs, name)
-  local dyn = specs["<поле>_<id записи>"]
-  if not dyn then return nil end
-  local f = tostring(name):match("^(%l+)_%d+$")
-  for _, x in ipairs(DNS_FIELDS) do if x == f then return nil end end
-  return "update_dns_zone: '" .. tostring(name) .. "' is not <field>_<record id> (field: name, type, content, ttl, prio)"
-end
-
-local function vfail(c, msg, param)
-  return nil, c:error { kind = "validation", message = msg, param = param }
-end
-
---- Build the request template. What stays here: the path is kept apart (prepare appends it to the
--- management URL, known only after login), send_method, and the update_dns_zone records convenience.
--- Bodies are catalog data (`request`) written by the protocol layer (luacloud.bodies ->
--- luacloud.protocol); rules between params (one_of, exclusive, only_with) are validate.lua's.
--- Returns req = { method, url, headers, query, body, clodo_path, clodo_auth }.
-function M.build(c, entry, values, placement)
-  local specs = {}
-  for _, s in ipairs(entry.params or {}) do specs[s.name] = s end
-  local missing
-  local path = (entry.path or "/"):gsub("{([^}]+)}", function(ph)
-    local v = values[engine.snake(ph)]
-    if v == nil then v = values[ph] end
-    if v == nil then missing = missing or ph; return "" end
-    return core.urlencode(tostring(v))
-  end)
-  if missing then return vfail(c, "missing required path parameter '" .. missing .. "'", missing) end
-  local req = { method = entry.send_method or entry.method or "GET", headers = {}, query = {}, clodo_path = path }
-  if entry.endpoint == "auth" then
-    req.clodo_auth = true
-    for _, p in ipairs(placement.header) do req.headers[p.name] = tostring(p.value) end
-    return req
-  end
-  local params, root = {}, nil
-  for _, p in ipairs(placement.body) do
-    local spec = specs[p.name]
-    if spec and spec.location == "root" then
-      root = tostring(p.value)
-    elseif p.name == "records" and spec and spec.location == "dynamic" then
-      local err = expand_records(p.value, params)
-      if err then return vfail(c, "update_dns_zone: " .. err, "records") end
-    else
-      local err = not spec and check_dynamic(specs, p.name)
-      if err then return vfail(c, err, p.name) end
-      params[#params + 1] = p
-    end
-  end
-  local ok, err = bodies.apply(c.catalog, entry, c.format, params, req, root)
-  if not ok then return vfail(c, err) end
-  if not req.body then return req end
-  if entry.state_changing then req.headers["Cache-Control"] = "no-cache" end
-  return req
 end
 
 ---------------------------------------------------------------------------------------------
@@ -203,13 +102,13 @@ local function read_auth(c, resp)
   local exp = tonumber(header(resp, "X-Auth-Token-Expired") or "")
   local iss = tonumber(header(resp, "X-Auth-Token-Issued") or "")
   if exp and iss and exp > iss then lifetime = math.min(lifetime, exp - iss) end
-  c.clodo_token = { token = token, url = url:gsub("/$", ""), issued = issued, lifetime = lifetime }
+  keep_token(c, { token = token, url = url:gsub("/$", ""), issued = issued, lifetime = lifetime })
   return { token = token, management_url = c.clodo_token.url, issued = issued, expires = issued + lifetime }
 end
 
 function M.login(c)
   if c.opts.dry_run then -- nothing is sent: token and management URL are visible placeholders
-    c.clodo_token = { token = "{token}", url = "{management-url}", issued = c.clock(), lifetime = math.huge }
+    keep_token(c, { token = "{token}", url = "{management-url}", issued = c.clock(), lifetime = math.huge })
     return { token = "{token}", management_url = "{management-url}" }
   end
   local req = {
@@ -234,21 +133,17 @@ end
 -- the request of the call in progress, kept per call (light threads share a client)
 local function per_call(c) return c.context and c:context() or c end
 
-function M.prepare(c, _, req)
-  req.headers.Accept = c.catalog.accept[c.format]
-  if req.clodo_auth then
-    -- an explicit c:authenticate{}: the documented headers, at the endpoint root
-    req.url = c.endpoint .. "/"
-    per_call(c)._clodo_last = req
-    return true
-  end
+--- The token on every request but the login itself (an explicit c:authenticate{} sends the
+-- documented headers only); a missing or expiring token is renewed first, which also gives the
+-- engine the base URL (c.base_url) the request's path goes after.
+function M.prepare(c, entry, req)
+  per_call(c)._clodo_last = req
+  if entry.endpoint == "auth" then return true end
   if not token_valid(c) then
     local ok, err = M.login(c)
     if not ok then return nil, err end
   end
-  req.url = c.clodo_token.url .. req.clodo_path
   req.headers["X-Auth-Token"] = c.clodo_token.token
-  per_call(c)._clodo_last = req
   return true
 end
 
@@ -475,7 +370,7 @@ function M.error_from(c, entry, resp)
   if limited and entry and entry.endpoint ~= "auth" then
     fields.kind = "api"
     fields.rate_limited = true
-    local path = last and last.clodo_path or (entry and entry.path) or "/"
+    local path = last and last.path or (entry and entry.path) or "/"
     local wait, limit
     if entry.path ~= "/limits" then wait, limit = M.retry_after(c, method, path) end
     if not wait then

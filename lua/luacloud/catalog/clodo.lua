@@ -3,9 +3,9 @@
 -- Source: shared/seeds/clodo-api-1.0.md (Russian), inventory shared/operations/clodo.tsv.
 -- One entry per documented operation; op ids = TSV `op` column.
 --
--- Provider-specific keys (read by lua/luacloud/auth/clodo.lua):
+-- Provider-specific keys (read by lua/luacloud/auth/clodo.lua, the engine and lua/luacloud/protocol.lua):
 --   request = { style = ..., root = ... } : shape of the request body (notes section 3), written by
---     lua/luacloud/bodies.lua
+--     lua/luacloud/protocol.lua
 --     "wrapped" : XML <root><p>v</p></root>, JSON {"root":{"p":v}}
 --     "flat"    : XML <root><p>v</p></root>, JSON {"p":v}  (JSON not wrapped)
 --     "single"  : the only parameter is the root: XML <p>v</p>, JSON {"p":v}
@@ -31,7 +31,8 @@
 --   sensitive : response fields holding secrets (passwords, keys), never to be logged
 --   endpoint = "auth" : sent to the endpoint root, not to the management URL
 --   params[i].location : "path" ({id} placeholder), "header" (authenticate), "body" (default),
---                        "root" (server_action: the element name), "dynamic" (update_dns_zone <field>_<record id>)
+--                        "root" (server_action: the element name), "dynamic" (update_dns_zone <field>_<record id>:
+--                        `pattern` + `fields` admit _raw names; `expand` = "{field}_{id}" writes `records`)
 return {
   provider = "clodo",
   title = "ClodoAPI 1.0",
@@ -609,6 +610,7 @@ return {
           pattern = "^(%l+)_(%d+)$", fields = { "name", "type", "content", "ttl", "prio" },
           doc = "новое значение в поле: поле - name | type | content | ttl | prio; id записи - если начинается с 0 - добавление новой записи (e.g. content_1234, name_0)" },
         { name = "records", location = "dynamic", required = false, type = "table",
+          expand = "{field}_{id}", fields = { "name", "type", "content", "ttl", "prio" },
           doc = "convenience: { [record id] = { name=, type=, content=, ttl=, prio= } } or an array of such tables with `id` (0 or missing = new record); sent as <field>_<record id>" },
       },
       response = { root = false },
