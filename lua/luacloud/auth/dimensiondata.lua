@@ -108,9 +108,9 @@ end
 -- an operation runs on the object (server, image; CloudControl's RESOURCE_BUSY): it lasts minutes,
 -- so the call is not repeated; the caller waits (c:wait) and calls again
 local IN_PROGRESS = { REASON_392 = true, REASON_601 = true, RESOURCE_BUSY = true }
--- refusals after which the work may still be done: a server-side timeout and an integration
--- failure (both "open a Support Case"), an ACL rule deletion left pending under load
-local MAYBE_DONE = { REASON_10 = true, REASON_20 = true, REASON_292 = true }
+-- refusals after which the work may still be done: a server-side timeout ("open a Support
+-- Case"), an ACL rule deletion left pending under load
+local MAYBE_DONE = { REASON_20 = true, REASON_292 = true }
 
 local function csv_result(c, resp)
   local body = resp.body or ""
