@@ -577,3 +577,238 @@ describe("Clodo samples against the simulator over HTTP", function()
     end
   end)
 end)
+
+---------------------------------------------------------------------------------------------
+-- CenturyLink (v1: JSON and XML answers, each sample in its own format)
+---------------------------------------------------------------------------------------------
+
+describe("CenturyLink samples against the simulator over HTTP", function()
+  local sim, c, rec
+  local ctx
+  local W = { interval = 0.03, backoff = 1.2, max_interval = 0.2, timeout = 15 }
+
+  local first -- op -> the answer of its first call (the setup's)
+  local function call(op, params)
+    local res, err = c:call(op, params or {})
+    assert(res ~= nil, op .. ": " .. tostring(err))
+    first[op] = first[op] or (rec.last and rec.last.body)
+    return res, rec.last and rec.last.body
+  end
+  local function done(res)
+    assert(c:wait(res, W))
+    return res
+  end
+
+  setup(function() sim = support.start() end)
+  teardown(function() if sim then sim.stop() end end)
+
+  -- the sample account of the simulator, a group with a server of its own, a snapshot, a user
+  local function prepare(fmt)
+    assert(sim.admin("POST", "/_sim/reset?provider=centurylink").ok)
+    assert(sim.admin("POST", "/_sim/seed?provider=centurylink&kind=speed&n=40").ok)
+    local cr = sim.credentials.centurylink
+    c, rec = recording_client("centurylink", { endpoint = sim.endpoints.centurylink, api_key = cr.api_key,
+      password = cr.password, account_alias = cr.account_alias, format = fmt, timeout = 10 })
+    ctx = { fmt = fmt }
+    first = {}
+    for _, g in ipairs(call("get_groups", { Location = "WA1" }).HardwareGroups) do
+      if g.Name == "Default Group" then ctx.root = g.UUID end
+    end
+    ctx.net = call("get_deployable_networks").Networks[1].Name
+    ctx.group = call("create_hardware_group", { AccountAlias = "DEMO", ParentUUID = ctx.root, Name = "Samples" }).Group.UUID
+    local cfs = {}
+    for _, f in ipairs(call("get_custom_fields", { AccountAlias = "DEMO" }).AccountCustomFields) do
+      local opt = f.AccountCustomFieldOptions and f.AccountCustomFieldOptions[1]
+      cfs[#cfs + 1] = { ID = f.UUID, Value = opt and opt.Value or (f.CustomFieldType == "Checkbox" and "true" or "x") }
+    end
+    done(call("create_server", { Template = "UBUNTU-14-64-TEMPLATE", Alias = "SMP", HardwareGroupUUID = ctx.group,
+      ServerType = 1, ServiceLevel = 2, Cpu = 1, MemoryGB = 2, ExtraDriveGB = 10, Network = ctx.net, Password = "Secret!234",
+      CustomFields = cfs }))
+    ctx.server = call("get_servers", { HardwareGroupUUID = ctx.group }).Servers[1].Name
+    done(call("add_public_ip_address", { ServerName = ctx.server, AllowSSH = true }))
+    done(call("snapshot_server", { Name = ctx.server }))
+    ctx.alias = call("create_alias").RelayAlias
+    call("create_user", { UserName = "ann@demo.example", AccountAlias = "DEMO", EmailAddress = "ann@demo.example",
+      FirstName = "Ann", LastName = "User", Roles = { 8 } })
+  end
+
+  local STEPS = {
+    { "logon", function() return { APIKey = "demo-api-key", Password = "demo-password" } end },
+    { "get_accounts" }, { "get_locations" },
+    { "get_account_details", { AccountAlias = "DEM1" } },
+    { "get_custom_fields", { AccountAlias = "DEMO" } },
+    { "get_account_summary", { AccountAlias = "DEMO" } },
+    { "get_billing_history", { AccountAlias = "DEMO" }, after = function(res)
+      for _, e in ipairs(res.BillingHistory or {}) do if e.InvoiceID and e.InvoiceID ~= "" then ctx.invoice = e.InvoiceID end end
+    end },
+    { "get_invoice_details", function() return { AccountAlias = "DEMO", InvoiceID = ctx.invoice } end },
+    { "get_group_summaries" },
+    { "get_group_estimate", function() return { HardwareGroupUUID = ctx.group } end },
+    { "get_server_estimate", function() return { ServerName = ctx.server } end },
+    -- the sample account's own server: it has run for days
+    { "get_server_hourly_charges", function() return { ServerName = "WA1DEMOWEB01",
+      StartDate = os.date("!%Y-%m-%d", os.time() - 86400), EndDate = os.date("!%Y-%m-%d") } end },
+    { "get_groups", { Location = "WA1" } },
+    { "get_servers", function() return { HardwareGroupUUID = ctx.group } end },
+    { "get_server", function() return { Name = ctx.server } end },
+    { "get_all_servers", { Location = "WA1" } },
+    { "get_all_servers_by_modified_dates", { Location = "WA1" } },
+    { "get_all_servers_for_account_hierarchy", { Location = "WA1" } },
+    { "get_all_servers_for_account_hierarchy_by_modified_dates", { Location = "WA1" } },
+    { "get_servers_by_modified_dates", function() return { HardwareGroupUUID = ctx.group } end },
+    { "get_server_credentials", function() return { Name = ctx.server } end },
+    { "get_snapshots", function() return { Name = ctx.server } end },
+    { "list_disks", function() return { Name = ctx.server, QueryGuestDiskNames = true } end },
+    { "get_server_templates" }, { "list_available_server_templates", { Location = "WA1" } },
+    { "get_networks" }, { "get_deployable_networks" },
+    { "get_account_networks", { AccountAlias = "DEMO", Location = "WA1" } },
+    { "get_network_details", function() return { Name = ctx.net } end },
+    { "get_blueprints", { Visibility = 1 } }, { "get_blueprint_details", { ID = 1 } },
+    { "get_blueprint_parameters", { ID = 1 } },
+    { "get_packages", { Classification = 2, Visibility = 2 } },
+    { "list_aliases" },
+    { "get_invalid_addresses", function() return { DomainAlias = ctx.alias,
+      StartDate = os.date("!%Y-%m-%d", os.time() - 30 * 86400), EndDate = os.date("!%Y-%m-%d", os.time() + 86400) } end },
+    { "get_users", { AccountAlias = "DEMO" } },
+    { "get_user_details", { AccountAlias = "DEMO", UserName = "ann@demo.example" } },
+    { "list_queue_requests", { ItemStatusType = 1 } },
+    -- what the setup made
+    { "create_hardware_group", from_setup = true }, { "create_server", from_setup = true },
+    { "snapshot_server", from_setup = true }, { "create_alias", from_setup = true },
+    { "create_user", from_setup = true }, { "add_public_ip_address", from_setup = true },
+    -- accounts and users
+    { "create_account", { ParentAlias = "DEMO", AccountAlias = "SMPL", Location = "WA1", BusinessName = "Samples Co",
+      Address1 = "1 Road", City = "Seattle", StateProvince = "WA", PostalCode = "98101", Country = "USA",
+      Telephone = "206-555-0100", ShareParentNetworks = true, BillingResponsibilityID = 2, TimeZone = "Pacific Standard Time" } },
+    { "update_account_details", { AccountAlias = "SMPL", BusinessName = "Samples Inc", Address1 = "2 Road", City = "Seattle",
+      StateProvince = "WA", PostalCode = "98101", Country = "USA", Telephone = "1", TimeZone = "UTC",
+      ShareParentNetworks = false } },
+    { "suspend_account", { AccountAlias = "SMPL" }, after = done },
+    { "enable_account", { AccountAlias = "SMPL" }, after = done },
+    { "update_user", { UserName = "ann@demo.example", EmailAddress = "ann@demo.example", FirstName = "Ann",
+      LastName = "Other", Title = "Boss" } },
+    { "suspend_user", { UserName = "ann@demo.example" } }, { "unsuspend_user", { UserName = "ann@demo.example" } },
+    { "delete_user", { UserName = "ann@demo.example" } },
+    { "disable_alias", function() return { RelayAlias = ctx.alias } end },
+    { "remove_alias", function() return { RelayAlias = ctx.alias } end },
+    -- servers
+    { "update_public_ip_address", function()
+      local ip = call("get_server", { Name = ctx.server }).Servers[1].IPAddresses
+      local public
+      for _, a in ipairs(ip or {}) do if a.AddressType == "MIP" or a.AddressType == "NAT" then public = a.Address end end
+      return { ServerName = ctx.server, PublicIPAddress = public, AllowRDP = true }
+    end, after = done },
+    { "change_password", function()
+      return { Name = ctx.server, CurrentPassword = call("get_server_credentials", { Name = ctx.server }).Password,
+        NewPassword = "newPassword" }
+    end },
+    { "power_off_server", function() return { Name = ctx.server } end, after = done },
+    { "power_on_server", function() return { Name = ctx.server } end, after = done },
+    { "reboot_server", function() return { Name = ctx.server } end, after = function(res)
+      ctx.request = res.RequestID
+      done(res)
+    end },
+    { "get_request_status", function() return { RequestID = ctx.request } end },
+    { "reset_server", function() return { Name = ctx.server } end, after = done },
+    { "shutdown_server", function() return { Name = ctx.server } end, after = done },
+    { "power_on_server", function() return { Name = ctx.server } end, after = done, again = true },
+    { "pause_server", function() return { Name = ctx.server } end, after = done },
+    { "power_on_server", function() return { Name = ctx.server } end, after = done, again = true },
+    { "server_maintenance", function() return { Name = ctx.server, Enable = true } end, after = done },
+    { "server_maintenance", function() return { Name = ctx.server, Enable = false } end, after = done, again = true },
+    { "configure_server", function() return { Name = ctx.server, HardwareGroupUUID = ctx.group, Cpu = 2, MemoryGB = 4 } end,
+      after = done },
+    { "revert_to_snapshot", function()
+      return { Name = ctx.server, SnapshotName = call("get_snapshots", { Name = ctx.server }).Snapshots[1].Name }
+    end },
+    { "delete_snapshot", function()
+      local snaps = call("get_snapshots", { Name = ctx.server }).Snapshots
+      return { Name = ctx.server, SnapshotName = snaps[1].Name }
+    end },
+    { "resize_disk", function() return { Name = ctx.server, ScsiBusID = "0", ScsiDeviceID = "1", NewSizeGB = 100 } end,
+      after = done },
+    { "delete_disk", function() return { Name = ctx.server, ScsiBusID = "0", ScsiDeviceID = "1" } end, after = done },
+    { "archive_server", function() return { Name = ctx.server } end, after = done },
+    { "list_archived_servers", { Location = "WA1" } }, { "get_archive_servers" },
+    { "restore_server", function() return { Name = ctx.server, HardwareGroupUUID = ctx.group } end, after = done },
+    { "convert_server_to_template", function() return { Name = ctx.server, Password = "Secret!234", TemplateAlias = "Samples" } end,
+      after = done },
+    { "convert_template_to_server", function() return { Name = ctx.server, Password = "Secret!234",
+      HardwareGroupUUID = ctx.group, Network = ctx.net } end, after = done },
+    { "convert_server_to_template", function() return { Name = ctx.server, Password = "Secret!234", TemplateAlias = "T" } end,
+      after = done, again = true },
+    { "delete_template", function() return { Name = ctx.server } end, after = done },
+    -- groups
+    { "power_off_hardware_group", function() return { UUID = ctx.group } end, after = done },
+    { "power_on_hardware_group", function() return { UUID = ctx.group } end, after = done },
+    { "shutdown_hardware_group", function() return { UUID = ctx.group } end, after = done },
+    { "reset_hardware_group", function() return { UUID = ctx.group } end, after = done },
+    { "pause_hardware_group", function() return { UUID = ctx.group } end, after = done },
+    { "reboot_hardware_group", function() return { UUID = ctx.group } end, after = done },
+    { "hardware_group_maintenance", function() return { UUID = ctx.group, Enable = true } end, after = done },
+    { "hardware_group_maintenance", function() return { UUID = ctx.group, Enable = false } end, after = done, again = true },
+    { "archive_hardware_group", function() return { UUID = ctx.group } end, after = done },
+    { "restore_hardware_group", function() return { UUID = ctx.group, ParentUUID = ctx.root } end, after = done },
+    { "delete_hardware_group", function() return { UUID = ctx.group } end, after = done },
+    -- blueprints and packages
+    { "deploy_blueprint", function() return { ID = 1, LocationAlias = "WA1", Parameters = {
+      { Name = "T3.BuildServerTask.Password", Value = "Secret!234" },
+      { Name = "T3.BuildServerTask.Network", Value = ctx.net },
+      { Name = "T3.BuildServerTask.PrimaryDNS", Value = "8.8.8.8" },
+      { Name = "T3.BuildServerTask.SecondaryDNS", Value = "8.8.4.4" },
+      { Name = "T3.BuildServerTask.GroupID", Value = ctx.root } } } end,
+      after = function(res) ctx.deployment = res.RequestID end },
+    { "get_deployment_status", function() return { RequestID = ctx.deployment, AccountAlias = "DEMO" } end },
+    { "publish_package", { Classification = 2, Name = "setup.zip", OperatingSystems = { 35, 41 }, Visibility = 2 } },
+    { "get_pending_packages" },
+    -- the sample account's own server (the samples' server became a template and is gone)
+    { "delete_server", { Name = "WA1DEMOWEB01" } },
+  }
+
+  local function run(fmt)
+    prepare(fmt)
+    local set = samples("centurylink", fmt)
+    local problems = {}
+    for _, step in ipairs(STEPS) do
+      local op, params = step[1], step[2]
+      if type(params) == "function" then params = params() end
+      local ok, res, body
+      if step.from_setup then
+        ok, res, body = true, nil, first[op]
+      else
+        ok, res, body = pcall(call, op, params)
+      end
+      if step.again then
+        if not ok then problems[#problems + 1] = op .. " (" .. fmt .. "): call failed: " .. tostring(res)
+        elseif step.after then step.after(res) end
+      elseif not ok then
+        problems[#problems + 1] = op .. " (" .. fmt .. "): call failed: " .. tostring(res)
+      elseif not set[op] then
+        problems[#problems + 1] = op .. " (" .. fmt .. "): no sample"
+      else
+        if step.after and res then step.after(res) end
+        local miss = check(set[op], { body }, fmt, step.absent)
+        if #miss > 0 then problems[#problems + 1] = op .. " (" .. fmt .. "):\n    " .. table.concat(miss, "\n    ") end
+      end
+    end
+    return problems
+  end
+
+  it("answers every sample's names in JSON", function()
+    assert.equal("", table.concat(run("json"), "\n"))
+  end)
+  it("answers every sample's names in XML", function()
+    assert.equal("", table.concat(run("xml"), "\n"))
+  end)
+  it("calls every operation that has a sample", function()
+    local called, missing = {}, {}
+    for _, step in ipairs(STEPS) do called[step[1]] = true end
+    for _, fmt in ipairs({ "json", "xml" }) do
+      for op in pairs(samples("centurylink", fmt)) do
+        if not called[op] then missing[#missing + 1] = op .. " (" .. fmt .. ")" end
+      end
+    end
+    table.sort(missing)
+    assert.same({}, missing)
+  end)
+end)

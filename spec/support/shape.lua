@@ -3,7 +3,8 @@
 -- document, every key path of a JSON document. Values are ignored; lists are marked.
 --   XML:  "/Root/child", "/Root/child/@attr"; an element that repeats among its siblings in the
 --         sample is a list ("list" kind), the answer may hold it once or more.
---   JSON: "/key/sub", an array adds "[]": "/Items[]/Name"; kinds "object", "array", "scalar".
+--   JSON: "/key/sub", an array adds "[]": "/Items[]/Name"; kinds "object", "array", "scalar",
+--         "null" (in a sample, any kind of value at that path fits).
 local xml_parse = require("luacloud.sim.dimensiondata").xml_parse
 
 local M = {}
@@ -32,8 +33,12 @@ function M.xml(s)
 end
 
 local function json_walk(v, path, out, null)
-  if type(v) ~= "table" or v == null then
-    out[path] = out[path] or "scalar"
+  if v == null then -- a null says nothing of the value's kind
+    out[path] = out[path] or "null"
+    return
+  end
+  if type(v) ~= "table" then
+    if out[path] == nil or out[path] == "null" then out[path] = "scalar" end
     return
   end
   local n, keys = #v, 0
@@ -82,6 +87,7 @@ function M.missing(sample, answer, allow)
     end
     local got = answer[path]
     local fits = got == kind or (kind == "list" and got == "element") or (kind == "element" and got == "list")
+      or (kind == "null" and got ~= nil) or (kind == "scalar" and got == "null")
     if not skip and not fits then
       out[#out + 1] = path .. " (" .. kind .. (got and (", answer has " .. got) or "") .. ")"
     end

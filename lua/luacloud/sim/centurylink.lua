@@ -207,6 +207,10 @@ local ELEMENTS = {
   GetBlueprintParamatersResponse = { ID = 1 },
   QueuedItemResponse = { RequestID = 1 },
 }
+-- XML shape: null strings the samples write as empty attributes (the JSON samples: null).
+local EMPTY_ATTRS = {
+  UserDetails = { AlternateEmailAddress = 1, Title = 1, OfficeNumber = 1, MobileNumber = 1, FaxNumber = 1 },
+}
 local FIRST = { Success = 1, Message = 2, StatusCode = 3 }
 
 local function sorted_keys(t)
@@ -229,7 +233,8 @@ local function render_element(buf, name, node, shape, indent, elements)
       -- an empty list written as repeated elements leaves nothing behind
       if not (shape.repeated_back[k] and #v == 0) then kids[#kids + 1] = k end
     elseif v == NULL and not elements[k] then
-      -- null attributes are left out (the samples omit them)
+      -- null attributes are left out (the samples omit them), but for those written empty
+      if EMPTY_ATTRS[name] and EMPTY_ATTRS[name][k] then attrs[#attrs + 1] = k .. '=""' end
     elseif elements[k] then
       kids[#kids + 1] = k
     elseif v ~= nil then
@@ -1784,7 +1789,7 @@ H.change_password = function(self, ctx, p)
   local cur, new = str(P(p, "CurrentPassword")), str(P(p, "NewPassword"))
   if not cur or not new then fail(1411, "Password Required. Both current and new passwords are required.") end
   if cur ~= s.Password then fail(6, "Invalid Operation. The current password is not correct.") end
-  if not strong_password(new) then fail(1414, "Password does not meet strength requirements.") end
+  -- no strength rule: ChangePassword documents none (no 1414) and its example is "newPassword"
   s.Password = new
   self:touch(s)
   return {}, "Success"
@@ -1868,7 +1873,8 @@ H.get_snapshots = function(self, ctx, p)
   local s = self:server(ctx, p)
   local out = arr()
   for i, x in ipairs(s.snapshots) do out[i] = { Name = x.Name, Description = x.Description, DateCreated = D(x.DateCreated) } end
-  return { Snapshots = out }, "Successfully retrieved snapshots"
+  -- the JSON samples of these read answers carry an (undocumented) RequestID
+  return { Snapshots = out, RequestID = ctx.fmt == "json" and 0 or nil }, "Successfully retrieved snapshots"
 end
 
 H.get_server = function(self, ctx, p)
@@ -1959,7 +1965,7 @@ local function template_list(self, ctx, p)
         DiskCount = t.DiskCount, TotalDiskSpaceGB = t.TotalDiskSpaceGB, OperatingSystem = t.OperatingSystem }
     end
   end
-  return { Templates = out }, "Success"
+  return { Templates = out, RequestID = ctx.fmt == "json" and 0 or nil }, "Success"
 end
 H.get_server_templates = template_list
 H.list_available_server_templates = template_list
@@ -2024,6 +2030,11 @@ H.create_alias = function(self, ctx)
   local alias = string.format("%s%d-relay@t3mx.com", ctx.account, self.alias_seq)
   local al = { Alias = alias, Password = self:new_password(), Status = "Active", account = ctx.account, seq = self.alias_seq }
   self.aliases[alias] = al
+  -- mail relayed through the new alias already met a rejecting server: GetInvalidAddresses
+  -- answers it for the alias (its full name or the part before "@"), which ListAliases reveals
+  self.bad_addresses[#self.bad_addresses + 1] = { Address = "nobody@unknown.example",
+    Reason = "Recipient address rejected: User unknown in virtual mailbox table", Server = "mx.unknown.example",
+    LogDate = self:clock(), DomainAlias = alias }
   return { RelayAlias = al.Alias, Password = al.Password }, "Alias has been created."
 end
 
@@ -2067,7 +2078,8 @@ H.get_invalid_addresses = function(self, ctx, p)
   en = en + (type(P(p, "EndDate")) == "string" and #P(p, "EndDate") <= 10 and 86400 or 0) -- inclusive day
   local out = arr()
   for _, b in ipairs(self.bad_addresses) do
-    if b.DomainAlias == domain and b.LogDate >= st and b.LogDate < en then
+    local local_part = b.DomainAlias:match("^([^@]+)@")
+    if (b.DomainAlias == domain or local_part == domain) and b.LogDate >= st and b.LogDate < en then
       out[#out + 1] = { Address = b.Address, Reason = b.Reason, Server = b.Server, LogDate = D(b.LogDate) }
     end
   end
