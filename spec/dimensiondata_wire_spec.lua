@@ -108,6 +108,18 @@ describe("dimensiondata requests on the wire", function()
       assert.equal("REASON_392", err.code)
     end)
 
+    -- the document's other "in progress" refusals: a disk of the server (379), a backup job (547)
+    for op, case in pairs({ remove_storage_from_server = { "REASON_379", { server_id = "11", disk_id = "d1" } },
+        remove_backup_client = { "REASON_547", { server_id = "11", backup_client_id = "b1" } } }) do
+      it("is sent once, marked in progress: " .. case[1] .. " for " .. op, function()
+        local t, wire = recorder(function() return xml(400, status("ERROR", case[1], "An operation is in progress.")) end)
+        local _, err = client(t, { org_id = ORG, retries = 5 }):call(op, case[2])
+        assert.equal(1, #wire)
+        assert.equal(case[1], err.code)
+        assert.is_true(err.details.in_progress)
+      end)
+    end
+
     it("is sent once in c:batch too (the early send is not repeated by the full path)", function()
       local t, wire = recorder(function(req)
         if req.url:find("/server/11?", 1, true) then return BUSY end

@@ -105,9 +105,10 @@ local function header(resp, name)
   return h[name] or h[name:lower()]
 end
 
--- an operation runs on the object (server, image; CloudControl's RESOURCE_BUSY): it lasts minutes,
--- so the call is not repeated; the caller waits (c:wait) and calls again
-local IN_PROGRESS = { REASON_392 = true, REASON_601 = true, RESOURCE_BUSY = true }
+-- an operation runs on the object (server, image/network/VIP object, a server's disk, a backup
+-- client's job; CloudControl's RESOURCE_BUSY): it lasts minutes, so the call is not repeated;
+-- the caller waits (c:wait) and calls again
+local IN_PROGRESS = { REASON_392 = true, REASON_601 = true, REASON_379 = true, REASON_547 = true, RESOURCE_BUSY = true }
 -- refusals after which the work may still be done: a server-side timeout ("open a Support
 -- Case"), an ACL rule deletion left pending under load
 local MAYBE_DONE = { REASON_20 = true, REASON_292 = true }
