@@ -185,14 +185,31 @@ function Compute:not_found(what, id)
   return nil, self:error { kind = "not_found", op = what, message = "no node " .. tostring(id) }
 end
 
--- Capability-gated dispatch: a driver function per method, or "unsupported".
+--- The id of a node given as the node or as its id.
+function M.id_of(n) return type(n) == "table" and n.id or n end
+
+--- A driver method that sends op with the node's id as param `key` and answers true.
+function M.action(op, key)
+  return function(cx, n)
+    local res, err = cx:call(op, { [key] = M.id_of(n) })
+    if not res then return nil, err end
+    return true
+  end
+end
+
+-- Capability-gated dispatch: a driver function per method, or its step run now (a driver that
+-- has steps.create_node needs no create_node of its own), or "unsupported".
 for _, name in ipairs(M.METHODS) do
   Compute[name] = function(self, ...)
     local f = self.driver[name]
-    if not self.capabilities[name] or type(f) ~= "function" then
+    local step = self.driver.steps and self.driver.steps[name]
+    if not self.capabilities[name] or (type(f) ~= "function" and not step) then
       return unsupported(self, name, self.driver.why and self.driver.why[name])
     end
-    return f(self, ...)
+    if type(f) == "function" then return f(self, ...) end
+    local s, err = step(self, ...)
+    if not s then return nil, err end
+    return self:run_step(s)
   end
 end
 

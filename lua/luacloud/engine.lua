@@ -8,6 +8,7 @@ local validate = require "luacloud.validate"
 local protocol = require "luacloud.protocol"
 local retry = require "luacloud.retry"
 local providers = require "luacloud.providers"
+local util = require "luacloud.util"
 
 local M = {}
 local Client = {}
@@ -273,8 +274,7 @@ local path_keys, path_count = {}, 0
 local function split_path(path)
   local keys = path_keys[path]
   if not keys then
-    keys = {}
-    for k in path:gmatch("[^%.]+") do keys[#keys + 1] = k end
+    keys = util.split(path)
     if path_count >= 1024 then path_keys, path_count = {}, 0 end
     path_keys[path] = keys
     path_count = path_count + 1

@@ -13,11 +13,12 @@
 --                                                                 param with location "root")
 --   param location "dynamic": names the document builds from data (see expand_dynamic)
 local core = require "luacloud.core"
+local util = require "luacloud.util"
 
 local M = {}
 
 local ARRAY = core.array_mt
-local function array(t) return setmetatable(t or {}, ARRAY) end
+local array, integer, is_empty = util.array, util.integer, util.is_empty
 
 local DEFAULT_TYPES = {
   json = "application/json",
@@ -77,12 +78,6 @@ end
 --- snake_case key of the param whose value picks the call's format (nil when none).
 function M.format_key(entry, snake)
   return compile(entry, snake).format_key
-end
-
-local function integer(v)
-  local n = tonumber(v)
-  if n and n == math.floor(n) and math.abs(n) < 2 ^ 53 then return math.tointeger and math.tointeger(n) or n end
-  return v
 end
 
 local AS = {
@@ -192,14 +187,6 @@ end
 -- into those names; the param with location "root" names the body's root element.
 ---------------------------------------------------------------------------------------------
 
--- a sequence 1..n and nothing else: { [3] = r, [1] = r } is a map of record ids, not a list
-local function is_list(t)
-  if getmetatable(t) == ARRAY then return true end
-  local n = 0
-  for _ in pairs(t) do n = n + 1 end
-  return n > 0 and n == #t and t[n] ~= nil
-end
-
 local function expand_records(spec, records, out)
   local fields, known = spec.fields or {}, {}
   for _, f in ipairs(fields) do known[f] = true end
@@ -225,7 +212,7 @@ local function expand_records(spec, records, out)
     end
     if #out == n then return "record " .. id .. " has no field to set" end
   end
-  if is_list(records) then
+  if util.is_array(records) then -- { [3] = r, [1] = r } is a map of record ids, not a list
     for _, rec in ipairs(records) do
       local id = type(rec) == "table" and rec.id
       local err = one((id == nil or tonumber(id) == 0) and 0 or id, rec)
@@ -381,8 +368,8 @@ end
 -- xml_repeated, xml_rename) and the catalog's xml_types, so that both formats decode alike.
 ---------------------------------------------------------------------------------------------
 
+-- decoded XML: a list is what the decoder marked as one
 local function is_array(v) return type(v) == "table" and getmetatable(v) == ARRAY end
-local function is_empty(v) return v == nil or v == "" or v == core.null end
 
 local list_sets = setmetatable({}, { __mode = "k" })
 --- The element names the XML decoder must always read as lists for a response spec.

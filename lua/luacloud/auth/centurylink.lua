@@ -12,10 +12,11 @@ local core = require "luacloud.core"
 local retry = require "luacloud.retry"
 local protocol = require "luacloud.protocol"
 local validate = require "luacloud.validate"
+local util = require "luacloud.util"
 
 local M = {}
 
-local function array(t) return setmetatable(t or {}, core.array_mt) end
+local array, to_int, is_empty = util.array, util.integer, util.is_empty
 
 function M.init(c)
   local o = c.opts
@@ -27,19 +28,9 @@ function M.init(c)
   return true
 end
 
-local function to_int(v)
-  local n = tonumber(v)
-  if n and n == math.floor(n) then return math.tointeger and math.tointeger(n) or n end
-  return v
-end
-
 ---------------------------------------------------------------------------------------------
 -- Responses
 ---------------------------------------------------------------------------------------------
-
-local function is_empty(v)
-  return v == nil or v == "" or v == core.null
-end
 
 local function fix_envelope(v, fmt, catalog)
   if type(v) ~= "table" then return v end

@@ -16,28 +16,11 @@
 -- * wait_check: /requests/<id> (backup create/delete/restore `req`) or a server's status.
 local core = require "luacloud.core"
 local retry = require "luacloud.retry"
+local util = require "luacloud.util"
 
 local M = {}
 
-
-local function array(t) return setmetatable(t or {}, core.array_mt) end
-
-local function is_array(v)
-  if type(v) ~= "table" then return false end
-  if getmetatable(v) == core.array_mt then return true end
-  return #v > 0 and next(v, #v) == nil
-end
-
-local function header(resp, name)
-  local h = resp.headers or {}
-  local v = h[name:lower()]
-  if v == nil then
-    for k, x in pairs(h) do
-      if type(k) == "string" and k:lower() == name:lower() then return x end
-    end
-  end
-  return v
-end
+local array, is_array, header, set_of, split = util.array, util.is_array, util.header, util.set, util.split
 
 ---------------------------------------------------------------------------------------------
 -- init
@@ -156,18 +139,6 @@ end
 ---------------------------------------------------------------------------------------------
 -- Decoding
 ---------------------------------------------------------------------------------------------
-
-local function set_of(list)
-  local s = {}
-  for _, v in ipairs(list or {}) do s[v] = true end
-  return s
-end
-
-local function split(path)
-  local keys = {}
-  for k in path:gmatch("[^%.]+") do keys[#keys + 1] = k end
-  return keys
-end
 
 -- make node[keys[i..]] a list; an array met at a non-list level stands for the dropped XML level
 local function ensure(node, keys, i, listset)
@@ -311,7 +282,7 @@ end
 
 local function rule_matches(rule, method, path)
   if rule.verb and tostring(rule.verb):upper() ~= method then return false end
-  local re = tostring(rule.regex or ".*"):gsub("^%s+", ""):gsub("%s+$", "")
+  local re = util.trim(rule.regex or ".*")
   if re == ".*" or re == "" or re == "*" then return true end
   local anchored = re:sub(1, 1) == "^"
   local lit = anchored and re:sub(2) or re

@@ -8,12 +8,11 @@
 -- "dimensiondata") + region (default "na"); namespace (base URI of request bodies, default the
 -- catalog's namespace_base "http://oec.api.opsource.net/schemas/").
 local core = require "luacloud.core"
+local util = require "luacloud.util"
 
 local M = {}
 
-local function trim(s)
-  return (tostring(s):gsub("^%s+", ""):gsub("%s+$", ""))
-end
+local trim, header = util.trim, util.header
 
 function M.init(c)
   local o = c.opts
@@ -98,11 +97,6 @@ function M.prepare(c, entry, req)
   req.headers.Authorization = c.auth_header
   req.headers.Accept = req.headers.Accept or "application/xml"
   return true
-end
-
-local function header(resp, name)
-  local h = resp.headers or {}
-  return h[name] or h[name:lower()]
 end
 
 -- an operation runs on the object (server, image/network/VIP object, a server's disk, a backup

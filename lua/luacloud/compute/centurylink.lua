@@ -2,6 +2,8 @@
 -- The API names servers (location + account + Alias + number), so a node's label is its
 -- Description. Power actions and deletion are queued: the methods wait for their request.
 -- Networks exist per account and location; the API cannot create them.
+local compute = require "luacloud.compute"
+
 local M = {}
 
 -- Status (seed: Active, Archived, Deleted, UnderConstruction, QueuedForArchive, QueuedForDelete,
@@ -191,13 +193,8 @@ function M.steps.create_node(cx, spec)
     end }
 end
 
-function M.create_node(cx, spec)
-  local step, err = M.steps.create_node(cx, spec)
-  if not step then return nil, err end
-  return cx:run_step(step)
-end
 
-local function id_of(n) return type(n) == "table" and n.id or n end
+local id_of = compute.id_of
 
 -- A queued action: send it and wait for its request (the API's own progress).
 local function queued(op)
@@ -224,7 +221,6 @@ function M.steps.destroy_node(cx, n)
   end }
 end
 
-function M.destroy_node(cx, n) return cx:run_step(M.steps.destroy_node(cx, n)) end
 
 --- attach_ip(node, { ports = { "SSH", "HTTP", ... } }): Add Public IP Address (allocates too).
 function M.attach_ip(cx, n, opts)

@@ -1,6 +1,8 @@
 --- Clodo (ClodoAPI 1.0) onto the compute API.
 -- A server is created from an OS image with memory and disk given freely (size "MEMORYxDISK",
 -- MB and GB); the API chooses the password. No network objects; public IPs belong to a server.
+local compute = require "luacloud.compute"
+
 local M = {}
 
 -- Server status: the document shows only is_running; the others are what the service
@@ -109,13 +111,8 @@ function M.steps.create_node(cx, spec)
   end }
 end
 
-function M.create_node(cx, spec)
-  local step, err = M.steps.create_node(cx, spec)
-  if not step then return nil, err end
-  return cx:run_step(step)
-end
 
-local function id_of(n) return type(n) == "table" and n.id or n end
+local id_of = compute.id_of
 
 local function action(what)
   return function(cx, n)
@@ -133,7 +130,6 @@ function M.steps.destroy_node(cx, n)
   return { call = { "delete_server", { id = id_of(n) } }, finish = function() return true end }
 end
 
-function M.destroy_node(cx, n) return cx:run_step(M.steps.destroy_node(cx, n)) end
 
 function M.list_ips(cx, n)
   local res, err = cx:call("list_ips", { id = id_of(n) })

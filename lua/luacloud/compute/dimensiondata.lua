@@ -1,6 +1,8 @@
 --- Dimension Data (OEC 0.9, XML) onto the compute API.
 -- Servers live on networks (VLANs) of a data center; the image fixes CPU and memory (no sizes).
 -- Deploy answers only "issued": the server is found by name afterwards (names are ours).
+local compute = require "luacloud.compute"
+
 local M = {}
 
 -- List Servers states (seed: NORMAL, PENDING_ADD, PENDING_CHANGE, PENDING_DELETE, FAILED_ADD,
@@ -133,17 +135,11 @@ function M.steps.create_network(cx, spec)
   end }
 end
 
-function M.create_network(cx, spec)
-  local step, err = M.steps.create_network(cx, spec)
-  if not step then return nil, err end
-  return cx:run_step(step)
-end
 
 function M.steps.destroy_network(cx, n)
   return { call = { "delete_network", { network_id = type(n) == "table" and n.id or n } }, finish = function() return true end }
 end
 
-function M.destroy_network(cx, n) return cx:run_step(M.steps.destroy_network(cx, n)) end
 
 --- create_node{ name, image, network, password [, location] }: Deploy Server, started.
 function M.steps.create_node(cx, spec)
@@ -181,21 +177,10 @@ function M.steps.create_node(cx, spec)
   end }
 end
 
-function M.create_node(cx, spec)
-  local step, err = M.steps.create_node(cx, spec)
-  if not step then return nil, err end
-  return cx:run_step(step)
-end
 
-local function id_of(n) return type(n) == "table" and n.id or n end
+local id_of = compute.id_of
 
-local function action(op)
-  return function(cx, n)
-    local res, err = cx:call(op, { server_id = id_of(n) })
-    if not res then return nil, err end
-    return true
-  end
-end
+local function action(op) return compute.action(op, "server_id") end
 
 M.reboot_node = action("reboot_server")
 M.start_node = action("start_server")

@@ -1,6 +1,8 @@
 --- ReliaCloud (CloudStack-like query API) onto the compute API.
 -- The API names servers itself ("i-3-10-WC") and has no network objects: a network is the
 -- deployVirtualMachine networkDomain. Commands answer synchronously (no jobs).
+local compute = require "luacloud.compute"
+
 local M = {}
 
 -- listVirtualMachine states (seed: Running, Stopped, Stopping, Starting, Creating, Migrating, HA)
@@ -125,21 +127,10 @@ function M.steps.create_node(cx, spec)
   end }
 end
 
-function M.create_node(cx, spec)
-  local step, err = M.steps.create_node(cx, spec)
-  if not step then return nil, err end
-  return cx:run_step(step)
-end
 
-local function id_of(n) return type(n) == "table" and n.id or n end
+local id_of = compute.id_of
 
-local function action(op)
-  return function(cx, n)
-    local res, err = cx:call(op, { id = id_of(n) })
-    if not res then return nil, err end
-    return true
-  end
-end
+local function action(op) return compute.action(op, "id") end
 
 M.reboot_node = action("reboot_virtual_machine")
 M.start_node = action("start_virtual_machine")
@@ -152,7 +143,6 @@ function M.steps.destroy_node(cx, n)
   end }
 end
 
-function M.destroy_node(cx, n) return cx:run_step(M.steps.destroy_node(cx, n)) end
 
 -- Public IPs: associateIPAddress allocates one in a zone; disassociate releases it.
 local function ip(a) return { id = a.ipaddress, address = a.ipaddress, location = a.zoneid, extra = a } end
