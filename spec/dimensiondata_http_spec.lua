@@ -789,6 +789,23 @@ describe("dimensiondata over HTTP (nginx simulator, libcurl, XML)", function()
       assert(once:list_networks_with_location())
     end)
 
+    it("resends a refused discovery and a refused state-changing GET as the very same requests", function()
+      local nid = network("again")
+      local urls = {}
+      local cl = client({ log = function(e) if e.event == "response" then urls[#urls + 1] = e.status .. " " .. e.url end end })
+      local base = sim.endpoints.dimensiondata:gsub("/+$", "")
+      -- REASON_529 (too many requests, a refusal that did nothing), once for the discovery
+      assert.equal(200, select(2, sim.admin("POST", "/_sim/fault", { provider = "dimensiondata", kind = "rate_limit", count = 1 })))
+      assert(cl:list_networks_with_location())
+      -- and once for a delete (a GET that changes state)
+      assert.equal(200, select(2, sim.admin("POST", "/_sim/fault", { provider = "dimensiondata", kind = "rate_limit", count = 1 })))
+      assert(cl:delete_network({ network_id = nid }))
+      sim.admin("DELETE", "/_sim/fault")
+      local del = base .. "/oec/0.9/" .. org .. "/network/" .. nid .. "?delete"
+      assert.same({ "429 " .. base .. "/oec/0.9/myaccount", "200 " .. base .. "/oec/0.9/myaccount",
+        "200 " .. base .. "/oec/0.9/" .. org .. "/networkWithLocation", "429 " .. del, "200 " .. del }, urls)
+    end)
+
     it("retries a rate-limited read after Retry-After (REASON_529)", function()
       local _, st = sim.admin("POST", "/_sim/fault", { provider = "dimensiondata", kind = "rate_limit", count = 1 })
       assert.equal(200, st)
