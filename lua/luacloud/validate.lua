@@ -47,6 +47,18 @@ local function fail(client, fields)
   return nil, client:error(fields)
 end
 
+-- a spec's enum as a set of lower-cased text, built once per spec (catalog data is immutable)
+local enum_sets = setmetatable({}, { __mode = "k" })
+local function enum_set(spec)
+  local set = enum_sets[spec]
+  if not set then
+    set = {}
+    for _, e in ipairs(spec.enum) do set[tostring(e):lower()] = true end
+    enum_sets[spec] = set
+  end
+  return set
+end
+
 local function check_value(client, spec, v)
   local t = spec.type or "string"
   local check = CHECKS[t] or CHECKS.string
@@ -54,19 +66,15 @@ local function check_value(client, spec, v)
   if not ok then
     return fail(client, { param = spec.name, message = "parameter '" .. spec.name .. "' must be " .. what .. ", got " .. type(v) })
   end
-  if spec.enum then
-    local found = false
-    for _, e in ipairs(spec.enum) do
-      if tostring(e):lower() == tostring(v):lower() then found = true break end
-    end
-    if not found then
-      return fail(client, { param = spec.name, message = "parameter '" .. spec.name .. "' must be one of " .. table.concat(spec.enum, ", ") })
-    end
+  if spec.enum and not enum_set(spec)[tostring(v):lower()] then
+    return fail(client, { param = spec.name, message = "parameter '" .. spec.name .. "' must be one of " .. table.concat(spec.enum, ", ") })
   end
-  local n = tonumber(v)
-  if (spec.min and (not n or n < spec.min)) or (spec.max and (not n or n > spec.max)) then
-    return fail(client, { param = spec.name, message = string.format("parameter '%s' must be between %s and %s",
-      spec.name, tostring(spec.min or "-inf"), tostring(spec.max or "inf")) })
+  if spec.min or spec.max then
+    local n = tonumber(v)
+    if (spec.min and (not n or n < spec.min)) or (spec.max and (not n or n > spec.max)) then
+      return fail(client, { param = spec.name, message = string.format("parameter '%s' must be between %s and %s",
+        spec.name, tostring(spec.min or "-inf"), tostring(spec.max or "inf")) })
+    end
   end
   if spec.max_len and type(v) == "string" and #v > spec.max_len then
     return fail(client, { param = spec.name, message = string.format("parameter '%s' is longer than %d characters", spec.name, spec.max_len) })
@@ -87,7 +95,7 @@ end
 local lookups = setmetatable({}, { __mode = "k" })
 lookup = function(entry)
   local l = lookups[entry]
-  if l then return l[1], l[2] end
+  if l then return l[1], l[2], l[3] end
   local by_key = {}
   for _, spec in ipairs(entry.params or {}) do
     by_key[spec.name] = spec
@@ -95,10 +103,23 @@ lookup = function(entry)
     by_key[spec.name:lower()] = by_key[spec.name:lower()] or spec
     for _, a in ipairs(spec.aliases or {}) do by_key[a] = by_key[a] or spec; by_key[snake(a)] = by_key[snake(a)] or spec end
   end
-  l = { by_key, placeholders(entry.path or "") }
+  local phs = placeholders(entry.path or "")
+  -- per spec, in order: its snake key, where its value goes ("values" or a placement list) and its
+  -- wire name; whether any rule between parameters applies (else constraints() is skipped)
+  local plan = { keys = {}, lists = {}, wires = {}, has_phs = next(phs) ~= nil, ruled = entry.one_of ~= nil }
+  for i, spec in ipairs(entry.params or {}) do
+    local key, loc = snake(spec.name), spec.location
+    plan.keys[i] = key
+    plan.lists[i] = (phs[key] or loc == "path") and "values"
+      or loc == "header" and "header" or loc == "query" and "query" or "body"
+    plan.wires[i] = spec.wire_name or spec.name
+    if spec.exclusive or spec.only_with then plan.ruled = true end
+  end
+  l = { by_key, phs, plan }
   lookups[entry] = l
-  return l[1], l[2]
+  return l[1], l[2], l[3]
 end
+local NO_SPECS = {}
 
 -- Rules between parameters, as catalog data (checked on the body params, defaults included):
 -- entry.one_of = { {a, b}, ... }: exactly one of each group; spec.exclusive: the only body param of
@@ -136,9 +157,9 @@ function M.check(client, id, entry, params)
   if params ~= nil and type(params) ~= "table" then
     return fail(client, { message = "parameters must be a table, got " .. type(params) })
   end
-  params = params or {}
-  local specs = entry.params or {}
-  local by_key, phs = lookup(entry)
+  params = params or NO_SPECS
+  local specs = entry.params or NO_SPECS
+  local by_key, phs, plan = lookup(entry)
   local given, values = {}, {}
   for k, v in pairs(params) do
     if k ~= "_raw" then
@@ -160,7 +181,8 @@ function M.check(client, id, entry, params)
     end
   end
   local placement = { values = values, header = {}, query = {}, body = {} }
-  for _, spec in ipairs(specs) do
+  local spec_keys, lists, wires = plan.keys, plan.lists, plan.wires
+  for i, spec in ipairs(specs) do
     local v = given[spec.name]
     if v == nil and spec.option then v = client.opts[spec.option] end -- e.g. clodo's X-Auth-User <- opts.user
     if v == nil and spec.default ~= nil then v = spec.default end
@@ -179,26 +201,27 @@ function M.check(client, id, entry, params)
         local ok, err = check_value(client, spec, v)
         if not ok then return nil, err end
       end
-      local loc = spec.location
-      local key = snake(spec.name)
-      if phs[key] or loc == "path" then
-        values[key] = v
+      local where = lists[i]
+      if where == "values" then
+        values[spec_keys[i]] = v
       else
-        local list = placement[loc == "header" and "header" or loc == "query" and "query" or "body"]
+        local list = placement[where]
         local value
         if spec.multi and type(v) == "table" then
           value = {}
-          for i, each in ipairs(v) do value[i] = wire(spec, each) end
+          for j, each in ipairs(v) do value[j] = wire(spec, each) end
         else
           value = wire(spec, v)
         end
-        list[#list + 1] = { name = spec.wire_name or spec.name, value = value, attribute = spec.attribute, multi = spec.multi }
+        list[#list + 1] = { name = wires[i], value = value, attribute = spec.attribute, multi = spec.multi }
       end
     end
   end
-  for key, ph in pairs(phs) do
-    if values[key] == nil then
-      return fail(client, { param = key, message = "missing required path parameter '" .. key .. "' ({" .. ph .. "})" })
+  if plan.has_phs then
+    for key, ph in pairs(phs) do
+      if values[key] == nil then
+        return fail(client, { param = key, message = "missing required path parameter '" .. key .. "' ({" .. ph .. "})" })
+      end
     end
   end
   if type(params._raw) == "table" then
@@ -209,6 +232,7 @@ function M.check(client, id, entry, params)
       placement.body[#placement.body + 1] = { name = k, value = params._raw[k], multi = type(params._raw[k]) == "table" or nil }
     end
   end
+  if not plan.ruled then return placement end
   return constraints(client, entry, placement)
 end
 
