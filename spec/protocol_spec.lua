@@ -167,3 +167,26 @@ describe("core.xml_encode attributes and empty elements", function()
     assert.has_error(function() core.xml_encode("r", { _attr = { [1] = "x" } }) end)
   end)
 end)
+
+describe("protocol.normalize: the JSON shape from response keys alone", function()
+  local entry = { response = { root = "nets", lists = { "net", "ip" }, items = "net",
+    list_paths = { "net", "net.ips.ip" }, field_alias = { ["net.ips.ip"] = { ip = "addr" } }, booleans = { "primary" } } }
+
+  it("makes promised lists lists: missing, empty, single, and a list standing for a dropped level", function()
+    local v = protocol.normalize(entry, { net = { name = "a", ips = { ip = { ip = "1.1.1.1", primary = "1" } } } })
+    assert.equal(core.array_mt, getmetatable(v.net))
+    assert.same({ { addr = "1.1.1.1", ip = "1.1.1.1", primary = true } }, v.net[1].ips.ip)
+    -- JSON {"nets":[..]} without the <net> level of the XML
+    local dropped = protocol.normalize(entry, setmetatable({ { name = "b", ips = {} } }, core.array_mt))
+    assert.equal("b", dropped.net[1].name)
+    assert.same({}, dropped.net[1].ips.ip)
+    assert.same({ net = {} }, protocol.normalize(entry, ""))
+    -- booleans of every promised list's items; 0 / "" are false
+    local off = protocol.normalize(entry, { net = { { ips = { ip = { { ip = "x", primary = "0" } } } } } })
+    assert.is_false(off.net[1].ips.ip[1].primary)
+  end)
+
+  it("returns a root that holds the value under the root's name", function()
+    assert.same({ balance = "12" }, protocol.normalize({ response = { root = "balance", value = true } }, "12"))
+  end)
+end)

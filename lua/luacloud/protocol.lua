@@ -493,4 +493,93 @@ shape = function(node, r, conv)
 end
 M.xml_shape = shape
 
+---------------------------------------------------------------------------------------------
+-- Answers decoded to the JSON shape: lists the catalog promises, aliases, booleans
+---------------------------------------------------------------------------------------------
+
+local split, set_of = util.split, util.set
+
+-- make node[keys[i..]] a list; an array met at a non-list level stands for the dropped XML level
+local function ensure(node, keys, i, listset)
+  if type(node) ~= "table" then return end
+  if util.is_array(node) then
+    for _, item in ipairs(node) do ensure(item, keys, i, listset) end
+    return
+  end
+  local k = keys[i]
+  local v = node[k]
+  if i == #keys then
+    if v == nil or v == "" or v == core.null then
+      node[k] = array()
+    elseif not util.is_array(v) then
+      node[k] = array({ v })
+    else
+      setmetatable(v, ARRAY)
+    end
+    return
+  end
+  if v == nil or v == core.null or v == "" then
+    -- a missing container of a promised list: the list is empty
+    v = {}
+    node[k] = v
+  end
+  if util.is_array(v) and not listset[k] then
+    node[k] = { [keys[i + 1]] = v }
+    v = node[k]
+  end
+  ensure(v, keys, i + 1, listset)
+end
+
+local function each_item(node, keys, i, fn)
+  if type(node) ~= "table" then return end
+  if util.is_array(node) then
+    for _, item in ipairs(node) do each_item(item, keys, i, fn) end
+    return
+  end
+  if i > #keys then return fn(node) end
+  each_item(node[keys[i]], keys, i + 1, fn)
+end
+
+local function to_bool(v)
+  if v == true or v == 1 or v == "1" or v == "true" then return true end
+  return false
+end
+
+--- The JSON shape of an answer from the entry's response keys (the same for both formats):
+-- list_paths (dotted paths whose last key is always a list; a list met at a level that is not
+-- one of response.lists stands for the XML level the JSON dropped: {"nets":[..]} = <nets><net/>..),
+-- or items; field_alias = { [path] = { json_key = "xml_key" } }; booleans (0|1, "1"|"", true|false
+-- fields of every promised list's items); value = true: the root element holds the value.
+function M.normalize(entry, value)
+  local r = entry.response or {}
+  if r.value then
+    return { [r.root] = value }
+  end
+  if value == "" or value == nil or value == core.null then value = {} end
+  if type(value) ~= "table" then return value end
+  if util.is_array(value) and r.items and not r.items:find(".", 1, true) then
+    value = { [r.items] = value }
+  end
+  local listset = set_of(r.lists)
+  for _, p in ipairs(r.list_paths or (r.items and { r.items }) or {}) do
+    ensure(value, split(p), 1, listset)
+  end
+  for p, aliases in pairs(r.field_alias or {}) do
+    each_item(value, split(p), 1, function(item)
+      for from, to in pairs(aliases) do
+        if item[to] == nil and item[from] ~= nil and type(item[from]) ~= "table" then item[to] = item[from] end
+      end
+    end)
+  end
+  -- every promised list (list_ips: private.ip as well as public.ip) gets its booleans
+  for _, p in ipairs(r.booleans and (r.list_paths or { r.items }) or {}) do
+    each_item(value, split(p), 1, function(item)
+      for _, b in ipairs(r.booleans) do
+        if item[b] ~= nil then item[b] = to_bool(item[b]) end
+      end
+    end)
+  end
+  return value
+end
+
 return M

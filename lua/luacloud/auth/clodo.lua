@@ -17,10 +17,11 @@
 local core = require "luacloud.core"
 local retry = require "luacloud.retry"
 local util = require "luacloud.util"
+local protocol = require "luacloud.protocol"
 
 local M = {}
 
-local array, is_array, header, set_of, split = util.array, util.is_array, util.header, util.set, util.split
+local is_array, header, set_of = util.is_array, util.header, util.set
 
 ---------------------------------------------------------------------------------------------
 -- init
@@ -140,84 +141,7 @@ end
 -- Decoding
 ---------------------------------------------------------------------------------------------
 
--- make node[keys[i..]] a list; an array met at a non-list level stands for the dropped XML level
-local function ensure(node, keys, i, listset)
-  if type(node) ~= "table" then return end
-  if is_array(node) then
-    for _, item in ipairs(node) do ensure(item, keys, i, listset) end
-    return
-  end
-  local k = keys[i]
-  local v = node[k]
-  if i == #keys then
-    if v == nil or v == "" or v == core.null then
-      node[k] = array()
-    elseif not is_array(v) then
-      node[k] = array({ v })
-    else
-      setmetatable(v, core.array_mt)
-    end
-    return
-  end
-  if v == nil or v == core.null or v == "" then
-    -- a missing container of a promised list: the list is empty
-    v = {}
-    node[k] = v
-  end
-  if is_array(v) and not listset[k] then
-    node[k] = { [keys[i + 1]] = v }
-    v = node[k]
-  end
-  ensure(v, keys, i + 1, listset)
-end
-
-local function each_item(node, keys, i, fn)
-  if type(node) ~= "table" then return end
-  if is_array(node) then
-    for _, item in ipairs(node) do each_item(item, keys, i, fn) end
-    return
-  end
-  if i > #keys then return fn(node) end
-  each_item(node[keys[i]], keys, i + 1, fn)
-end
-
-local function to_bool(v)
-  if v == true or v == 1 or v == "1" or v == "true" then return true end
-  return false
-end
-
-local function normalize(entry, value)
-  local r = entry.response or {}
-  if r.value then
-    return { [r.root] = value }
-  end
-  if value == "" or value == nil or value == core.null then value = {} end
-  if type(value) ~= "table" then return value end
-  if is_array(value) and r.items and not r.items:find(".", 1, true) then
-    value = { [r.items] = value }
-  end
-  local listset = set_of(r.lists)
-  for _, p in ipairs(r.list_paths or (r.items and { r.items }) or {}) do
-    ensure(value, split(p), 1, listset)
-  end
-  for p, aliases in pairs(r.field_alias or {}) do
-    each_item(value, split(p), 1, function(item)
-      for from, to in pairs(aliases) do
-        if item[to] == nil and item[from] ~= nil and type(item[from]) ~= "table" then item[to] = item[from] end
-      end
-    end)
-  end
-  -- every promised list (list_ips: private.ip as well as public.ip) gets its booleans
-  for _, p in ipairs(r.booleans and (r.list_paths or { r.items }) or {}) do
-    each_item(value, split(p), 1, function(item)
-      for _, b in ipairs(r.booleans) do
-        if item[b] ~= nil then item[b] = to_bool(item[b]) end
-      end
-    end)
-  end
-  return value
-end
-M.normalize = normalize
+local normalize = protocol.normalize
 
 local function body_format(c, resp)
   local ct = header(resp, "Content-Type") or ""
