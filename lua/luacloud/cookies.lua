@@ -155,6 +155,7 @@ end
 
 --- The Cookie header value for a request to `url` (every live cookie without a URL), or nil.
 function Jar:header(url)
+  if next(self.items) == nil then return nil end -- the usual case (API-key clients): no URL parsing per request
   local now, list = self.clock(), {}
   local scheme, host, path = split_url(url)
   for key, c in pairs(self.items) do

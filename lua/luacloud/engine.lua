@@ -459,15 +459,17 @@ end
 -- values that end up in the URL or a header: servers refuse lines much longer than this
 local MAX_URL_VALUE = 65536
 
+local function too_long(list, limit) -- not a closure in oversized: it runs on every call
+  for _, p in ipairs(list) do
+    if type(p.value) == "string" and #p.value > limit then return p.name end
+  end
+end
+
 local function oversized(self, entry, placement)
   local limit = self.opts.max_param or MAX_URL_VALUE
   local in_url = (entry.body or "none") == "none" or entry.body == "query"
-  local function check(list)
-    for _, p in ipairs(list) do
-      if type(p.value) == "string" and #p.value > limit then return p.name end
-    end
-  end
-  local name = check(placement.query) or check(placement.header) or (in_url and check(placement.body))
+  local name = too_long(placement.query, limit) or too_long(placement.header, limit)
+    or (in_url and too_long(placement.body, limit))
   if not name then
     for k, v in pairs(placement.values) do
       if type(v) == "string" and #v > limit then name = k break end
