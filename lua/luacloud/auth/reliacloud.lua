@@ -4,6 +4,7 @@
 -- else the document's text for the status; err.details = { errorcode, cserrorcode, errortext, wrapper, doc }.
 local core = require "luacloud.core"
 local retry = require "luacloud.retry"
+local util = require "luacloud.util"
 
 local M = {}
 
@@ -95,7 +96,7 @@ end
 
 local function text_of(v)
   if type(v) == "number" then return v end
-  if type(v) == "string" and v:match("%S") then return (v:gsub("^%s+", ""):gsub("%s+$", "")) end
+  if type(v) == "string" and v:match("%S") then return util.trim(v) end
   if type(v) == "table" and type(v._text) == "string" then return text_of(v._text) end
   return nil
 end
