@@ -203,6 +203,7 @@ local function call_format(self, entry, values)
 end
 
 local function fill_path(self, entry, path, values, wire)
+  if not path:find("{", 1, true) then return path end -- nothing to fill (ReliaCloud's ?command=...)
   local missing
   local fkey = protocol.format_key(entry, snake)
   local filled = path:gsub("{([^}]+)}", function(ph)
@@ -233,7 +234,7 @@ end
 -- URL), else the endpoint; entry.endpoint = "auth" (the login itself) always goes to the endpoint.
 local function base_of(self, entry)
   if entry.endpoint == "auth" then return self.endpoint end
-  return self.base_url or self.endpoint
+  return rawget(self, "base_url") or self.endpoint -- rawget: a miss would run client_index every call
 end
 
 --- Build the request of an entry from validated params. The call's wire format travels on the
@@ -256,7 +257,7 @@ function Client:build(entry, values, placement)
   for _, p in ipairs(placement.header) do req.headers[p.name] = tostring(p.value) end
   for _, p in ipairs(placement.query) do protocol.add_query(req.query, p) end
   local ok, err, param = protocol.encode(self.catalog, entry, body_format(entry, wire), wire, placement.body, req,
-    { snake = snake, ns = self.namespace and self.namespace(entry) or nil })
+    { snake = snake, ns = rawget(self, "namespace") and self.namespace(entry) or nil })
   if not ok then return nil, self:error { kind = "validation", message = err, param = param } end
   return req
 end
@@ -339,11 +340,23 @@ function Client:decode_body(entry, resp, fmt)
   return value, root
 end
 
-function Client:normalize(entry, value)
+-- the paths normalize walks, per entry: the dotted lists (a plain name is the decoder's), then items
+local walks = setmetatable({}, { __mode = "k" })
+local function walks_of(entry)
+  local w = walks[entry]
+  if w then return w end
+  w = {}
   local r = entry.response or {}
+  for _, l in ipairs(r.lists or {}) do if l:find(".", 1, true) then w[#w + 1] = l end end
+  if r.items then w[#w + 1] = r.items end
+  walks[entry] = w
+  return w
+end
+
+function Client:normalize(entry, value)
   if type(value) == "table" then
-    for _, l in ipairs(r.lists or {}) do if l:find(".", 1, true) then ensure_list(value, l) end end
-    if r.items then ensure_list(value, r.items) end
+    local w = walks_of(entry)
+    for i = 1, #w do ensure_list(value, w[i]) end
   end
   return value
 end
