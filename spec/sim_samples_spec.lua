@@ -812,3 +812,93 @@ describe("CenturyLink samples against the simulator over HTTP", function()
     assert.same({}, missing)
   end)
 end)
+
+---------------------------------------------------------------------------------------------
+-- ReliaCloud (XML samples, spec/fixtures/reliacloud/<op>.xml; the JSON one of "Response Format")
+---------------------------------------------------------------------------------------------
+
+describe("ReliaCloud samples against the simulator over HTTP", function()
+  local sim, c, rec, ctx
+
+  local function sample(op)
+    local dir = root .. "/spec/fixtures/reliacloud/"
+    return read(dir .. op .. ".repaired.xml") and dir .. op .. ".repaired.xml" or dir .. op .. ".xml"
+  end
+  local function call(op, params)
+    local res, err = c:call(op, params or {})
+    assert(res ~= nil, op .. ": " .. tostring(err))
+    return res, rec.last and rec.last.body
+  end
+
+  setup(function() sim = support.start() end)
+  teardown(function() if sim then sim.stop() end end)
+
+  local STEPS = {
+    { "list_zones", { available = true } }, { "list_templates" }, { "list_service_offerings" },
+    { "deploy_virtual_machine", function() return { zoneId = ctx.zone, serviceOfferingId = ctx.offering,
+      templateId = ctx.template, networkDomain = "example.test" } end, after = function(res) ctx.vm = res end },
+    { "list_virtual_machine" },
+    { "associate_ip_address", function() return { zoneid = ctx.zone } end, after = function(res) ctx.ip = res.ipaddress end },
+    { "list_ip_address" },
+    { "create_or_update_ip_forwarding_rule", function() return { publicip = ctx.ip, publicPort = 22,
+      privateip = ctx.vm.ipaddress, privatePort = 22, Protocol = "tcp" } end, after = function(res) ctx.fw = res.id end },
+    { "list_ip_forwarding_rules", function() return { publicip = ctx.ip } end },
+    { "create_or_update_load_balancer_rule", function() return { publicip = ctx.ip, publicPort = 80,
+      privateip = ctx.vm.ipaddress, privatePort = 8080, Algorithm = "roundrobin" } end,
+      after = function(res) ctx.lb = res.id end },
+    { "list_load_balancer_rules", function() return { publicip = ctx.ip } end },
+    { "delete_ip_forwarding_rule", function() return { id = ctx.fw } end },
+    { "delete_load_balancer_rule", function() return { id = ctx.lb } end },
+    { "stop_virtual_machine", function() return { id = ctx.vm.id } end },
+    { "change_service_for_virtual_machine", function() return { id = ctx.vm.id, serviceOfferingId = ctx.offering2 } end },
+    { "start_virtual_machine", function() return { id = ctx.vm.id } end },
+    { "reboot_virtual_machine", function() return { id = ctx.vm.id } end },
+    { "enable_ha_for_virtual_machine", function() return { id = ctx.vm.id, haEnable = true } end },
+    { "reset_password_for_virtual_machine", function() return { id = ctx.vm.id } end },
+    { "list_events" }, { "list_account_statistics" },
+    { "disassociate_ip_address", function() return { ipAddress = ctx.ip } end },
+    { "destroy_virtual_machine", function() return { id = ctx.vm.id } end },
+  }
+
+  it("answers every sample's names (XML)", function()
+    c, rec = recording_client("reliacloud", { endpoint = sim.endpoints.reliacloud, api_key = "demo-api-key",
+      secret_key = "demo-secret-key", format = "xml" })
+    ctx = {}
+    ctx.zone = call("list_zones", { available = true }).zone[1].id
+    ctx.template = call("list_templates").template[1].id
+    local offerings = call("list_service_offerings").offering
+    ctx.offering, ctx.offering2 = offerings[1].id, offerings[2].id
+    local problems = {}
+    for _, step in ipairs(STEPS) do
+      local op, params = step[1], step[2]
+      if type(params) == "function" then params = params() end
+      local ok, res, body = pcall(call, op, params)
+      if not ok then
+        problems[#problems + 1] = op .. ": call failed: " .. tostring(res)
+      else
+        if step.after then step.after(res) end
+        local miss = check(sample(op), { body }, "xml")
+        if #miss > 0 then problems[#problems + 1] = op .. ":\n    " .. table.concat(miss, "\n    ") end
+      end
+    end
+    assert.equal("", table.concat(problems, "\n"))
+  end)
+
+  it("answers login and logout (the session method) with the samples' names", function()
+    local cr = sim.credentials.reliacloud
+    c, rec = recording_client("reliacloud", { endpoint = sim.endpoints.reliacloud, username = cr.username,
+      password = cr.password, format = "xml" })
+    local _, body = call("login", { username = cr.username, password = cr.password })
+    assert.same({}, check(sample("login"), { body }, "xml"))
+    _, body = call("logout")
+    assert.same({}, check(sample("logout"), { body }, "xml"))
+  end)
+
+  it("answers listIPAddress in JSON as the Response Format sample does", function()
+    c, rec = recording_client("reliacloud", { endpoint = sim.endpoints.reliacloud, api_key = "demo-api-key",
+      secret_key = "demo-secret-key", format = "json" })
+    call("associate_ip_address", { zoneid = call("list_zones", { available = true }).zone[1].id })
+    local _, body = call("list_ip_address")
+    assert.same({}, check(root .. "/spec/fixtures/reliacloud/list_ip_address.json", { body }, "json"))
+  end)
+end)
