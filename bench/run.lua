@@ -112,6 +112,52 @@ local function calls_bench()
   if not ok then print("calls bench failed: " .. tostring(err)) end
 end
 
+-- 2b. small calls against their floor: one reused libcurl handle (core.session) GETting the
+-- signed URL and lua-cjson decoding the answer, nothing else - what any client must at least do
+local function floor_bench()
+  if not ok_cjson then print("lua-cjson is not installed (apt-get install lua-cjson): no floor") return end
+  local support = require "support.sim"
+  local sim = support.start()
+  local ok, err = pcall(function()
+    local luacloud = require "luacloud"
+    local o = { endpoint = sim.endpoints.reliacloud, api_key = "demo-api-key", secret_key = "demo-secret-key",
+                format = "json" }
+    local c = assert(luacloud.new("reliacloud", o))
+    local dry = { dry_run = true } -- a copy: the client keeps its options table
+    for k, v in pairs(o) do dry[k] = v end
+    local url = assert(luacloud.new("reliacloud", dry)):list_zones { available = true }.request.url
+    local s = core.session { timeout = 10 }
+    local calls = tonumber(os.getenv("BENCH_CALLS")) or 2000
+    local function floor()
+      for _ = 1, calls do
+        local r = assert(s:request { url = url })
+        assert(r.status == 200 and cjson.decode(r.body).listzonesresponse)
+      end
+    end
+    local function ours()
+      for _ = 1, calls do assert(c:list_zones { available = true }) end
+    end
+    floor() ours() -- connections up, caches warm
+    local rounds = {}
+    for round = 1, 5 do
+      local t0 = core.now()
+      floor()
+      local t1 = core.now()
+      ours()
+      rounds[round] = { floor = t1 - t0, ours = core.now() - t1 }
+    end
+    table.sort(rounds, function(a, b) return a.ours / a.floor < b.ours / b.floor end)
+    local r = rounds[3] -- the median round
+    print(("== small calls against the floor: %d x listZones (JSON), median of 5 rounds"):format(calls))
+    print(("reused handle + lua-cjson     %8.0f calls/s   1.00x (time per call)"):format(calls / r.floor))
+    print(("luacloud client               %8.0f calls/s   %.2fx   target <= 1.1x   %s"):format(calls / r.ours,
+      r.ours / r.floor, r.ours / r.floor <= 1.1 and "MET" or "MISSED"))
+    s:close()
+  end)
+  sim.stop()
+  if not ok then print("floor bench failed: " .. tostring(err)) end
+end
+
 -- 3. inside nginx: the cosocket transport beside libcurl, same worker, same simulator (TLS)
 local function ngx_bench()
   local support = require "support.sim"
@@ -142,13 +188,13 @@ local function simscale_bench() dofile("bench/sim_scale.lua").run() end
 -- a leak fails the bench
 local function soak_bench() if not dofile("bench/soak.lua").run() then os.exit(1) end end
 
-local sections = { decode = decode_bench, calls = calls_bench, ngx = ngx_bench, simscale = simscale_bench,
-                   soak = soak_bench }
+local sections = { decode = decode_bench, calls = calls_bench, floor = floor_bench, ngx = ngx_bench,
+                   simscale = simscale_bench, soak = soak_bench }
 if arg[1] then
   assert(sections[arg[1]], "unknown section " .. arg[1])()
 else
   local failed = false
-  for _, name in ipairs({ "decode", "calls", "ngx", "simscale", "soak" }) do
+  for _, name in ipairs({ "decode", "calls", "floor", "ngx", "simscale", "soak" }) do
     local ok = os.execute(("%s %s %s"):format(arg[-1] or "lua5.4", arg[0], name))
     if not ok then print("section " .. name .. " failed"); failed = true end
   end
