@@ -39,3 +39,19 @@ describe("luacloud.util", function()
     assert.is_false(util.is_empty(0))
   end)
 end)
+
+describe("luacloud.util.memo", function()
+  it("computes once per key and keeps at most `limit` results", function()
+    local calls = 0
+    local f = util.memo(function(k) calls = calls + 1; return k .. "!" end, 3)
+    assert.are.equal("a!", f("a"))
+    assert.are.equal("a!", f("a"))
+    assert.are.equal(1, calls)
+    for _, k in ipairs { "b", "c", "d" } do f(k) end -- the 4th key empties the memo
+    calls = 0
+    f("a")
+    assert.are.equal(1, calls) -- "a" was dropped with the rest
+    f("d")
+    assert.are.equal(1, calls) -- "d" stayed (kept after the drop)
+  end)
+end)

@@ -269,19 +269,8 @@ local function finish_url(req)
 end
 M.finish_url = finish_url
 
--- dotted paths split once
--- (bounded: M.get_path is public, so paths may come from callers)
-local path_keys, path_count = {}, 0
-local function split_path(path)
-  local keys = path_keys[path]
-  if not keys then
-    keys = util.split(path)
-    if path_count >= 1024 then path_keys, path_count = {}, 0 end
-    path_keys[path] = keys
-    path_count = path_count + 1
-  end
-  return keys
-end
+-- dotted paths split once (bounded: M.get_path is public, so paths may come from callers)
+local split_path = util.memo(util.split, 1024)
 
 --- Walk a dotted path, creating empty lists where the catalog promises one.
 local function ensure_list(t, path)

@@ -61,4 +61,21 @@ function M.integer(v)
   return v
 end
 
+--- fn (a function of one string) with its results kept: at most `limit` of them, all dropped
+-- when full, since callers' keys land there too (a memo keyed by caller input must not grow
+-- without bound).
+function M.memo(fn, limit)
+  local kept, n = {}, 0
+  return function(key)
+    local v = kept[key]
+    if v == nil then
+      v = fn(key)
+      if n >= limit then kept, n = {}, 0 end
+      kept[key] = v
+      n = n + 1
+    end
+    return v
+  end
+end
+
 return M

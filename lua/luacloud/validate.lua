@@ -1,21 +1,14 @@
 --- Parameter validation from catalog entries: nothing is sent when a
 -- required parameter is missing, unknown or of the wrong type.
 local core = require "luacloud.core"
+local util = require "luacloud.util"
 
 local M = {}
 
 -- callers' keys land here too: the memo is emptied when it grows past a catalog's worth of names
-local snake_memo, snake_count = {}, 0
-local function snake(name)
-  local s = snake_memo[name]
-  if not s then
-    s = name:gsub("[%-%.%s]", "_"):gsub("%[%]", ""):gsub("(%l)(%u)", "%1_%2"):lower()
-    if snake_count >= 4096 then snake_memo, snake_count = {}, 0 end
-    snake_memo[name] = s
-    snake_count = snake_count + 1
-  end
-  return s
-end
+local snake = util.memo(function(name)
+  return (name:gsub("[%-%.%s]", "_"):gsub("%[%]", ""):gsub("(%l)(%u)", "%1_%2"):lower())
+end, 4096)
 
 local function is_integer(v)
   if type(v) == "number" then return v == math.floor(v) end
