@@ -238,6 +238,21 @@ describe("transports speak only http and https", function()
     assert.are.equal(0, srv.counts().total) -- nothing went out directly, without the proxy
   end)
 
+  it("a URL or headers past libcurl's 1 MiB request limit fail clearly, not as 'Out of memory'", function()
+    srv.reset()
+    local s = core.session { timeout = 5 }
+    local r, err = s:request { url = srv.base .. "/x?v=" .. string.rep("a", 1100000) }
+    assert.is_nil(r)
+    assert.matches("exceed libcurl's 1 MiB limit", err.message)
+    r, err = s:request { url = srv.base .. "/x", headers = { ["X-Big"] = string.rep("b", 1100000) } }
+    assert.is_nil(r)
+    assert.matches("1 MiB limit", err.message)
+    assert.are.equal(0, srv.counts().total)
+    -- under the limit it is sent (nginx answers 414: its own limit is far lower)
+    assert.are.equal(414, assert(s:request { url = srv.base .. "/x?v=" .. string.rep("a", 900000) }).status)
+    s:close()
+  end)
+
   it("the cosocket transport refuses them too", function()
     for _, url in ipairs({ "file:///etc/passwd", "dict://127.0.0.1:" .. srv.port .. "/info" }) do
       local out = srv.admin("ngx_url?url=" .. core.urlencode(url))

@@ -14,6 +14,7 @@
 #include "lc.h"
 
 #define SESSION_MT "luacloud.session"
+#define MAX_REQUEST_HEAD (1024 * 1024 - 8192) /* libcurl's limit, less room for Host, User-Agent... */
 #define BATCH_MT "luacloud.batch"
 
 struct session {
@@ -166,7 +167,7 @@ static void refuse(xfer *x, const char *kind, CURLcode rc, const char *msg, cons
  * table on the Lua stack for the whole call. */
 static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
   const char *url, *method;
-  size_t blen = 0;
+  size_t blen = 0, url_len;
   const char *body = NULL;
   CURL *e;
   luaL_checktype(L, t, LUA_TTABLE);
@@ -186,6 +187,7 @@ static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
   lua_getfield(L, t, "url");
   url = lua_tostring(L, -1);
   if (!url) luaL_error(L, "request needs a url");
+  url_len = strlen(url);
   if (!allowed_url(url)) {
     const char *colon = strchr(url, ':');
     char scheme[24];
@@ -248,6 +250,18 @@ static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
     }
   }
   lua_pop(L, 1);
+  {
+    /* libcurl builds the request line and headers in a buffer of at most
+     * 1 MiB and reports more as "Out of memory": say what is wrong instead */
+    size_t total = url_len;
+    struct curl_slist *h;
+    for (h = x->hdrs; h; h = h->next) total += strlen(h->data) + 2;
+    if (total > MAX_REQUEST_HEAD) {
+      char n[64];
+      snprintf(n, sizeof n, "%lu bytes", (unsigned long)total);
+      refuse(x, "transport", CURLE_OUT_OF_MEMORY, "the URL and headers exceed libcurl's 1 MiB limit (send large values in a request body): ", n);
+    }
+  }
   SETOPT(CURLOPT_HTTPHEADER, x->hdrs);
   SETOPT(CURLOPT_TIMEOUT_MS, ms_field(L, t, "timeout", s->timeout_ms));
   SETOPT(CURLOPT_CONNECTTIMEOUT_MS, ms_field(L, t, "connect_timeout", s->connect_timeout_ms));
