@@ -480,6 +480,7 @@ end
 --- the user cannot see, their groups and networks, one server WA1DEMOWEB01, users, invoices.
 function Sim:reset()
   self.rng = 20120913
+  self.name_seq, self.seeded, self.seed_net, self.seed_vlans = {}, 0, nil, 0
   self.sessions = {}
   self.accounts = {}
   self.account_order = {}
@@ -655,11 +656,31 @@ function Sim:account_networks(alias, location)
   return out
 end
 
+-- A VLAN of the account with a free address, a new one when all are full (seeding only).
+function Sim:seed_network(alias, location)
+  local net = self.seed_net
+  if net and (net.used or 0) < 239 then return net end
+  for _, n in ipairs(self:account_networks(alias, location)) do
+    if (n.used or 0) < 239 then self.seed_net = n return n end
+  end
+  local k = (self.seed_vlans or 0) + 1
+  self.seed_vlans = k
+  net = { Name = string.format("vlan_%d_10.%d.%d", 3000 + k, 100 + math.floor(k / 250), k % 250),
+    Gateway = string.format("10.%d.%d.1", 100 + math.floor(k / 250), k % 250), NetworkMask = "255.255.255.0",
+    Location = location, AccountAlias = alias, prefix = string.format("10.%d.%d.", 100 + math.floor(k / 250), k % 250),
+    claimed = {}, used = 0 }
+  net.Description = net.Name
+  self.networks[net.Name] = net
+  self.seed_net = net
+  return net
+end
+
 function Sim:claim_ip(net, server)
   for i = 12, 250 do
     local ip = net.prefix .. i
     if not net.claimed[ip] then
       net.claimed[ip] = server
+      net.used = (net.used or 0) + 1
       return ip
     end
   end
@@ -672,8 +693,12 @@ function Sim:add_server(o)
   local acct = self.accounts[o.account]
   local g = o.group
   local prefix = g.location .. o.account .. o.alias:upper()
-  local seq = 1
+  -- the next free number of this name prefix: remembered, so an account of 100,000 servers
+  -- does not rescan its names for every new one
+  self.name_seq = self.name_seq or {}
+  local seq = self.name_seq[prefix] or 1
   while self.servers[string.format("%s%02d", prefix, seq)] do seq = seq + 1 end
+  self.name_seq[prefix] = seq + 1
   local name = string.format("%s%02d", prefix, seq)
   local nets = o.network or self:account_networks(o.account, g.location)[1]
   if not nets and acct.ParentAlias then nets = self:account_networks(acct.ParentAlias, g.location)[1] end
@@ -692,6 +717,7 @@ function Sim:add_server(o)
     PrimaryDns = o.PrimaryDns, SecondaryDns = o.SecondaryDns, public_ips = {} }
   s.network = nets
   s.IPAddress = nets and self:claim_ip(nets, name) or ""
+  s.name_prefix, s.name_seq = prefix, seq
   self.servers[name] = s
   self.server_order[#self.server_order + 1] = name
   return s
@@ -702,7 +728,13 @@ function Sim:remove_server(s)
   for i, n in ipairs(self.server_order) do
     if n == s.Name then table.remove(self.server_order, i) break end
   end
-  if s.network and s.IPAddress then s.network.claimed[s.IPAddress] = nil end
+  if s.network and s.IPAddress and s.network.claimed[s.IPAddress] then
+    s.network.claimed[s.IPAddress] = nil
+    s.network.used = (s.network.used or 1) - 1
+  end
+  -- its number is free again for the next server of the same prefix
+  local hint = s.name_prefix and self.name_seq[s.name_prefix]
+  if hint and s.name_seq < hint then self.name_seq[s.name_prefix] = s.name_seq end
 end
 
 function Sim:touch(s)
@@ -2342,8 +2374,13 @@ function Sim:seed(kind, n)
   local default = self:find_group_by_name(USER_ALIAS, "WA1", "Default Group")
   for i = 1, n do
     if kind == "servers" then
-      local s = self:add_server({ account = USER_ALIAS, group = default, alias = "SEED", template = self.templates[1 + (i % 4)],
-        Cpu = 1 + (i % 2), MemoryGB = 2, ExtraDriveGB = 0 })
+      -- names carry two digits (99 a prefix) and a VLAN 239 addresses: a big account spreads
+      -- over aliases S00000.. and over VLANs of its own
+      self.seeded = (self.seeded or 0) + 1
+      local s = self:add_server({ account = USER_ALIAS, group = default,
+        alias = self.seeded <= 99 and "SEED" or string.format("S%05d", math.floor(self.seeded / 99)),
+        template = self.templates[1 + (i % 4)], Cpu = 1 + (i % 2), MemoryGB = 2, ExtraDriveGB = 0,
+        network = self:seed_network(USER_ALIAS, "WA1") })
       s.Status, s.PowerState = "Active", "Started"
     elseif kind == "groups" then
       local root = self:find_group_by_name(USER_ALIAS, "WA1", "WA1 Hardware")

@@ -371,6 +371,7 @@ function Sim:reset()
                    event = 3848243, storage = 10, log = 86097443 }
   self.servers = {}
   self.requests = {}
+  self.busy, self.open_requests = {}, {}
   self.zones = {}
   self.tickets = {}
   self.storages = {}
@@ -438,6 +439,7 @@ function Sim:add_server(s)
     srv.ips[1] = { addr = "62.76.176." .. n, primary = true, isp = false }
   end
   self.servers[id] = srv
+  if srv.until_t then self.busy[srv] = true end
   return srv
 end
 
@@ -549,22 +551,30 @@ end
 -- Time-driven state
 ---------------------------------------------------------------------------------------------
 
+-- Finishes due work. Only servers with work under way (self.busy) and open requests are
+-- visited, so a request costs the same at 100,000 servers as at ten.
 function Sim:settle()
   local now = self.now()
-  for _, srv in pairs(self.servers) do
-    if srv.until_t and now >= srv.until_t then
+  for srv in pairs(self.busy) do
+    if not srv.until_t then
+      self.busy[srv] = nil
+    elseif now >= srv.until_t then
       srv.status = srv.next_status or "is_running"
       srv.until_t, srv.next_status = nil, nil
       if srv.status == "is_running" then srv.started = srv.until_done or now end
+      self.busy[srv] = nil
     end
   end
-  for _, id in ipairs(sorted_ids(self.requests)) do
+  for _, id in ipairs(sorted_ids(self.open_requests)) do
     local r = self.requests[id]
-    if not r.done and now >= r.started + r.duration then
+    if not r or r.done then
+      self.open_requests[id] = nil
+    elseif now >= r.started + r.duration then
       r.done = true
       r.done_at = r.started + r.duration
       if r.apply then r.apply(self) end
       r.apply = nil
+      self.open_requests[id] = nil
     end
   end
 end
@@ -574,6 +584,7 @@ function Sim:new_request(vps, kind, apply)
   self.next_id.request = id + 1
   self.requests[id] = { id = id, vps_num = vps, kind = kind, started = self.now(),
     duration = self.durations[kind] or 10, apply = apply }
+  self.open_requests[id] = true
   return id
 end
 
@@ -941,6 +952,7 @@ route("POST", "/servers/(%d+)/action", function(self, ctx, id)
     self:log(srv, "Выключение")
   elseif action == "reboot" then
     srv.status, srv.until_t, srv.next_status = "is_rebooting", now + self.durations.reboot, "is_running"
+    self.busy[srv] = true
     srv.started = now
     self:log(srv, "Перезагрузка")
   elseif action == "rebuild" then
@@ -948,6 +960,7 @@ route("POST", "/servers/(%d+)/action", function(self, ctx, id)
     if not self:image(image) then return self:error_response(ctx.xml, 400, "ОС не найдена") end
     srv.imageId = image
     srv.status, srv.until_t, srv.next_status = "is_installing", now + self.durations.install, "is_running"
+    self.busy[srv] = true
     if truthy(ctx.params.vps_isp) then srv.ips[1].isp = true end
     self:log(srv, "Переустановка ОС")
   else
@@ -1059,6 +1072,7 @@ route("POST", "/servers/(%d+)/backup/restore", function(self, ctx, id)
   if not file or not srv.backups[file] then return self:error_response(ctx.xml, 400, "резервная копия не найдена") end
   local now = self.now()
   srv.status, srv.until_t, srv.next_status = "is_restoring", now + self.durations.backup_restore, "is_running"
+  self.busy[srv] = true
   local rid = self:new_request(srv.id, "backup_restore", nil)
   self.requests[rid].restore = true
   self:log(srv, "Восстановление из резервной копии")

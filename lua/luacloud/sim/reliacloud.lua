@@ -317,6 +317,7 @@ function Sim:reset()
     self.offering_by_id[o.id] = self.offerings[i]
   end
   self.vms, self.vm_list = {}, {}          -- id -> vm; creation order (destroyed ones removed lazily)
+  self.zone_vms = {}                       -- zone id -> live machines
   self.ips, self.ip_list = {}, {}          -- address -> ip; allocation order
   self.rules, self.rule_list = {}, {}      -- id -> rule (ip forwarding and load balancer share ids)
   self.events = {}
@@ -474,6 +475,7 @@ function Sim:create_vm(zone, template, offering, domain)
   if template.passwordenabled then vm.password = self:password(8) end
   self.vms[id] = vm
   self.vm_list[#self.vm_list + 1] = vm
+  self.zone_vms[zone.id] = (self.zone_vms[zone.id] or 0) + 1
   if not self.stats[zone.id] then
     self.stats[zone.id] = { rx = 0, tx = 0 }
     self.stats_order[#self.stats_order + 1] = zone.id
@@ -620,17 +622,14 @@ function H.destroyVirtualMachine(self, p)
   vm.destroyed = true
   vm.state = "Destroyed"
   self.vms[vm.id] = nil
+  self.zone_vms[vm.zone.id] = self.zone_vms[vm.zone.id] - 1
   self:compact_vms()
   for _, r in ipairs(self.rule_list) do
     if r.privateip == vm.ipaddress then self:remove_rule(r) end
   end
   self:event("VM.DESTROY", "successfully destroyed VM instance : " .. vm.name)
   -- The last VM of the zone is gone: the source-NAT address goes with it.
-  local left = false
-  for _, x in ipairs(self.vm_list) do
-    if x.zone == vm.zone then left = true break end
-  end
-  if not left then
+  if self.zone_vms[vm.zone.id] == 0 then
     local snat = self:source_nat(vm.zone)
     if snat then self:release_ip(snat) end
   end
@@ -891,13 +890,9 @@ end
 
 function H.listZones(self, p)
   local all = check_bool(p.available, "available")
-  local used = {}
-  for _, vm in ipairs(self.vm_list) do
-    if not vm.destroyed then used[vm.zone.id] = true end
-  end
   local items = {}
   for _, z in ipairs(self.zones) do
-    if all or used[z.id] then items[#items + 1] = { { "id", z.id }, { "name", z.name } } end
+    if all or (self.zone_vms[z.id] or 0) > 0 then items[#items + 1] = { { "id", z.id }, { "name", z.name } } end
   end
   return { root = "listzonesresponse", item = "zone", items = items }
 end
@@ -1108,7 +1103,13 @@ function Sim:handle(req)
     if p[l] == nil then p[l] = params[n] end
   end
 
-  self:accrue()
+  -- traffic accrues over the time the set of running machines held; a listing does not change
+  -- it, so it need not walk every machine (100,000 of them) first
+  if hname ~= "listZones" and hname ~= "listTemplates" and hname ~= "listServiceOfferings"
+    and hname ~= "listVirtualMachines" and hname ~= "listIPAddresses" and hname ~= "listEvents"
+    and hname ~= "listIpForwardingRules" and hname ~= "listLoadBalancerRules" then
+    self:accrue()
+  end
   local ok, model = pcall(H[hname], self, p)
   if not ok then
     local e = model
