@@ -253,6 +253,16 @@ describe("transports speak only http and https", function()
     s:close()
   end)
 
+  it("a negative or NaN max_response keeps the 64 MiB default instead of no limit", function()
+    for _, m in ipairs({ -1, 0 / 0 }) do
+      local s = core.session { timeout = 20, max_response = m }
+      local r, err = s:request { url = srv.base .. "/big?n=" .. (65 * 1024 * 1024) }
+      assert.is_nil(r, tostring(m))
+      assert.are.equal("too_large", err.kind)
+      s:close()
+    end
+  end)
+
   it("the cosocket transport refuses them too", function()
     for _, url in ipairs({ "file:///etc/passwd", "dict://127.0.0.1:" .. srv.port .. "/info" }) do
       local out = srv.admin("ngx_url?url=" .. core.urlencode(url))

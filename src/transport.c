@@ -601,7 +601,12 @@ static int l_session(lua_State *L) {
   s->cookie_jar = lua_toboolean(L, -1);
   lua_pop(L, 1);
   lua_getfield(L, 1, "max_response");
-  s->max_response = lua_isnumber(L, -1) ? (curl_off_t)lua_tonumber(L, -1) : (curl_off_t)64 << 20;
+  s->max_response = (curl_off_t)64 << 20;
+  if (lua_isnumber(L, -1)) {
+    /* NaN, negative or huge: a cast would be undefined; keep the default or cap */
+    lua_Number m = lua_tonumber(L, -1);
+    if (m >= 0) s->max_response = m > 4e18 ? (curl_off_t)4e18 : (curl_off_t)m;
+  }
   lua_pop(L, 1);
   /* a failed copy must not silently drop a CA file or a proxy */
   if (!dupopt(L, &s->ca_file, "ca_file") || !dupopt(L, &s->proxy, "proxy") || !dupopt(L, &s->user_agent, "user_agent"))

@@ -25,6 +25,14 @@ function M.serve()
     end
     d:incr("matched_answered", 1, 0)
   end
+  if ngx.var.uri == "/big" then -- n bytes of body, made here: too big for the shared dict
+    ngx.header["Content-Type"] = "text/plain"
+    local chunk = string.rep("x", 1024 * 1024)
+    local n = tonumber(ngx.req.get_uri_args().n) or 0
+    for _ = 1, math.floor(n / #chunk) do ngx.print(chunk) end
+    ngx.print(string.rep("x", n % #chunk))
+    return
+  end
   ngx.status = d:get("status") or 200
   ngx.header["Content-Type"] = d:get("ctype") or "application/json"
   local extra = d:get("header")
