@@ -10,6 +10,7 @@ local support = require "spec.support.sim"
 local sh, root = support.sh, support.root
 
 local CONF = [[
+@USER@
 daemon on;
 master_process on;
 worker_processes 1;
@@ -58,7 +59,10 @@ function M.start()
     local dir = os.tmpname()
     os.remove(dir)
     sh("mkdir -p '" .. dir .. "/tmp'")
-    local conf = CONF:gsub("@(%u+)@", { DIR = dir, MODULES = mods, ROOT = root, PORT = tostring(port) })
+    -- as root, nginx workers would run as nobody: keep the caller's user (as bin/luacloud-sim does)
+    local user = ""
+    if sh("id -u"):match("^0%s") then user = ("user %s %s;"):format(sh("id -un"):match("%S+"), sh("id -gn"):match("%S+")) end
+    local conf = CONF:gsub("@(%u+)@", { DIR = dir, MODULES = mods, ROOT = root, PORT = tostring(port), USER = user })
     local f = assert(io.open(dir .. "/nginx.conf", "w"))
     f:write(conf)
     f:close()
