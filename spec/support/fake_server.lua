@@ -96,7 +96,8 @@ function M.start()
         admin:close()
         sh("kill $(cat '" .. dir .. "/nginx.pid') 2>/dev/null; sleep 0.2; rm -rf '" .. dir .. "'")
       end
-      srv.admin("reset")
+      local ok, err = pcall(srv.admin, "reset")
+      if not ok then srv.stop() error("the fake server does not answer: " .. tostring(err)) end
       return srv
     end
     sh("rm -rf '" .. dir .. "'")
