@@ -23,6 +23,13 @@ typedef struct jp {
   lua_State *L;
   const char *p, *end, *start;
   int depth, max_depth, lists;
+  /* opts.filter: objects at the items path (opts.items, dotted, "*" any key) are kept
+   * or dropped by src/filter.c as soon as they are parsed; at: how much of the path
+   * the value being parsed is at (-1: off it) */
+  lc_filter *filt;
+  int at, ncomp;
+  const char *comp[8];
+  size_t comp_len[8];
   char err[128];
 } jp;
 
@@ -253,16 +260,28 @@ static void mark_array(lua_State *L) {
   lua_setmetatable(L, -2);
 }
 
+/* where the member `key` (on the stack top) of an object at position `at` is */
+static int member_at(jp *j, int at) {
+  size_t n;
+  const char *k;
+  if (at < 0 || at >= j->ncomp) return -1;
+  if (j->comp_len[at] == 1 && j->comp[at][0] == '*') return at + 1;
+  k = lua_tolstring(j->L, -1, &n);
+  return n == j->comp_len[at] && !memcmp(k, j->comp[at], n) ? at + 1 : -1;
+}
+
 static int parse_array(jp *j) {
-  int n = 0;
+  int n = 0, at = j->at;
   j->p++;
   lua_newtable(j->L);
   mark_array(j->L);
   skip_ws(j);
   if (j->p < j->end && *j->p == ']') { j->p++; return 1; }
   for (;;) {
-    if (!parse_value(j)) return 0;
-    lua_rawseti(j->L, -2, ++n);
+    int r;
+    j->at = at;
+    if (!(r = parse_value(j))) return 0;
+    if (r == 1) lua_rawseti(j->L, -2, ++n);
     skip_ws(j);
     if (j->p >= j->end) return jfail(j, "unterminated array");
     if (*j->p == ',') { j->p++; continue; }
@@ -283,12 +302,13 @@ static void force_list(lua_State *L) {
 
 static int parse_object(jp *j) {
   lua_State *L = j->L;
+  int at = j->at;
   j->p++;
   lua_newtable(L);
   skip_ws(j);
   if (j->p < j->end && *j->p == '}') { j->p++; return 1; }
   for (;;) {
-    int listed = 0;
+    int listed = 0, r;
     skip_ws(j);
     if (j->p >= j->end || *j->p != '"') return jfail(j, "expected a string key");
     if (!parse_string(j)) return 0;
@@ -301,7 +321,9 @@ static int parse_object(jp *j) {
       listed = lua_toboolean(L, -1);
       lua_pop(L, 1);
     }
-    if (!parse_value(j)) return 0;
+    j->at = member_at(j, at);
+    if (!(r = parse_value(j))) return 0;
+    if (r == 2) { lua_newtable(L); mark_array(L); } /* the one item was dropped */
     if (listed && !(lua_type(L, -1) == LUA_TTABLE && lc_is_array(L, -1))) force_list(L);
     lua_pushvalue(L, -2);
     lua_rawget(L, -4);
@@ -322,8 +344,16 @@ static int literal(jp *j, const char *word, size_t n) {
   return 1;
 }
 
+/* an object at the items path: 1 (kept, projected), 2 (dropped, nothing pushed) */
+static int filter_item(jp *j) {
+  if (!lc_filter_match_value(j->L, j->filt, -1)) { lua_pop(j->L, 1); return 2; }
+  lc_filter_project_value(j->L, j->filt, -1);
+  lua_remove(j->L, -2);
+  return 1;
+}
+
 static int parse_value(jp *j) {
-  int r;
+  int r, at = j->at;
   skip_ws(j);
   if (j->p >= j->end) return jfail(j, "expected a value");
   switch (*j->p) {
@@ -332,6 +362,7 @@ static int parse_value(jp *j) {
       if (!lua_checkstack(j->L, 4)) return jfail(j, "document nested too deeply");
       r = *j->p == '{' ? parse_object(j) : parse_array(j);
       j->depth--;
+      if (r && at == j->ncomp && j->filt && lua_type(j->L, -1) == LUA_TTABLE && !lc_is_array(j->L, -1)) return filter_item(j);
       return r;
     case '"': return parse_string(j);
     case 't': if (!literal(j, "true", 4)) return 0; lua_pushboolean(j->L, 1); return 1;
@@ -357,7 +388,23 @@ int lc_json_decode(lua_State *L) {
     if (lua_istable(L, 3)) j.lists = 3;
     /* the parser recurses on the C stack: never deeper than 1000 */
     j.max_depth = lc_opt_clamped(L, 2, "max_depth", 128, 0, 1000);
+    lua_getfield(L, 2, "filter"); /* kept alive by opts, as items */
+    lua_getfield(L, 2, "items");
+    j.filt = lc_filter_test(L, -2);
+    if (j.filt && lua_type(L, -1) == LUA_TSTRING) {
+      size_t n, i, start = 0;
+      const char *s = lua_tolstring(L, -1, &n);
+      for (i = 0; i <= n && j.ncomp < 8; i++) {
+        if (i < n && s[i] != '.') continue;
+        j.comp[j.ncomp] = s + start;
+        j.comp_len[j.ncomp++] = i - start;
+        start = i + 1;
+      }
+    }
+    if (!j.ncomp) j.filt = NULL;
   }
+  j.at = j.filt ? 0 : -1;
+  if (!j.filt) j.ncomp = -2;
   if (!parse_value(&j)) return lc_pushfail(L, "%s", j.err);
   skip_ws(&j);
   if (j.p < j.end) return lc_pushfail(L, "json: trailing garbage at byte %d", (int)(j.p - j.start) + 1);

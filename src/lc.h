@@ -70,5 +70,14 @@ void lc_open_xml(lua_State *L);
 void lc_open_json(lua_State *L);
 void lc_open_transport(lua_State *L);
 void lc_open_gzip(lua_State *L);
+void lc_open_filter(lua_State *L);
+
+/* Item filters (src/filter.c): core.filter(where, fields) userdata. */
+typedef struct lc_filter lc_filter;
+lc_filter *lc_filter_test(lua_State *L, int idx); /* NULL unless a filter */
+int lc_filter_match_value(lua_State *L, lc_filter *f, int idx);
+void lc_filter_project_value(lua_State *L, lc_filter *f, int idx); /* pushes the kept part */
+/* one item's XML events: 1 (kept value pushed), 0 (no match), -1 (out of memory) */
+int lc_filter_xml_item(lua_State *L, lc_filter *f, const char *tape, size_t len, int lower, int lists);
 
 #endif

@@ -25,6 +25,7 @@ typedef struct xdec {
   lc_buf tape;   /* events of the current chunk */
   lc_buf text;   /* text of the open elements, innermost last */
   lc_buf scratch;
+  lc_buf item;   /* filter: the events of the item being captured */
   int depth, max_depth, failed, code; /* code: libxml2 error number, 0 for our own */
   char err[256];
 } xdec;
@@ -164,6 +165,7 @@ static int xdec_gc(lua_State *L) {
   lc_buf_free(&d->tape);
   lc_buf_free(&d->text);
   lc_buf_free(&d->scratch);
+  lc_buf_free(&d->item);
   return 0;
 }
 
@@ -181,6 +183,10 @@ typedef struct replay {
   frame *frames;
   int nframes, cap;
   int have_root;
+  lc_filter *filt;             /* opts.filter: items (opts.items, a dotted path) are captured */
+  const char *items;           /* whole and kept or dropped by src/filter.c, never replayed */
+  size_t items_len;
+  int fdepth;                  /* open elements of the item being captured (0: none) */
 } replay;
 
 static uint32_t get_u32(const char **p) {
@@ -283,12 +289,86 @@ static void close_frame(replay *r) {
   }
 }
 
+/* whether the element starting at p (its name's length) is at the items path */
+static int at_items(replay *r, const char *p) {
+  const char *c = r->items, *e = r->items + r->items_len;
+  int i;
+  for (i = 1; i <= r->nframes; i++) {
+    const char *dot = memchr(c, '.', (size_t)(e - c)), *name;
+    size_t cn = (size_t)((dot ? dot : e) - c), n, k;
+    if (i < r->nframes) {
+      name = lua_tolstring(r->L, slot_name(r, i), &n);
+      if (!dot || n != cn || memcmp(name, c, n)) return 0;
+    } else {
+      uint32_t u;
+      memcpy(&u, p, 4);
+      name = p + 4;
+      n = u;
+      if (dot || n != cn) return 0;
+      for (k = 0; k < n; k++)
+        if ((r->lower ? (char)tolower((unsigned char)name[k]) : name[k]) != c[k]) return 0;
+    }
+    c = dot ? dot + 1 : e;
+  }
+  return r->nframes > 0 && c == e;
+}
+
+/* the whole item is captured: attach what the filter keeps, or keep an empty list */
+static void filter_item(replay *r) {
+  lua_State *L = r->L;
+  xdec *d = r->d;
+  const char *q = d->item.data + 1;
+  uint32_t n = get_u32(&q);
+  int m;
+  push_name(r, q, n);
+  m = lc_filter_xml_item(L, r->filt, d->item.data, d->item.len, r->lower, r->lists);
+  if (m < 0) luaL_error(L, "xml: out of memory");
+  if (m == 0) {
+    int pslot = slot_name(r, r->nframes - 1) + 1;
+    lua_pushvalue(L, -1);
+    lua_rawget(L, pslot);
+    if (!lua_isnil(L, -1)) { lua_pop(L, 2); return; }
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lc_push_array_mt(L);
+    lua_setmetatable(L, -2);
+    lua_rawset(L, pslot);
+    return;
+  }
+  r->frames[r->nframes].created = 1;
+  r->frames[r->nframes].text_off = d->text.len;
+  r->nframes++;
+  close_frame(r);
+}
+
+/* copies one event (p at its tag) into the item; returns the next event */
+static const char *capture(replay *r, const char *p) {
+  const char *q = p + 1;
+  if (*p == 'S') {
+    uint32_t n = get_u32(&q), na, k;
+    q += n;
+    na = get_u32(&q);
+    for (k = 0; k < na; k++) { n = get_u32(&q); q += n; n = get_u32(&q); q += n; }
+    r->fdepth++;
+  } else if (*p == 'T') {
+    uint32_t n = get_u32(&q);
+    q += n;
+  } else {
+    r->fdepth--;
+  }
+  if (!lc_buf_add(&r->d->item, p, (size_t)(q - p))) luaL_error(r->L, "xml: out of memory");
+  if (r->fdepth == 0) filter_item(r);
+  return q;
+}
+
 static void replay_tape(replay *r) {
   lua_State *L = r->L;
   xdec *d = r->d;
   const char *p = d->tape.data, *end = d->tape.data + d->tape.len;
   while (p < end) {
-    char ev = *p++;
+    char ev;
+    if (r->fdepth) { p = capture(r, p); continue; }
+    ev = *p++;
     if (ev == 'S') {
       uint32_t n = get_u32(&p), na, k;
       if (r->have_root) luaL_error(L, "xml: content after the root element");
@@ -304,6 +384,7 @@ static void replay_tape(replay *r) {
         r->cap = ncap;
       }
       if (!lua_checkstack(L, 8)) luaL_error(L, "xml: document nested too deeply");
+      if (r->filt && at_items(r, p - 4)) { d->item.len = 0; p = capture(r, p - 5); continue; }
       push_name(r, p, n);
       p += n;
       lua_pushnil(L);
@@ -368,7 +449,11 @@ static int l_xml_decode(lua_State *L) {
       lua_Number m = lua_tonumber(L, -1);
       max_size = m != m || m < 0 ? 0 : m > 1e15 ? (size_t)1e15 : (size_t)m;
     }
-    lua_pop(L, 3);
+    lua_getfield(L, 2, "filter"); /* kept alive by opts, as items */
+    r.filt = lc_filter_test(L, -1);
+    lua_getfield(L, 2, "items");
+    if (lua_type(L, -1) == LUA_TSTRING) r.items = lua_tolstring(L, -1, &r.items_len); else r.filt = NULL;
+    lua_pop(L, 5);
   } else {
     lua_pushnil(L); /* 4 */
   }

@@ -7,6 +7,7 @@ local Jar = require "luacloud.cookies"
 local validate = require "luacloud.validate"
 local protocol = require "luacloud.protocol"
 local retry = require "luacloud.retry"
+local filter = require "luacloud.filter"
 local providers = require "luacloud.providers"
 local util = require "luacloud.util"
 
@@ -318,6 +319,13 @@ function Client:decode_body(entry, resp, fmt)
     o = { lists = list_names(entry), lower = self.catalog.lower_names, max_size = self.opts.max_response }
     cache[entry] = o
   end
+  local ctx = self:context()
+  if ctx and ctx.filter and entry.response and entry.response.items then -- where/fields: applied while decoding
+    local items = entry.response.items
+    if fmt ~= "xml" and self.hooks.json_wrapped then items = "*." .. items end
+    o = { lists = o.lists, lower = o.lower, max_size = o.max_size, filter = ctx.filter, items = items }
+    ctx.filtered = true
+  end
   if fmt == "xml" then
     value, root = core.xml_decode(body, o)
   else
@@ -437,9 +445,10 @@ end
 
 --- Validate, build, prepare and start a call without waiting; returns a
 -- function giving (result | nil, err), or nil when the transport cannot.
-function Client:call_async(id, entry, params)
+function Client:call_async(id, entry, params, f)
   if self.opts.dry_run or not self.transport.start then return nil end
   local ctx = enter(self, id)
+  ctx.filter = f
   local template = self:template(id, entry, params)
   local req = template and self:ready(entry, template)
   local finish = req and self:send_async(req)
@@ -449,6 +458,7 @@ function Client:call_async(id, entry, params)
     resume(self, ctx) -- the same context: what prepare kept there is there for decode
     local res, err = self:receive(entry, finish())
     if res == nil then retry.classify(self, entry, req, err) end
+    if res ~= nil and f and not ctx.filtered then res = filter.apply(f, entry, res) end
     return leave(self, ctx, res, err)
   end
 end
@@ -531,15 +541,31 @@ local function call_in(self, ctx, id, entry, params)
   end
 end
 
+local function call_with(self, id, entry, params, f)
+  local ctx = enter(self, id)
+  ctx.filter = f
+  local res, err = call_in(self, ctx, id, entry, params)
+  if res ~= nil and f and not ctx.filtered then res = filter.apply(f, entry, res) end -- hooks that decode alone
+  return leave(self, ctx, res, err)
+end
+
 --- Call an operation by op id or documented name.
 -- One deadline (opts.deadline, default twice opts.timeout) bounds every attempt, backoff and
 -- Retry-After wait of the call.
-function Client:call(name, params)
+-- opts: { where = predicate, fields = {paths} } keep only the matching items of a list, with only
+-- those fields (docs/FILTERING.md); what the API filters itself is also sent (filter.push_down).
+function Client:call(name, params, opts)
   if getmetatable(self) ~= CLIENT_MT then return nil, misuse("call") end
   local id, entry = self:resolve(name)
   if not id then return nil, entry end
-  local ctx = enter(self, id)
-  return leave(self, ctx, call_in(self, ctx, id, entry, params))
+  if opts == nil then return call_with(self, id, entry, params) end
+  local f, ferr = filter.compile(opts)
+  if f == nil then return nil, self:error { kind = "validation", op = id, message = ferr } end
+  if not f then return call_with(self, id, entry, params) end
+  local pushed = opts.compiled and params or filter.push_down(self, entry, params, opts.where)
+  local res, err = call_with(self, id, entry, pushed, f)
+  if res == nil and pushed ~= params and filter.refused(err) then res, err = call_with(self, id, entry, params, f) end
+  return res, err
 end
 
 local function get_path(t, path)
@@ -554,8 +580,8 @@ M.get_path = get_path
 --- Iterate over the items of a list operation across all pages.
 -- Errors end the iteration and are raised as the error object (for loops
 -- cannot return nil, err); use c:pages() to handle errors without raising.
-function Client:each(name, params)
-  local pages = self:pages(name, params)
+function Client:each(name, params, opts)
+  local pages = self:pages(name, params, opts)
   local items, i = nil, 0
   return function()
     while true do
@@ -575,7 +601,7 @@ end
 -- server works on it while the caller consumes this one; only one decoded page
 -- is held at a time. A failed prefetch is retried as a normal call (list
 -- operations are safe to repeat), so retries and re-authentication still apply.
-function Client:pages(name, params)
+function Client:pages(name, params, opts)
   if getmetatable(self) ~= CLIENT_MT then
     local err = misuse("pages")
     return function() return nil, err end
@@ -585,6 +611,12 @@ function Client:pages(name, params)
   local items_path = entry.response and entry.response.items
   local p = {}
   for k, v in pairs(params or {}) do p[k] = v end
+  local f, ferr = false, nil
+  if opts ~= nil then f, ferr = filter.compile(opts) end
+  if f == nil then return function() return nil, self:error { kind = "validation", op = id, message = ferr } end end
+  local copts = f and { compiled = f } or nil -- compiled once for every page
+  local unpushed = p
+  if f then p = filter.push_down(self, entry, p, opts.where) end
   local done, pending = false, nil
   return function()
     if done then return nil end
@@ -592,16 +624,17 @@ function Client:pages(name, params)
     if pending then
       res, err = pending()
       pending = nil
-      if res == nil and err and err.kind ~= "validation" then res, err = self:call(id, p) end
+      if res == nil and err and err.kind ~= "validation" then res, err = self:call(id, p, copts) end
     else
-      res, err = self:call(id, p)
+      res, err = self:call(id, p, copts)
+      if res == nil and unpushed ~= p and filter.refused(err) then p = unpushed; res, err = self:call(id, p, copts) end
     end
     if res == nil then done = true; return nil, err end
     local items = items_path and get_path(res, items_path) or {}
     local nextp = self.hooks.next_page and entry.paging and self.hooks.next_page(self, entry, p, res, items)
     if nextp then
       p = nextp
-      if self.opts.prefetch ~= false then pending = self:call_async(id, entry, p) end
+      if self.opts.prefetch ~= false then pending = self:call_async(id, entry, p, f or nil) end
     else
       done = true
     end
@@ -679,9 +712,9 @@ local function client_index(self, k)
   if v ~= nil then return v end
   local ops = rawget(self, "operations")
   if type(k) == "string" and ops and ops[k] then
-    local f = function(c, params)
+    local f = function(c, params, opts)
       if c ~= self then return nil, misuse(k) end
-      return c:call(k, params)
+      return c:call(k, params, opts)
     end
     rawset(self, k, f)
     return f

@@ -139,6 +139,9 @@ local function server_error(resp)
   if e.text or e.errorcode then return e end
 end
 
+-- JSON answers wrap the result in {"<command>response": ...}: where the decoder finds the items
+M.json_wrapped = true
+
 function M.decode(c, entry, resp, op)
   if resp.status ~= 200 then
     local doc = entry and entry.errors and entry.errors[resp.status]
