@@ -188,13 +188,16 @@ local function simscale_bench() dofile("bench/sim_scale.lua").run() end
 -- a leak fails the bench
 local function soak_bench() if not dofile("bench/soak.lua").run() then os.exit(1) end end
 
+-- 6. filtered walk: where/fields in C against decode-all + filter in Lua (bench/filter_walk.lua)
+local function filter_bench() dofile("bench/filter_walk.lua").run() end
+
 local sections = { decode = decode_bench, calls = calls_bench, floor = floor_bench, ngx = ngx_bench,
-                   simscale = simscale_bench, soak = soak_bench }
+                   simscale = simscale_bench, soak = soak_bench, filter = filter_bench }
 if arg[1] then
   assert(sections[arg[1]], "unknown section " .. arg[1])()
 else
   local failed = false
-  for _, name in ipairs({ "decode", "calls", "floor", "ngx", "simscale", "soak" }) do
+  for _, name in ipairs({ "decode", "calls", "floor", "ngx", "simscale", "soak", "filter" }) do
     local ok = os.execute(("%s %s %s"):format(arg[-1] or "lua5.4", arg[0], name))
     if not ok then print("section " .. name .. " failed"); failed = true end
   end

@@ -113,6 +113,23 @@ describe("core.filter", function()
     assert.same({}, r.virtualmachine)
   end)
 
+  it("items that span the decoder's 64 KB chunks are kept or dropped whole", function()
+    local parts = { "<R>" }
+    for i = 1, 3000 do
+      parts[#parts + 1] = ('<server id="s%d"><name>n%d</name><note>%s</note><disk speed="%s"/><cpuCount>%d</cpuCount></server>')
+        :format(i, i, string.rep("x", (i * 37) % 200), i % 3 == 0 and "FAST" or "SLOW", i % 16)
+    end
+    parts[#parts + 1] = "</R>"
+    local doc = table.concat(parts)
+    assert.is_true(#doc > 4 * 65536)
+    local f = assert(core.filter({ ["disk.speed"] = "FAST", cpuCount = { ge = 8 } }, { "id", "note", "disk" }))
+    local full = assert(core.xml_decode(doc, { lists = LISTS }))
+    local v = assert(core.xml_decode(doc, { lists = LISTS, filter = f, items = "server" }))
+    local want = f:apply(full.server)
+    assert.is_true(#want > 400)
+    assert.same(want, v.server)
+  end)
+
   it("f:match, f:project and f:apply work on decoded tables the same way", function()
     local f = assert(core.filter({ location = "NA1" }, { "name" }))
     local full = assert(core.xml_decode(XML, { lists = LISTS }))

@@ -187,6 +187,7 @@ typedef struct replay {
   const char *items;           /* whole and kept or dropped by src/filter.c, never replayed */
   size_t items_len;
   int fdepth;                  /* open elements of the item being captured (0: none) */
+  const char *fstart;          /* its first event while all of it is in this chunk's tape, else NULL (copied) */
 } replay;
 
 static uint32_t get_u32(const char **p) {
@@ -314,14 +315,14 @@ static int at_items(replay *r, const char *p) {
 }
 
 /* the whole item is captured: attach what the filter keeps, or keep an empty list */
-static void filter_item(replay *r) {
+static void filter_item(replay *r, const char *ev, size_t len) {
   lua_State *L = r->L;
   xdec *d = r->d;
-  const char *q = d->item.data + 1;
+  const char *q = ev + 1;
   uint32_t n = get_u32(&q);
   int m;
   push_name(r, q, n);
-  m = lc_filter_xml_item(L, r->filt, d->item.data, d->item.len, r->lower, r->lists);
+  m = lc_filter_xml_item(L, r->filt, ev, len, r->lower, r->lists);
   if (m < 0) luaL_error(L, "xml: out of memory");
   if (m == 0) {
     int pslot = slot_name(r, r->nframes - 1) + 1;
@@ -341,7 +342,7 @@ static void filter_item(replay *r) {
   close_frame(r);
 }
 
-/* copies one event (p at its tag) into the item; returns the next event */
+/* one event of the item (p at its tag), copied once the item spans chunks; returns the next event */
 static const char *capture(replay *r, const char *p) {
   const char *q = p + 1;
   if (*p == 'S') {
@@ -356,8 +357,11 @@ static const char *capture(replay *r, const char *p) {
   } else {
     r->fdepth--;
   }
-  if (!lc_buf_add(&r->d->item, p, (size_t)(q - p))) luaL_error(r->L, "xml: out of memory");
-  if (r->fdepth == 0) filter_item(r);
+  if (!r->fstart && !lc_buf_add(&r->d->item, p, (size_t)(q - p))) luaL_error(r->L, "xml: out of memory");
+  if (r->fdepth == 0) {
+    if (r->fstart) filter_item(r, r->fstart, (size_t)(q - r->fstart));
+    else filter_item(r, r->d->item.data, r->d->item.len);
+  }
   return q;
 }
 
@@ -384,7 +388,7 @@ static void replay_tape(replay *r) {
         r->cap = ncap;
       }
       if (!lua_checkstack(L, 8)) luaL_error(L, "xml: document nested too deeply");
-      if (r->filt && at_items(r, p - 4)) { d->item.len = 0; p = capture(r, p - 5); continue; }
+      if (r->filt && at_items(r, p - 4)) { d->item.len = 0; r->fstart = p - 5; p = capture(r, p - 5); continue; }
       push_name(r, p, n);
       p += n;
       lua_pushnil(L);
@@ -411,6 +415,10 @@ static void replay_tape(replay *r) {
     } else {
       close_frame(r);
     }
+  }
+  if (r->fdepth && r->fstart) { /* the item goes on in the next chunk: keep what is here */
+    if (!lc_buf_add(&d->item, r->fstart, (size_t)(end - r->fstart))) luaL_error(L, "xml: out of memory");
+    r->fstart = NULL;
   }
   d->tape.len = 0;
 }
