@@ -109,13 +109,20 @@ describe("dimensiondata simulator paging over a changing account", function()
   end)
 
   it("costs about the same per page at 100 and at 20,000 servers", function()
+    -- the best of 3 rounds of 5 pages, after a full collection: the garbage collector's debt
+    -- from seeding (and from the rest of the suite in this process) is not the page's cost
     local function per_page(n)
       local sim, req = new()
       sim:seed("servers", n)
       req("GET", "/serverWithState?pageSize=50&pageNumber=1")
-      local t0 = os.clock()
-      for i = 1, 5 do req("GET", "/serverWithState?pageSize=50&pageNumber=" .. (i + 1)) end
-      return (os.clock() - t0) / 5
+      collectgarbage()
+      local best = math.huge
+      for _ = 1, 3 do
+        local t0 = os.clock()
+        for i = 1, 5 do req("GET", "/serverWithState?pageSize=50&pageNumber=" .. (i + 1)) end
+        best = math.min(best, (os.clock() - t0) / 5)
+      end
+      return best
     end
     local small, big = per_page(100), per_page(20000)
     assert.truthy(big < small * 3 + 0.002, ("page at 20,000: %.1f ms, at 100: %.1f ms"):format(big * 1e3, small * 1e3))
