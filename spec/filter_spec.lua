@@ -141,7 +141,7 @@ describe("core.filter", function()
 end)
 
 -- the Dimension Data simulator in-process; every request path is recorded
-local function dd(n)
+local function dd(n, rewrite)
   local sim = require("luacloud.sim.dimensiondata").new({})
   sim:seed("servers", n)
   local sent = {}
@@ -150,6 +150,7 @@ local function dd(n)
       local path = req.url:gsub("^https?://[^/]+", ""):gsub("^/dimensiondata", "")
       sent[#sent + 1] = path
       local status, rh, body = sim:handle({ method = req.method, path = path, headers = req.headers, body = req.body })
+      if rewrite then body = rewrite(body) end
       local lh = {}
       for k, v in pairs(rh or {}) do lh[k:lower()] = v end
       return { status = status, headers = lh, body = body }
@@ -204,6 +205,13 @@ describe("c:each / c:pages / c:call with where and fields", function()
     local p, perr = c:pages("list_servers_with_backup", {}, { where = 5 })()
     assert.is_nil(p)
     assert.equal("validation", perr.kind)
+  end)
+
+  it("a page that does not state its pageSize pages on with the documented default", function()
+    local c = dd(600, function(body) return (body:gsub(' pageSize="%d+"', "")) end)
+    local n = 0
+    for _ in c:each("list_servers_with_backup", {}) do n = n + 1 end
+    assert.equal(600, n) -- 3 pages of paging.default_page_size (250)
   end)
 
   it("providers that decode on their own (Clodo) get the same filter on their tables", function()
