@@ -354,3 +354,58 @@ describe("filter property: C filtering while decoding == decode all, filter in L
     end)
   end
 end)
+
+describe("filter property over HTTP (the nginx-hosted simulators, libcurl)", function()
+  local support = require "spec.support.sim"
+  local sim
+  setup(function()
+    sim = support.start()
+    sim.admin("POST", "/_sim/seed?provider=dimensiondata&kind=servers&n=300")
+  end)
+  teardown(function() if sim then sim.stop() end end)
+
+  local function walk(c, id, opts)
+    local out = {}
+    for s in c:each(id, {}, opts) do out[#out + 1] = s end
+    return out
+  end
+
+  it("dimensiondata: paged walks with random where/fields, pushed down where they can be", function()
+    math.randomseed(SEED)
+    local cr = sim.credentials.dimensiondata
+    local c = assert(luacloud.new("dimensiondata", { endpoint = sim.endpoints.dimensiondata or (sim.base .. "/dimensiondata"),
+                                                     username = cr.username, password = cr.password }))
+    local items = walk(c, "list_servers_with_backup")
+    assert.is_true(#items >= 300)
+    local all = {}
+    for _, it in ipairs(items) do leaves(it, nil, all, 0) end
+    for round = 1, 8 do
+      local where, fields = random_where(all, 0), random_fields(all)
+      if round == 1 then where = { location = "NA1", isDeployed = true } end -- surely pushed down
+      assert.same(reference(items, where, fields), walk(c, "list_servers_with_backup", { where = where, fields = fields }),
+        ("round %d: where %s"):format(round, show(where)))
+    end
+  end)
+
+  it("reliacloud: list calls in XML and JSON", function()
+    math.randomseed(SEED + 1)
+    local cr = sim.credentials.reliacloud
+    for _, format in ipairs({ "xml", "json" }) do
+      local c = assert(luacloud.new("reliacloud", { endpoint = sim.endpoints.reliacloud, api_key = cr.api_key,
+                                                    secret_key = cr.secret_key, format = format }))
+      for _, id in ipairs({ "list_zones", "list_service_offerings", "list_templates", "list_virtual_machine" }) do
+        local entry = c.catalog.operations[id]
+        local full = c:call(id, {})
+        local items = full and items_at(full, entry.response.items) or {}
+        local all = {}
+        for _, it in ipairs(items) do leaves(it, nil, all, 0) end
+        for round = 1, (#all > 0 and 5 or 0) do
+          local where, fields = random_where(all, 0), random_fields(all)
+          local res = assert(c:call(id, {}, { where = where, fields = fields }))
+          assert.same(reference(items, where, fields), items_at(res, entry.response.items),
+            ("%s %s round %d: where %s"):format(format, id, round, show(where)))
+        end
+      end
+    end
+  end)
+end)
