@@ -886,6 +886,26 @@ int lc_filter_xml_item(lua_State *L, lc_filter *f, const char *tape, size_t len,
   return 1;
 }
 
+int lc_filter_projects(const lc_filter *f) { return f->ntrie > 0; }
+
+int lc_filter_wants(const lc_filter *f, const char *const *names, int n, int lower) {
+  int node = 0, i, k;
+  if (f->ntrie == 0) return 1;
+  for (i = 0; i < n; i++) {
+    if (f->trie[node].all) return 1;
+    node = trie_find(f, node, names[i], strlen(names[i]), lower);
+    if (!node) break;
+  }
+  if (i == n) return 1;
+  for (k = 0; k < f->nleaves; k++) {
+    const fpath *p = &f->paths[f->leaves[k].path];
+    if (p->ncomp < n) continue;
+    for (i = 0; i < n && name_is(names[i], strlen(names[i]), p->comp[i], p->len[i], lower); i++) {}
+    if (i == n) return 1;
+  }
+  return 0;
+}
+
 /* ---- Lua methods ---- */
 
 static lc_filter *check(lua_State *L) { return (lc_filter *)luaL_checkudata(L, 1, FILTER_MT); }

@@ -79,5 +79,8 @@ int lc_filter_match_value(lua_State *L, lc_filter *f, int idx);
 void lc_filter_project_value(lua_State *L, lc_filter *f, int idx); /* pushes the kept part */
 /* one item's XML events: 1 (kept value pushed), 0 (no match), -1 (out of memory) */
 int lc_filter_xml_item(lua_State *L, lc_filter *f, const char *tape, size_t len, int lower, int lists);
+int lc_filter_projects(const lc_filter *f);
+/* whether the element at names[0..n-1] below an item can be on a path (no Lua, no allocation) */
+int lc_filter_wants(const lc_filter *f, const char *const *names, int n, int lower);
 
 #endif

@@ -19,6 +19,7 @@
 #include "lc.h"
 
 #define CHUNK (64 * 1024)
+#define PRUNE_MAX 32
 
 typedef struct xdec {
   xmlParserCtxtPtr ctxt;
@@ -28,6 +29,13 @@ typedef struct xdec {
   lc_buf item;   /* filter: the events of the item being captured */
   int depth, max_depth, failed, code; /* code: libxml2 error number, 0 for our own */
   char err[256];
+  /* a projecting filter (opts.filter with fields): inside an item, an element on no path of
+   * the predicate or the projection is recorded bare (no attributes, text or children) */
+  lc_filter *prune_f;
+  const char *items;
+  size_t items_len;
+  int lower, item_depth, prune; /* item_depth: depth of the open item, 0 outside; prune: open bare levels */
+  const char *names[PRUNE_MAX + 1];
 } xdec;
 
 static void put_u32(lc_buf *b, size_t v) {
@@ -43,6 +51,52 @@ static void fail(xdec *d, const char *msg) {
   xmlStopParser(d->ctxt);
 }
 
+/* whether the element just opened at depth (root 1) is at the items path */
+static int sax_at_items(xdec *d, int depth) {
+  const char *c = d->items, *e = d->items + d->items_len;
+  int i;
+  for (i = 2; i <= depth; i++) {
+    const char *dot = memchr(c, '.', (size_t)(e - c));
+    size_t cn = (size_t)((dot ? dot : e) - c), k, n = strlen(d->names[i]);
+    if (n != cn || (i == depth) != !dot) return 0;
+    for (k = 0; k < n; k++)
+      if ((d->lower ? (char)tolower((unsigned char)d->names[i][k]) : d->names[i][k]) != c[k]) return 0;
+    c = dot ? dot + 1 : e;
+  }
+  return depth >= 2;
+}
+
+/* 1 when the element just opened is not recorded in full (see xdec.prune_f) */
+static int prune_start(xdec *d, const xmlChar *local) {
+  int depth = d->depth;
+  size_t n;
+  if (d->prune) { d->prune++; return 1; }
+  if (depth > PRUNE_MAX) return 0;
+  d->names[depth] = (const char *)local;
+  if (!d->item_depth) {
+    if (sax_at_items(d, depth)) d->item_depth = depth;
+    return 0;
+  }
+  if (lc_filter_wants(d->prune_f, &d->names[d->item_depth + 1], depth - d->item_depth, d->lower)) return 0;
+  n = strlen((const char *)local);
+  lc_buf_addc(&d->tape, 'S'); /* its parent still has this child */
+  put_u32(&d->tape, n);
+  lc_buf_add(&d->tape, local, n);
+  put_u32(&d->tape, 0);
+  d->prune = 1;
+  return 1;
+}
+
+static int prune_end(xdec *d) {
+  if (d->prune) {
+    d->depth--;
+    if (--d->prune == 0) lc_buf_addc(&d->tape, 'E');
+    return 1;
+  }
+  if (d->depth == d->item_depth) d->item_depth = 0;
+  return 0;
+}
+
 static void on_start(void *ud, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri,
                      int nns, const xmlChar **ns, int nattr, int ndef, const xmlChar **attrs) {
   xdec *d = (xdec *)ud;
@@ -50,6 +104,7 @@ static void on_start(void *ud, const xmlChar *local, const xmlChar *prefix, cons
   (void)prefix; (void)uri; (void)nns; (void)ns; (void)ndef;
   if (d->failed) return;
   if (++d->depth > d->max_depth) { fail(d, "xml: document nested too deeply"); return; }
+  if (d->prune_f && prune_start(d, local)) return;
   lc_buf_addc(&d->tape, 'S');
   put_u32(&d->tape, strlen((const char *)local));
   lc_buf_add(&d->tape, local, strlen((const char *)local));
@@ -69,13 +124,14 @@ static void on_end(void *ud, const xmlChar *local, const xmlChar *prefix, const 
   xdec *d = (xdec *)ud;
   (void)local; (void)prefix; (void)uri;
   if (d->failed) return;
+  if (d->prune_f && prune_end(d)) return;
   d->depth--;
   lc_buf_addc(&d->tape, 'E');
 }
 
 static void on_chars(void *ud, const xmlChar *ch, int len) {
   xdec *d = (xdec *)ud;
-  if (d->failed || d->depth == 0) return;
+  if (d->failed || d->depth == 0 || d->prune) return;
   lc_buf_addc(&d->tape, 'T');
   put_u32(&d->tape, (size_t)len);
   lc_buf_add(&d->tape, ch, (size_t)len);
@@ -461,6 +517,12 @@ static int l_xml_decode(lua_State *L) {
     r.filt = lc_filter_test(L, -1);
     lua_getfield(L, 2, "items");
     if (lua_type(L, -1) == LUA_TSTRING) r.items = lua_tolstring(L, -1, &r.items_len); else r.filt = NULL;
+    if (r.filt && lc_filter_projects(r.filt)) {
+      d->prune_f = r.filt;
+      d->items = r.items;
+      d->items_len = r.items_len;
+      d->lower = r.lower;
+    }
     lua_pop(L, 5);
   } else {
     lua_pushnil(L); /* 4 */
