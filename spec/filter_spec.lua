@@ -130,6 +130,18 @@ describe("core.filter", function()
     assert.same(want, v.server)
   end)
 
+  it("an element with children is a table even when only its text is asked for (skipped children still count)", function()
+    local doc = '<R><server id="1"><name>a<x>y</x></name><tag k="v">t</tag></server><server id="2"><name>a</name><tag>t</tag></server></R>'
+    local full = assert(core.xml_decode(doc, { lists = LISTS }))
+    for _, case in ipairs({ { { name = "a" }, "2" }, { { ["name._text"] = "a" }, "1" }, { { tag = "t" }, "2" },
+                            { { ["tag._text"] = "t", ["tag.k"] = "v" }, "1" } }) do
+      local f = assert(core.filter(case[1], { "id", "tag._text" }))
+      local v = assert(core.xml_decode(doc, { lists = LISTS, filter = f, items = "server" }))
+      assert.equal(case[2], ids_of(v.server))
+      assert.same(f:apply(full.server), v.server)
+    end
+  end)
+
   it("f:match, f:project and f:apply work on decoded tables the same way", function()
     local f = assert(core.filter({ location = "NA1" }, { "name" }))
     local full = assert(core.xml_decode(XML, { lists = LISTS }))
