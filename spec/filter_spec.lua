@@ -26,7 +26,8 @@ end
 describe("core.filter", function()
   it("refuses a bad predicate with nil, message (never raises)", function()
     for _, bad in ipairs({ { x = { foo = 1 } }, { x = { glob = 5 } }, { "xor", {} }, { x = { ["in"] = "a" } },
-                           { [""] = 1 }, { ["a..b"] = 1 }, { x = function() end }, { x = {} } }) do
+                           { [""] = 1 }, { ["a..b"] = 1 }, { x = function() end }, { x = {} },
+                           { x = { ne = { gt = 1 } } }, { "not", {}, {} } }) do
       local f, err = core.filter(bad)
       assert.is_nil(f)
       assert.matches("^filter: ", err)

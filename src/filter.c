@@ -331,6 +331,10 @@ static int compile_cond(lua_State *L, lc_filter *f, int path, int idx, int depth
     for (k = 0; k_s && OPS[k].name; k++) if (!strcmp(OPS[k].name, k_s)) op = OPS[k].op;
     if (op == -99) { lua_pop(L, 2); return cfail(f, "filter: unknown operator '%s' (eq in ne not lt le gt ge glob prefix exists)", k_s ? k_s : "?"); }
     if (n == 16) { lua_pop(L, 2); return cfail(f, "filter: more than 16 operators on one field%s", ""); }
+    if (op == -1 && lua_type(L, v) == LUA_TTABLE && lua_rawlen(L, v) == 0) {
+      lua_pop(L, 2);
+      return cfail(f, "filter: ne takes a value or a list of values%s", "");
+    }
     if (op == -1 || op == -2) {
       int inner = op == -1 ? add_leaf(L, f, path, OP_EQ, v, lua_type(L, v) == LUA_TTABLE) : compile_cond(L, f, path, v, depth + 1);
       node = inner < 0 ? -1 : add_group(f, N_NOT, &inner, 1);
