@@ -105,4 +105,54 @@ function M.run()
     :format(#doc / 1024, d_all * 1e3, d_c * 1e3, d_all / d_c, d_parse * 1e3))
 end
 
+-- Over HTTP against the nginx simulator, each walk in its own process so that its peak RSS
+-- (VmHWM) is its own: BENCH_FILTER_HTTP servers (default 100,000; 0 skips), target RSS <= 32 MB.
+local function peak_rss_kb()
+  local f = io.open("/proc/self/status")
+  local s = f and f:read("a") or ""
+  if f then f:close() end
+  return tonumber(s:match("VmHWM:%s*(%d+)")) or 0
+end
+
+function M.child(mode, endpoint, user, pass)
+  local c = assert(luacloud.new("dimensiondata", { endpoint = endpoint, username = user, password = pass, timeout = 120 }))
+  local opts = mode == "c" and { where = WHERE, fields = FIELDS } or nil
+  local kept, seen = 0, 0
+  local t0, w0 = os.clock(), core.now()
+  for s in c:each(OP, { pageSize = 1000 }, opts) do
+    seen = seen + 1
+    if mode == "c" or lua_keep(s) then kept = kept + 1 end
+  end
+  print(("%s %d %d %.3f %.3f %d"):format(mode, seen, kept, os.clock() - t0, core.now() - w0, peak_rss_kb()))
+end
+
+function M.run_http()
+  local n = tonumber(os.getenv("BENCH_FILTER_HTTP")) or 100000
+  if n <= 0 then return end
+  local support = require "support.sim"
+  local sim = support.start()
+  local ok, err = pcall(function()
+    sim.admin("POST", "/_sim/seed?provider=dimensiondata&kind=servers&n=" .. n)
+    local cr = sim.credentials.dimensiondata
+    local ep = sim.endpoints.dimensiondata or (sim.base .. "/dimensiondata")
+    local function walk(mode)
+      local out = support.sh(("%s -e 'package.path=\"lua/?.lua;lua/?/init.lua;spec/?.lua;\"..package.path; "
+        .. "package.cpath=\"build/?.so;\"..package.cpath; dofile(\"bench/filter_walk.lua\").child(\"%s\", \"%s\", \"%s\", \"%s\")'")
+        :format(arg and arg[-1] or "lua5.4", mode, ep, cr.username, cr.password))
+      local m, seen, kept, cpu, wall, rss = out:match("(%a) (%d+) (%d+) ([%d.]+) ([%d.]+) (%d+)")
+      assert(m, out)
+      return { seen = tonumber(seen), kept = tonumber(kept), cpu = tonumber(cpu), wall = tonumber(wall), rss = tonumber(rss) }
+    end
+    local all, c = walk("lua"), walk("c")
+    assert(c.kept == all.kept and c.kept > 0, ("kept %d in C, %d in Lua"):format(c.kept, all.kept))
+    print(("== filtered walk over HTTP: %d servers from the nginx simulator, pageSize 1000, one process each"):format(all.seen))
+    print(("decode all, filter in Lua     CPU %6.2f s  wall %6.2f s  peak RSS %5.1f MB   1.00x"):format(all.cpu, all.wall, all.rss / 1024))
+    print(("where+fields in C             CPU %6.2f s  wall %6.2f s  peak RSS %5.1f MB   %.2fx less CPU  target >= 3x %s, RSS <= 32 MB %s")
+      :format(c.cpu, c.wall, c.rss / 1024, all.cpu / c.cpu, all.cpu / c.cpu >= 3 and "MET" or "MISSED",
+        c.rss <= 32 * 1024 and "MET" or "MISSED"))
+  end)
+  sim.stop()
+  if not ok then print("filtered walk over HTTP failed: " .. tostring(err)) end
+end
+
 return M

@@ -189,7 +189,11 @@ local function simscale_bench() dofile("bench/sim_scale.lua").run() end
 local function soak_bench() if not dofile("bench/soak.lua").run() then os.exit(1) end end
 
 -- 6. filtered walk: where/fields in C against decode-all + filter in Lua (bench/filter_walk.lua)
-local function filter_bench() dofile("bench/filter_walk.lua").run() end
+local function filter_bench()
+  local walk = dofile("bench/filter_walk.lua")
+  walk.run()
+  walk.run_http()
+end
 
 local sections = { decode = decode_bench, calls = calls_bench, floor = floor_bench, ngx = ngx_bench,
                    simscale = simscale_bench, soak = soak_bench, filter = filter_bench }
