@@ -45,8 +45,19 @@ describe("OpenResty example under load (simulators slowed by 500 ms)", function(
   setup(function() math.randomseed(os.time()) app = start_app(500) end)
   teardown(function() if app then app.stop() end end)
 
-  it("answers other requests fast while 20 requests wait on slow cloud calls", function()
+  -- The simulator's answers to the 20 slow calls are held SLOW_S more: a worker that waited on
+  -- one would answer nothing else for seconds, while a free one answers 200 small requests
+  -- well within SLOW_S even on a loaded machine. No latency figure is asserted: the nginx
+  -- transport's speed is measured side by side in `make bench` (ngx).
+  local SLOW_S = 3
+
+  it("answers other requests while 20 requests wait on slow cloud calls", function()
     get(s, app.base .. "/servers?cloud=reliacloud") -- warm: the worker's client has its session
+    local admin = core.session { ca_file = app.ca }
+    local fault = ("https://localhost:%d/_sim/fault"):format(app.sim_port)
+    assert.are.equal(200, assert(admin:request { method = "POST", url = fault, body = core.json_encode {
+      provider = "reliacloud", kind = "delay", ms = (SLOW_S - 0.5) * 1000, count = 20 } }).status)
+    finally(function() admin:request { method = "DELETE", url = fault } admin:close() end)
     local t0 = core.now()
     local slow = {}
     for i = 1, 20 do slow[i] = s:start { url = app.base .. "/servers?cloud=reliacloud", timeout = 60 } end
@@ -60,17 +71,16 @@ describe("OpenResty example under load (simulators slowed by 500 ms)", function(
       assert.are.equal(200, r.status)
       fast[#fast + 1] = r.time
     end
-    local slow_times = {}
+    local first_slow = math.huge
     for i = 1, 20 do
       local r = assert(slow[i]:finish())
       assert.are.equal(200, r.status)
-      slow_times[i] = core.now() - t0
+      first_slow = math.min(first_slow, r.time) -- from its start, which was after t0
     end
-    -- the 200 were answered while the 20 were still waiting on the simulator
-    assert.is_true(health_done < 0.5, ("the other requests took %.0f ms in all"):format(health_done * 1000))
-    assert.is_true(percentile(slow_times, 0.5) >= 0.5, "slow calls took " .. percentile(slow_times, 0.5))
-    local p99 = percentile(fast, 0.99)
-    assert.is_true(p99 < 0.050, ("p99 of the other requests: %.1f ms"):format(p99 * 1000))
+    -- the 200 were all answered before any of the 20 had its answer: none waited on them
+    assert.is_true(first_slow >= SLOW_S - 0.5, ("the first slow call took %.2f s"):format(first_slow))
+    assert.is_true(health_done < first_slow, ("the other requests took %.2f s in all, the first slow call %.2f s (p99 %.0f ms)")
+      :format(health_done, first_slow, percentile(fast, 0.99) * 1000))
   end)
 
   it("lists the four clouds in about the time of the slowest one, not the sum", function()
@@ -90,8 +100,10 @@ describe("OpenResty example under load (simulators slowed by 500 ms)", function(
     for _, p in ipairs({ "reliacloud", "dimensiondata", "centurylink", "clodo" }) do
       assert.is_table(body.clouds[p].servers, p .. ": " .. tostring(body.clouds[p].error))
     end
-    assert.is_true(all < slowest * 1.5, ("all four: %.0f ms, slowest alone: %.0f ms"):format(all * 1000, slowest * 1000))
-    assert.is_true(all < sum * 0.6, ("all four: %.0f ms, sum: %.0f ms"):format(all * 1000, sum * 1000))
+    -- nearer the slowest than the sum (one after the other takes the sum): the margin is
+    -- (sum - slowest) / 2, a latency and a half, not the half of one a loaded machine could eat
+    assert.is_true(all < (slowest + sum) / 2, ("all four: %.0f ms, slowest alone: %.0f ms, sum: %.0f ms")
+      :format(all * 1000, slowest * 1000, sum * 1000))
   end)
 end)
 
