@@ -143,6 +143,47 @@ describe("core.filter", function()
     end
   end)
 
+  it("decides a JSON item from its text as the parser would decode it, and drops it unbuilt", function()
+    local doc = '{"r":{"vm":[' ..
+      '{"id":1,"name":"a\\u00e9","nic":null,"tags":"","big":123456789012345678901,"n":"7"},' ..
+      '{"id":2,"name":"b","nic":[{"ip":"10.0.0.1"}],"tags":["x"],"big":5,"n":7.0},' ..
+      '{"id":3,"name":"c\\"q","nic":{"ip":"10.0.0.2"},"tags":null,"n":"x"},' ..
+      '{"id":4,"name":"d\xc3\xa9","nic":[],"deep":{"a":{"b":[{"c":true}]}}}]}}'
+    local lists = { vm = true, nic = true, tags = true }
+    local full = assert(core.json_decode(doc, { lists = lists }))
+    for _, where in ipairs({ { nic = { exists = false } }, { tags = { exists = true } }, { name = "a\u{e9}" },
+                             { name = 'c"q' }, { big = { gt = 10 } }, { big = "123456789012345678901" }, { n = 7 },
+                             { ["nic.ip"] = { prefix = "10." } }, { ["deep.a.b.c"] = true }, { name = { glob = "d*" } },
+                             { "not", { id = { ge = 3 } } } }) do
+      local f = assert(core.filter(where, { "id" }))
+      local v = assert(core.json_decode(doc, { lists = lists, filter = f, items = "r.vm" }))
+      assert.same(f:apply(full.r.vm), v.r.vm)
+    end
+    -- what the parser refuses is refused in a dropped item too
+    local f = assert(core.filter({ id = 99 }))
+    for _, bad in ipairs({ '{"r":{"vm":[{"id":1,"id":2}]}}', '{"r":{"vm":[{"id":1,"s":"\xff"}]}}',
+                           '{"r":{"vm":[{"id":1,"s":"a\\u0000"}]}}', '{"r":{"vm":[{"id":01}]}}', '{"r":{"vm":[{"id":1]}}' }) do
+      local v, err = core.json_decode(bad, { lists = lists, filter = f, items = "r.vm" })
+      assert.is_nil(v)
+      assert.matches("^json: ", err)
+    end
+    -- 2,000 items of which none matches: next to nothing is allocated
+    local items = {}
+    for i = 1, 2000 do items[i] = ('{"id":%d,"name":"n%d","disk":[{"size":%d}],"state":"Running"}'):format(i, i, i) end
+    local big = '{"r":{"vm":[' .. table.concat(items, ",") .. ']}}'
+    local function allocated(o)
+      collectgarbage()
+      collectgarbage("stop")
+      local k0 = collectgarbage("count")
+      assert(core.json_decode(big, o))
+      local kb = collectgarbage("count") - k0
+      collectgarbage("restart")
+      return kb
+    end
+    local none = assert(core.filter({ state = "Stopped" }))
+    assert.is_true(allocated({ lists = lists, filter = none, items = "r.vm" }) * 20 < allocated({ lists = lists }))
+  end)
+
   it("f:match, f:project and f:apply work on decoded tables the same way", function()
     local f = assert(core.filter({ location = "NA1" }, { "name" }))
     local full = assert(core.xml_decode(XML, { lists = LISTS }))

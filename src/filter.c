@@ -890,6 +890,219 @@ int lc_filter_xml_item(lua_State *L, lc_filter *f, const char *tape, size_t len,
   return 1;
 }
 
+/* ---- JSON: deciding an item from its text, without building it ---- */
+
+typedef struct jscan {
+  lua_State *L;
+  lc_filter *f;
+  const char *p, *end;
+  int depth, max_depth, lists, maxc;
+  const char *keys[MAX_DEPTH + 1];
+  size_t klen[MAX_DEPTH + 1];
+  int nk;
+} jscan;
+
+static void js_ws(jscan *s) {
+  while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t')) s->p++;
+}
+
+/* as src/jsondec.c: well-formed UTF-8 only (no overlong forms, surrogates, past U+10FFFF) */
+static int js_utf8(const unsigned char *p, const unsigned char *end) {
+  size_t left = (size_t)(end - p);
+  unsigned c = p[0];
+  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
+    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F)) return 0;
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
+    if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F)) return 0;
+    return 4;
+  }
+  return 0;
+}
+
+/* a string without escapes (an escape leaves the item to the parser) */
+static int js_string(jscan *s, const char **a, size_t *n) {
+  const char *q = ++s->p;
+  while (q < s->end) {
+    unsigned char c = (unsigned char)*q;
+    if (c == '"') { *a = s->p; *n = (size_t)(q - s->p); s->p = q + 1; return 1; }
+    if (c < 0x20 || c == '\\') return 0;
+    if (c >= 0x80) {
+      int l = js_utf8((const unsigned char *)q, (const unsigned char *)s->end);
+      if (!l) return 0;
+      q += l;
+    } else {
+      q++;
+    }
+  }
+  return 0;
+}
+
+static int js_digits(jscan *s) {
+  const char *q = s->p;
+  while (s->p < s->end && *s->p >= '0' && *s->p <= '9') s->p++;
+  return s->p > q;
+}
+
+static int js_number(jscan *s) {
+  if (s->p < s->end && *s->p == '-') s->p++;
+  if (s->p >= s->end || *s->p < '0' || *s->p > '9') return 0;
+  if (*s->p == '0') s->p++; else js_digits(s);
+  if (s->p < s->end && *s->p == '.') { s->p++; if (!js_digits(s)) return 0; }
+  if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+    s->p++;
+    if (s->p < s->end && (*s->p == '+' || *s->p == '-')) s->p++;
+    if (!js_digits(s)) return 0;
+  }
+  return 1;
+}
+
+/* the leaves whose path is the current key stack: -1 none */
+static int js_on_path(jscan *s) {
+  int k, i, any = -1;
+  if (s->nk > s->maxc) return -1;
+  for (k = 0; k < s->f->nleaves; k++) {
+    const fpath *p = &s->f->paths[s->f->leaves[k].path];
+    if (p->ncomp != s->nk) continue;
+    for (i = 0; i < s->nk && s->klen[i] == p->len[i] && !memcmp(s->keys[i], p->comp[i], p->len[i]); i++) {}
+    if (i == s->nk) { any = k; break; }
+  }
+  return any;
+}
+
+static void js_visit(jscan *s, const fval *v) {
+  int k, i;
+  for (k = 0; k < s->f->nleaves; k++) {
+    const fpath *p = &s->f->paths[s->f->leaves[k].path];
+    if (s->f->hits[k] || p->ncomp != s->nk) continue;
+    for (i = 0; i < s->nk && s->klen[i] == p->len[i] && !memcmp(s->keys[i], p->comp[i], p->len[i]); i++) {}
+    if (i == s->nk && leaf_test(&s->f->leaves[k], v)) s->f->hits[k] = 1;
+  }
+}
+
+/* a null or "" under a declared list key decodes as an empty list: no value */
+static int js_listed(jscan *s) {
+  int listed;
+  if (!s->lists || s->nk == 0) return 0;
+  lua_pushlstring(s->L, s->keys[s->nk - 1], s->klen[s->nk - 1]);
+  lua_rawget(s->L, s->lists);
+  listed = lua_toboolean(s->L, -1);
+  lua_pop(s->L, 1);
+  return listed;
+}
+
+static int js_value(jscan *s) {
+  fval v;
+  const char *a;
+  size_t n;
+  js_ws(s);
+  if (s->p >= s->end) return 0;
+  memset(&v, 0, sizeof v);
+  switch (*s->p) {
+    case '{': {
+      const char *seen[64];
+      size_t seen_len[64];
+      int nseen = 0, i;
+      if (++s->depth > s->max_depth) return 0;
+      v.type = V_TABLE;
+      if (js_on_path(s) >= 0) js_visit(s, &v);
+      s->p++;
+      js_ws(s);
+      if (s->p < s->end && *s->p == '}') { s->p++; s->depth--; return 1; }
+      for (;;) {
+        js_ws(s);
+        if (s->p >= s->end || *s->p != '"' || !js_string(s, &a, &n)) return 0;
+        for (i = 0; i < nseen; i++) if (seen_len[i] == n && !memcmp(seen[i], a, n)) return 0; /* the parser refuses it */
+        if (nseen == 64 || s->nk == MAX_DEPTH) return 0;
+        seen[nseen] = a;
+        seen_len[nseen++] = n;
+        js_ws(s);
+        if (s->p >= s->end || *s->p != ':') return 0;
+        s->p++;
+        s->keys[s->nk] = a;
+        s->klen[s->nk++] = n;
+        if (!js_value(s)) return 0;
+        s->nk--;
+        js_ws(s);
+        if (s->p >= s->end) return 0;
+        if (*s->p == ',') { s->p++; continue; }
+        if (*s->p == '}') { s->p++; s->depth--; return 1; }
+        return 0;
+      }
+    }
+    case '[':
+      if (++s->depth > s->max_depth) return 0;
+      s->p++;
+      js_ws(s);
+      if (s->p < s->end && *s->p == ']') { s->p++; s->depth--; return 1; }
+      for (;;) {
+        if (!js_value(s)) return 0;
+        js_ws(s);
+        if (s->p >= s->end) return 0;
+        if (*s->p == ',') { s->p++; continue; }
+        if (*s->p == ']') { s->p++; s->depth--; return 1; }
+        return 0;
+      }
+    case '"':
+      if (!js_string(s, &a, &n)) return 0;
+      if (js_on_path(s) >= 0 && !(n == 0 && js_listed(s))) { str_val(&v, a, n); js_visit(s, &v); }
+      return 1;
+    case 't': case 'f': case 'n': {
+      const char *w = *s->p == 't' ? "true" : *s->p == 'f' ? "false" : "null";
+      size_t wn = strlen(w);
+      if ((size_t)(s->end - s->p) < wn || memcmp(s->p, w, wn)) return 0;
+      s->p += wn;
+      if (js_on_path(s) < 0) return 1;
+      if (*w == 'n') { if (js_listed(s)) return 1; v.type = V_NULL; }
+      else { v.type = V_BOOL; v.b = *w == 't'; }
+      js_visit(s, &v);
+      return 1;
+    }
+    default:
+      a = s->p;
+      if (!js_number(s)) return 0;
+      if (js_on_path(s) < 0) return 1;
+      /* what a Lua number may not hold exactly (the parser keeps its text): left to the parser */
+      if (s->p - a > 15) return 0;
+      {
+        char buf[32];
+        memcpy(buf, a, (size_t)(s->p - a));
+        buf[s->p - a] = 0;
+        v.type = V_NUM;
+        v.d = strtod(buf, NULL);
+      }
+      js_visit(s, &v);
+      return 1;
+  }
+}
+
+/* An object at the items path, decided from its text: 0 when it does not match (*endp past it),
+ * 1 when it matches, -1 when the parser has to build it to tell (escapes, long numbers, bad JSON:
+ * the parser then reports the error). No allocation; lists: stack index of the declared lists. */
+int lc_filter_json_probe(lua_State *L, lc_filter *f, const char *p, const char *end, int max_depth, int lists, const char **endp) {
+  jscan s;
+  int k;
+  if (f->root < 0) return 1;
+  memset(&s, 0, sizeof s);
+  s.L = L;
+  s.f = f;
+  s.p = p;
+  s.end = end;
+  s.max_depth = max_depth;
+  s.lists = lists;
+  for (k = 0; k < f->nleaves; k++) {
+    f->hits[k] = 0;
+    if (f->paths[f->leaves[k].path].ncomp > s.maxc) s.maxc = f->paths[f->leaves[k].path].ncomp;
+  }
+  if (!js_value(&s)) return -1;
+  *endp = s.p;
+  return eval_node(f, f->root);
+}
+
 int lc_filter_projects(const lc_filter *f) { return f->ntrie > 0; }
 
 int lc_filter_wants(const lc_filter *f, const char *const *names, int n, int lower) {

@@ -360,6 +360,14 @@ static int parse_value(jp *j) {
     case '{': case '[':
       if (++j->depth > j->max_depth) { snprintf(j->err, sizeof j->err, "json: document nested deeper than %d", j->max_depth); return 0; }
       if (!lua_checkstack(j->L, 4)) return jfail(j, "document nested too deeply");
+      if (at == j->ncomp && j->filt && *j->p == '{') { /* an item: dropped unread when its text decides */
+        const char *endp;
+        if (lc_filter_json_probe(j->L, j->filt, j->p, j->end, j->max_depth - j->depth + 1, j->lists, &endp) == 0) {
+          j->p = endp;
+          j->depth--;
+          return 2;
+        }
+      }
       r = *j->p == '{' ? parse_object(j) : parse_array(j);
       j->depth--;
       if (r && at == j->ncomp && j->filt && lua_type(j->L, -1) == LUA_TTABLE && !lc_is_array(j->L, -1)) return filter_item(j);

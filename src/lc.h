@@ -80,6 +80,8 @@ void lc_filter_project_value(lua_State *L, lc_filter *f, int idx); /* pushes the
 /* one item's XML events: 1 (kept value pushed), 0 (no match), -1 (out of memory) */
 int lc_filter_xml_item(lua_State *L, lc_filter *f, const char *tape, size_t len, int lower, int lists);
 int lc_filter_projects(const lc_filter *f);
+/* a JSON object at the items path: 0 no match (*endp past it), 1 match, -1 parse it to tell */
+int lc_filter_json_probe(lua_State *L, lc_filter *f, const char *p, const char *end, int max_depth, int lists, const char **endp);
 /* whether the element at names[0..n-1] below an item can be on a path (no Lua, no allocation) */
 int lc_filter_wants(const lc_filter *f, const char *const *names, int n, int lower);
 
