@@ -1092,7 +1092,7 @@ int lc_filter_json_probe(lua_State *L, lc_filter *f, const char *p, const char *
   s.f = f;
   s.p = p;
   s.end = end;
-  s.max_depth = max_depth;
+  s.max_depth = max_depth < MAX_DEPTH * 2 ? max_depth : MAX_DEPTH * 2; /* deeper: the parser (C stack) */
   s.lists = lists;
   for (k = 0; k < f->nleaves; k++) {
     f->hits[k] = 0;
