@@ -787,7 +787,7 @@ static int build(tb *t, int node, int item, int depth) {
   (void)n;
   p += n;
   na = rd32(&p);
-  if (depth > MAX_DEPTH * 4) luaL_error(L, "filter: item nested too deeply");
+  if (depth > 1000) luaL_error(L, "filter: item nested too deeply"); /* as the decoders: max_depth <= 1000 in practice */
   luaL_checkstack(L, 8, "filter");
   full_table = na > 0;
   keep_text = node < 0 || trie_find(f, node, TEXT_KEY, 5, 0);
