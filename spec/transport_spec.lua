@@ -45,12 +45,13 @@ describe("transport (libcurl) over HTTP", function()
   end)
 
   it("times out a slow response within the total timeout", function()
-    sim.admin("POST", "/_sim/fault", { provider = "echo", kind = "delay", ms = 3000, count = 1 })
+    -- the answer would take 6 s: a bound of 4 s leaves a loaded machine 3.5 s beyond the timeout
+    sim.admin("POST", "/_sim/fault", { provider = "echo", kind = "delay", ms = 6000, count = 1 })
     local t0 = core.now()
     local r, err = s:request { url = echo(), timeout = 0.5 }
     assert.is_nil(r)
     assert.are.equal("timeout", err.kind)
-    assert.is_true(core.now() - t0 < 2)
+    assert.is_true(core.now() - t0 < 4)
   end)
 
   it("reports a refused connection as kind 'connect'", function()
@@ -79,7 +80,7 @@ describe("transport (libcurl) over HTTP", function()
   end)
 
   it("runs a batch concurrently with a limit and keeps input order", function()
-    sim.admin("POST", "/_sim/fault", { provider = "echo", kind = "delay", ms = 300, count = 6 })
+    sim.admin("POST", "/_sim/fault", { provider = "echo", kind = "delay", ms = 1000, count = 6 })
     local reqs = {}
     for i = 1, 6 do reqs[i] = { url = echo("?i=" .. i) } end
     local t0 = core.now()
@@ -88,9 +89,10 @@ describe("transport (libcurl) over HTTP", function()
     for i = 1, 6 do
       assert.are.equal("/?i=" .. i, core.json_decode(res[i].body).path) -- the host strips /echo
     end
-    -- 6 delayed requests, 3 at a time: two rounds, not six
-    assert.is_true(elapsed < 1.5, "batch took " .. elapsed)
-    assert.is_true(elapsed >= 0.55, "batch took " .. elapsed)
+    -- 6 delayed requests, 3 at a time: two rounds (2 s), not six (6 s) nor one (1 s); the upper
+    -- bound leaves a loaded machine 2.5 s
+    assert.is_true(elapsed < 4.5, "batch took " .. elapsed)
+    assert.is_true(elapsed >= 1.95, "batch took " .. elapsed)
   end)
 
   it("puts failures of a batch in their slot", function()
@@ -180,7 +182,7 @@ end)
 describe("c:batch over HTTP", function()
   local luacloud = require "luacloud"
   local sim
-  setup(function() sim = support.start { latency = 300 } end)
+  setup(function() sim = support.start { latency = 1000 } end)
   teardown(function() if sim then sim.stop() end end)
 
   it("runs calls concurrently with a limit and keeps input order", function()
@@ -196,8 +198,10 @@ describe("c:batch over HTTP", function()
     for i = 1, 6 do assert.is_table(res[i].result.zone, tostring(res[i].err)) end
     assert.are.equal(431, res[7].err.status)
     assert.are.equal("validation", res[8].err.kind)
-    -- 7 requests at 300 ms each, 4 at a time: two rounds, not seven
-    assert.is_true(elapsed < 1.5, ("batch took %.2f s"):format(elapsed))
+    -- 7 requests at 1 s each, 4 at a time: two rounds (2 s), not seven (7 s) nor one (1 s); the
+    -- upper bound leaves a loaded machine 2.5 s
+    assert.is_true(elapsed < 4.5, ("batch took %.2f s"):format(elapsed))
+    assert.is_true(elapsed >= 1.95, ("batch took %.2f s"):format(elapsed))
   end)
 end)
 
