@@ -192,6 +192,7 @@ local function soak_bench() if not dofile("bench/soak.lua").run() then os.exit(1
 local function filter_bench()
   local walk = dofile("bench/filter_walk.lua")
   walk.run()
+  walk.run_json()
   walk.run_http()
 end
 
