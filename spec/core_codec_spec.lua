@@ -132,6 +132,10 @@ describe("fuzz findings (libFuzzer, fuzz/)", function()
       assert.has_error(function() core.xml_encode(n, "v") end, "xml_encode: '" .. n .. "' is not a valid element or attribute name")
     end
     assert.matches("<ns:Server>v</ns:Server>", core.xml_encode("ns:Server", "v"))
+    -- XML 1.0 name characters, UTF-8 decoded: a private-use character (U+F156) is not one
+    assert.has_error(function() core.xml_encode("l\239\133\150o", "v") end)
+    assert.has_error(function() core.xml_encode("a\255", "v") end)
+    for _, n in ipairs({ "é", "a·b", "日本", "a-b.c_d" }) do assert(core.xml_decode(core.xml_encode(n, "v")), n) end
   end)
 
   it("form_encode refuses a NUL in a name instead of sending another field's value", function()

@@ -620,20 +620,53 @@ static void add_text(lua_State *L, lc_buf *b, const char *s, size_t n, int attr)
   if (!add_escaped(b, s, n, attr)) luaL_error(L, "xml_encode: control characters cannot be written in XML");
 }
 
-static int name_start(unsigned char c) { return c && !(c >= '0' && c <= '9') && c != '-' && c != '.' && c != ':'; }
+/* One code point of the UTF-8 at *pp (advanced past it), or -1 if ill-formed. */
+static long next_cp(const unsigned char **pp) {
+  const unsigned char *p = *pp;
+  long c = p[0];
+  int n, i;
+  if (c < 0x80) { *pp = p + 1; return c; }
+  if (c >= 0xC2 && c <= 0xDF) { n = 1; c &= 0x1F; }
+  else if (c >= 0xE0 && c <= 0xEF) { n = 2; c &= 0x0F; }
+  else if (c >= 0xF0 && c <= 0xF4) { n = 3; c &= 0x07; }
+  else return -1;
+  for (i = 1; i <= n; i++) { /* a NUL ends the loop here: never read past it */
+    if ((p[i] & 0xC0) != 0x80) return -1;
+    c = (c << 6) | (p[i] & 0x3F);
+  }
+  if ((n == 2 && c < 0x800) || (n == 3 && (c < 0x10000 || c > 0x10FFFF)) || (c >= 0xD800 && c <= 0xDFFF)) return -1;
+  *pp = p + n + 1;
+  return c;
+}
 
-/* XML names: letters, digits, '_', '-', '.' (no leading digit, '-' or '.'), and
- * at most one ':' between a prefix and a local name, as a namespace-aware
- * parser (ours) requires of a QName. */
+/* XML 1.0 (5th edition) NameStartChar and NameChar, without ':' (QNames, below). */
+static int xml_start(long c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
+         (c >= 0xC0 && c <= 0xD6) || (c >= 0xD8 && c <= 0xF6) || (c >= 0xF8 && c <= 0x2FF) ||
+         (c >= 0x370 && c <= 0x37D) || (c >= 0x37F && c <= 0x1FFF) || (c >= 0x200C && c <= 0x200D) ||
+         (c >= 0x2070 && c <= 0x218F) || (c >= 0x2C00 && c <= 0x2FEF) || (c >= 0x3001 && c <= 0xD7FF) ||
+         (c >= 0xF900 && c <= 0xFDCF) || (c >= 0xFDF0 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0xEFFFF);
+}
+
+static int xml_char(long c) {
+  return xml_start(c) || c == '-' || c == '.' || (c >= '0' && c <= '9') || c == 0xB7 ||
+         (c >= 0x300 && c <= 0x36F) || (c >= 0x203F && c <= 0x2040);
+}
+
+/* XML names as XML 1.0 defines them (UTF-8 decoded: a private-use character
+ * such as U+F156 is not one), with at most one ':' between a prefix and a
+ * local name, as a namespace-aware parser (ours) requires of a QName. */
 static const char *check_name(lua_State *L, const char *s) {
   const unsigned char *p = (const unsigned char *)s;
-  int ok = name_start(*p), colons = 0;
-  for (; ok && *p; p++) {
-    if (*p == ':') { ok = ++colons == 1 && name_start(p[1]); continue; }
-    ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-         *p == '_' || *p == '-' || *p == '.' || *p >= 0x80;
+  int ok = 1, first = 1, colons = 0;
+  while (ok && *p) {
+    long c;
+    if (*p == ':') { ok = !first && ++colons == 1; first = 1; p++; continue; }
+    c = next_cp(&p);
+    ok = c >= 0 && (first ? xml_start(c) : xml_char(c));
+    first = 0;
   }
-  if (!ok) luaL_error(L, "xml_encode: '%s' is not a valid element or attribute name", s);
+  if (!ok || first) luaL_error(L, "xml_encode: '%s' is not a valid element or attribute name", s);
   return s;
 }
 
