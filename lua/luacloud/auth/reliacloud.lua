@@ -55,15 +55,50 @@ function M.login(c)
   return res
 end
 
+-- The pairs every call of a client repeats are built once and shared by its requests: pairs are
+-- never changed once made (the signer and the URL encoder only read them).
+local JSON_PAIR = { "response", "json" }
+
+-- wire name -> lower-cased (names come from the catalog and the caller: bounded)
+local lower_name = util.memo(string.lower, 4096)
+
+local function command_pair(c, entry, req)
+  -- opts.commands overrides a wire name (notes section 5: listIPAddress(es), IP/Ip casing)
+  local override = c.opts.commands and c.opts.commands[req.op]
+  local name = override or entry.command or entry.name
+  local cache = rawget(c, "_rc_commands") -- rawget: a miss would run the client's __index
+  if not cache then cache = setmetatable({}, { __mode = "k" }); rawset(c, "_rc_commands", cache) end
+  local pair = cache[entry]
+  if not pair or pair[2] ~= name then pair = { "command", name }; cache[entry] = pair end
+  return pair
+end
+
+local function key_pair(c)
+  local key = c.opts.api_key
+  local pair = rawget(c, "_rc_key_pair")
+  if not pair or pair[2] ~= key then pair = { "apiKey", key }; rawset(c, "_rc_key_pair", pair) end
+  return pair
+end
+
 function M.prepare(c, entry, req)
   -- the catalog path carries "?command=<doc name>": the wire command comes from entry.command
   req.url = c.endpoint  -- every command goes to the one API URL; the query says what to do
   local lower = c.catalog.param_case == "lower"
-  -- opts.commands overrides a wire name (notes section 5: listIPAddress(es), IP/Ip casing)
-  local override = c.opts.commands and c.opts.commands[req.op]
-  local q = { { "command", override or entry.command or entry.name } }
-  for _, kv in ipairs(req.query) do q[#q + 1] = { lower and kv[1]:lower() or kv[1], kv[2] } end
-  if c.format == "json" then q[#q + 1] = { "response", "json" } end
+  local query = req.query
+  -- sized at once for the usual few params + response + apiKey + signature (no regrowth)
+  local q = { command_pair(c, entry, req), nil, nil, nil, nil, nil, nil, nil }
+  local n = 1
+  for i = 1, #query do
+    local kv = query[i]
+    local name = kv[1]
+    if lower then
+      local l = lower_name(name)
+      if l ~= name then kv = { l, kv[2] } end -- a name already in lower case keeps its pair
+    end
+    n = n + 1
+    q[n] = kv
+  end
+  if c.format == "json" then n = n + 1; q[n] = JSON_PAIR end
   if entry.command == "login" then
     -- an explicit c:login{...}: send it as a form POST, never in the URL
     req.method = "POST"
@@ -75,9 +110,8 @@ function M.prepare(c, entry, req)
     return true
   end
   if c.auth_mode == "key" then
-    q[#q + 1] = { "apiKey", c.opts.api_key }
-    local sig = M.signature(c.opts.secret_key, q)
-    q[#q + 1] = { "signature", sig }
+    q[n + 1] = key_pair(c)
+    q[n + 2] = { "signature", (M.signature(c.opts.secret_key, q)) }
   else
     if not c.session and entry.command ~= "logout" then
       local ok, err = M.login(c)
