@@ -77,3 +77,23 @@ describe("ReliaCloud signing with per-client pairs", function()
     assert.are.same({ "ZoneId", "7" }, mixed)
   end)
 end)
+
+describe("Client:ready", function()
+  it("leaves the template as it was and hands every request the one empty, read-only sent query", function()
+    local c = rc({}, {})
+    local id, entry = c:resolve("list_zones")
+    local t = assert(c:template(id, entry, { available = true }))
+    local nq, url = #t.query, t.url
+    local r1 = assert(c:ready(entry, t))
+    local r2 = assert(c:ready(entry, t))
+    assert.are.equal(nq, #t.query)
+    assert.are.equal(url, t.url)
+    assert.are.equal(r1.url, r2.url) -- the signature has no time in it
+    assert.matches("available=true", r1.url)
+    assert.are.equal(0, #r1.query)
+    assert.are.equal(r1.query, r2.query)
+    -- a pair added after the URL is built would be lost, or leak into every later request
+    assert.has_error(function() r1.query[1] = { "x", "y" } end)
+    assert.is_nil(rawget(r2.query, 1))
+  end)
+end)

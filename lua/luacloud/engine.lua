@@ -92,7 +92,7 @@ function Client:context()
   return calls and calls[co_key()]
 end
 
-local function enter(self, op)
+local function enter(self, op, f)
   local calls = rawget(self, "_calls")
   if not calls then calls = setmetatable({}, { __mode = "k" }); rawset(self, "_calls", calls) end
   local key = co_key()
@@ -101,7 +101,8 @@ local function enter(self, op)
   local deadline = self.clock() + limit
   -- a call made inside another (a login, a waiter's poll) never outlives the outer one
   if outer and outer.deadline < deadline then deadline = outer.deadline end
-  local ctx = { op = op, deadline = deadline, limit = limit, outer = outer, key = key }
+  -- filter in the constructor: the table is sized once for what a call keeps in it
+  local ctx = { op = op, deadline = deadline, limit = limit, outer = outer, key = key, filter = f }
   calls[key] = ctx
   return ctx
 end
@@ -263,10 +264,15 @@ function Client:build(entry, values, placement)
   return req
 end
 
+-- what req.query is once it is in the URL: one shared table (nothing adds to a sent request's
+-- query; an attempt that tried would be a bug, so it is refused loudly rather than leaking
+-- pairs into every later request)
+local SENT_QUERY = setmetatable({}, { __newindex = function() error("req.query is already in req.url", 2) end })
+
 local function finish_url(req)
   if #req.query == 0 then return end
   req.url = req.url .. (req.url:find("?", 1, true) and "&" or "?") .. core.query_encode(req.query)
-  req.query = {}
+  req.query = SENT_QUERY
 end
 M.finish_url = finish_url
 
@@ -388,14 +394,15 @@ local MAX_URL = 256 * 1024
 local function copy_request(t)
   -- the constructor sizes the table for a template's usual fields at once: filled one by one from
   -- {}, it was rehashed five times on every attempt
+  -- a template has exactly the fields Client:build and Client:template give it (no pairs walk)
   local req = { method = t.method, url = t.url, path = t.path, base = t.base, timeout = t.timeout, format = t.format,
                 body = t.body, params = t.params, op = t.op, headers = false, query = false }
-  for k, v in pairs(t) do req[k] = v end
   local headers = {}
   for k, v in pairs(t.headers) do headers[k] = v end
   req.headers = headers
+  local tq = t.query
   local query = {}
-  for i, kv in ipairs(t.query) do query[i] = kv end
+  for i = 1, #tq do query[i] = tq[i] end
   req.query = query
   return req
 end
@@ -447,8 +454,7 @@ end
 -- function giving (result | nil, err), or nil when the transport cannot.
 function Client:call_async(id, entry, params, f)
   if self.opts.dry_run or not self.transport.start then return nil end
-  local ctx = enter(self, id)
-  ctx.filter = f
+  local ctx = enter(self, id, f)
   local template = self:template(id, entry, params)
   local req = template and self:ready(entry, template)
   local finish = req and self:send_async(req)
@@ -542,8 +548,7 @@ local function call_in(self, ctx, id, entry, params)
 end
 
 local function call_with(self, id, entry, params, f)
-  local ctx = enter(self, id)
-  ctx.filter = f
+  local ctx = enter(self, id, f)
   local res, err = call_in(self, ctx, id, entry, params)
   if res ~= nil and f and not ctx.filtered then res = filter.apply(f, entry, res) end -- hooks that decode alone
   return leave(self, ctx, res, err)
