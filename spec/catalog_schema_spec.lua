@@ -44,6 +44,14 @@ local NO_READER = {
   ["reliacloud entry.success"] = true, ["reliacloud param.ci"] = true, ["reliacloud response.root_aliases"] = true,
 }
 
+-- entry.async (luacloud.waitfor) and catalog.waiters (luacloud.wait; spec/waiters_spec.lua checks
+-- their paths against the samples)
+local ASYNC = { "waiter", "target", "kind", "doc" }
+local WAITER = { "match", "when", "scalar", "op", "params", "object", "find", "gone", "state", "percent", "labels",
+                 "done", "absent", "failed", "failure", "progress" }
+local WAITER_PARTS = { find = { "list", "key" }, failure = { "message", "text", "id" },
+                       labels = { "done", "waiting" }, progress = { "op", "params", "percent", "when" } }
+
 local function set(...)
   local s = {}
   for _, list in ipairs { ... } do for _, k in ipairs(list or {}) do s[k] = true end end
@@ -122,6 +130,26 @@ describe("catalog schema", function()
             if p.location == "path" and not phs[key] then bad[#bad + 1] = id .. "." .. p.name end
             if p.location and not set({ "path", "query", "header", "body" }, extra.locations)[p.location] then
               bad[#bad + 1] = id .. "." .. p.name .. " location=" .. tostring(p.location)
+            end
+          end
+        end
+        table.sort(bad)
+        assert.are.same({}, bad)
+      end)
+
+      it("uses only known keys in async entries and waiters", function()
+        local bad, async, waiter = {}, set(ASYNC), set(WAITER)
+        for id, e in pairs(cat.operations) do
+          for k in pairs(type(e.async) == "table" and e.async or {}) do
+            if not async[k] then bad[#bad + 1] = id .. ".async." .. tostring(k) end
+          end
+        end
+        for name, w in pairs(cat.waiters or {}) do
+          for k, v in pairs(w) do
+            if not waiter[k] then bad[#bad + 1] = "waiters." .. name .. "." .. tostring(k) end
+            local parts = WAITER_PARTS[k] and set(WAITER_PARTS[k])
+            for sub in pairs(parts and v or {}) do
+              if not parts[sub] then bad[#bad + 1] = "waiters." .. name .. "." .. k .. "." .. tostring(sub) end
             end
           end
         end

@@ -1,6 +1,6 @@
 --- Waiting for the object an asynchronous operation just acted on.
--- The catalogs mark asynchronous operations (`entry.async`); the provider's
--- `wait_check` hook knows how to poll one target. This module turns an
+-- The catalogs mark asynchronous operations (`entry.async`, naming one of the
+-- catalog's `waiters`); luacloud.wait polls one target by that data. This module turns an
 -- operation, its params and its answer into that target, so a caller (the CLI's
 -- `--wait`, or a script) need not know each API's job/request/server ids:
 --
@@ -13,6 +13,8 @@
 -- from the answer, a path parameter, or (Dimension Data's Deploy Server answers
 -- without an id) the object of that name that did not exist before the call.
 -- @module luacloud.waitfor
+local wait = require "luacloud.wait"
+
 local M = {}
 
 local function first_item(list)
@@ -21,10 +23,6 @@ end
 
 ---------------------------------------------------------------------------------------------------
 -- Dimension Data
-
-local DD_STARTED = { start_server = true, restart_server = true, reboot_server = true, reset_server = true,
-                     stop_server = false, shutdown_server = false, power_off_server = false }
-local DD_DELETED = { delete_server = true, clean_failed_server_deployment = true }
 
 local function dd_server_ids(c, params)
   local q = { name = params.name }
@@ -39,7 +37,7 @@ local function dd_server_ids(c, params)
 end
 
 local function dd_hook(c, target)
-  return function() return c.hooks.wait_check(c, target) end
+  return function() return wait.check(c, target) end
 end
 
 -- poll a lookup until it stops finding the object (a clean or delete that ends with the object gone)
@@ -76,11 +74,9 @@ function DD.server(c, id, params, res, before)
         end
         if not target.server_id then return false, nil, nil, "not listed yet" end
       end
-      return c.hooks.wait_check(c, target)
+      return wait.check(c, target)
     end
   end
-  return dd_hook(c, { server_id = params.server_id, started = DD_STARTED[id],
-                      deleted = DD_DELETED[id] })
 end
 
 function DD.image(c, id, params, res)
@@ -103,7 +99,7 @@ function DD.image(c, id, params, res)
       end
       if not target.image_id then return false, nil, nil, "not listed yet" end
     end
-    return c.hooks.wait_check(c, target)
+    return wait.check(c, target)
   end
 end
 
@@ -122,10 +118,6 @@ function DD.image_export(c, _, _, res)
   local ex = res.ImageExport or res
   local xid = type(ex) == "table" and (ex.id or (ex._attr and ex._attr.id)) or nil
   return dd_hook(c, { image_export_id = xid or res.id })
-end
-
-function DD.image_import(c, _, _, res)
-  return dd_hook(c, { image_id = res.id })
 end
 
 -- anywhere in a decoded document: the value `id` (the shape of a running job on Get Backup
@@ -147,57 +139,37 @@ function DD.backup(c, id, params, res)
       return d, 100, nil, "done"
     end
   end
-  return dd_hook(c, { backup_server_id = params.server_id })
-end
-
-function DD.account(c, id, params)
-  local function find()
-    local res, err = c:call("list_accounts", {})
-    if not res then return nil, err end
-    for _, a in ipairs(res.Account or res.account or {}) do
-      if a.userName == params.username then return a end
-    end
-    return false
-  end
-  if id == "delete_sub_administrator_account" then return until_gone(find) end
-  return function() -- designate primary: the account gains the primary administrator role
-    local a, err = find()
-    if a == nil then return nil, nil, err end
-    for _, r in ipairs(type(a) == "table" and type(a.roles) == "table" and (a.roles.role or {}) or {}) do
-      local name = type(r) == "table" and r.name or r
-      if tostring(name):lower():find("primary", 1, true) then return a, 100, nil, "primary" end
-    end
-    return false, nil, nil, "pending"
-  end
 end
 
 ---------------------------------------------------------------------------------------------------
--- CenturyLink, Clodo
+-- Every other asynchronous entry: its target is data, async = { waiter =, target = }
 
-local function centurylink(c, id, entry, params, res)
-  local target = res
-  if entry.async.via == "blueprint" then
-    target = { RequestID = res.RequestID, via = "blueprint",
-               AccountAlias = params.AccountAlias, LocationAlias = params.LocationAlias }
+-- a target value: "result.x" | "params.x" (dotted paths), a list of them (the first present),
+-- { from = source, map = { value = value } }, or a literal boolean
+local function value(src, env)
+  if type(src) == "boolean" then return src end
+  if type(src) == "string" then return wait.get(env, src) end
+  if src.from then
+    local v = value(src.from, env)
+    return v ~= nil and src.map[v] or nil
   end
-  return function() return c.hooks.wait_check(c, target) end
+  for _, one in ipairs(src) do
+    local v = value(one, env)
+    if v ~= nil then return v end
+  end
 end
 
-local CLODO_ACTION = { start = "is_running", reboot = "is_running", rebuild = "is_running", stop = "is_stopped" }
-
-local function clodo(c, id, entry, params, res)
-  local target
-  if entry.async.kind == "request" then
-    local req = res[entry.async.field or "req"] or res.req
-    if type(req) == "table" then req = req.id or req[1] end
-    target = { req = req, server_id = entry.async.progress_op and params.id or nil }
-  elseif id == "create_server" then
-    local s = type(res.server) == "table" and res.server or res
-    target = { id = s.id }
-  else
-    target = { id = params.id, status = CLODO_ACTION[params.action] }
+local function from_data(c, entry, params, res)
+  local a = entry.async
+  local target = {}
+  if a.target then
+    local env = { params = params, result = res }
+    for k, src in pairs(a.target) do target[k] = value(src, env) end
+  else -- the answer itself names its object (a CenturyLink RequestID)
+    for k, v in pairs(res) do target[k] = v end
   end
-  return function() return c.hooks.wait_check(c, target) end
+  target.waiter = a.waiter
+  return function() return wait.check(c, target) end
 end
 
 ---------------------------------------------------------------------------------------------------
@@ -222,15 +194,10 @@ function M.check(c, name, params, res, opts)
   end
   params = params or {}
   if type(res) ~= "table" then res = {} end
-  local f
-  if c.provider == "dimensiondata" then
-    local kind = DD[entry.async.kind]
-    f = kind and kind(c, id, params, res, opts and opts.before)
-  elseif c.provider == "centurylink" then
-    f = centurylink(c, id, entry, params, res)
-  elseif c.provider == "clodo" then
-    f = clodo(c, id, entry, params, res)
-  end
+  -- a Dimension Data kind whose object is found by more than data (a name, a job id, a 404)
+  local special = entry.async.kind and DD[entry.async.kind]
+  local f = special and special(c, id, params, res, opts and opts.before)
+  if not f and entry.async.waiter then f = from_data(c, entry, params, res) end
   if not f then
     return nil, c:error { kind = "validation", op = id, message = "no waiter for " .. id }
   end

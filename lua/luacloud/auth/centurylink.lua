@@ -1,5 +1,5 @@
 --- CenturyLink Cloud API v1 hooks: Logon cookie session, JSON (default) or XML, StatusCode errors,
--- RequestID waiting through Queue/GetRequestStatus (notes/centurylink.md sections 2-6).
+-- (notes/centurylink.md sections 2-6); RequestID waiting is catalog data (catalog.waiters).
 --
 -- Client options: api_key, password (required), endpoint (default https://api.ctl.io),
 -- format "json" | "xml", account_alias (used by the Blueprint status call when waiting with via="blueprint").
@@ -7,7 +7,7 @@
 -- Request bodies, the /{format} URL segment and the Content-Type come from the engine and the
 -- catalog (selects_format, format_segments, content_types, param.xml), and XML answers take the
 -- JSON shape in luacloud.protocol (response.xml_items/xml_repeated/xml_rename, xml_types); this
--- module keeps the Logon session, the StatusCode envelope and the queue waiter.
+-- module keeps the Logon session and the StatusCode envelope.
 local core = require "luacloud.core"
 local retry = require "luacloud.retry"
 local protocol = require "luacloud.protocol"
@@ -169,48 +169,6 @@ function M.reauth(c, entry, err)
   local ok, lerr = M.logon(c)
   if not ok then return nil, lerr end
   return true
-end
-
----------------------------------------------------------------------------------------------
--- Waiting for queued requests
----------------------------------------------------------------------------------------------
-
-local function request_id(target)
-  if type(target) == "number" or (type(target) == "string" and tonumber(target)) then return to_int(target) end
-  if type(target) == "table" then
-    local id = target.RequestID or target.request_id
-    if id == nil and type(target.RequestDetails) == "table" then id = target.RequestDetails.RequestID end
-    return id and to_int(id)
-  end
-end
-
---- c:wait(result_or_request_id [, opts]): polls Queue/GetRequestStatus until CurrentStatus is
--- Succeeded (done; returns the RequestDetails) or Failed (error, kind "api", code "Failed").
--- A target { RequestID =, via = "blueprint", AccountAlias =, LocationAlias = } polls
--- Blueprint/GetDeploymentStatus instead (the Blueprint queue).
-function M.wait_check(c, target)
-  local id = request_id(target)
-  if not id then
-    return nil, nil, c:error { kind = "validation", op = "wait", message = "nothing to wait for: no RequestID in the target" }
-  end
-  local details, status, pct, desc
-  if type(target) == "table" and target.via == "blueprint" then
-    local res, err = c:call("get_deployment_status", { RequestID = id,
-      AccountAlias = target.AccountAlias or c.opts.account_alias, LocationAlias = target.LocationAlias })
-    if not res then return nil, nil, err end
-    details, status, pct, desc = res, res.CurrentStatus, tonumber(res.PercentComplete), res.Description
-  else
-    local res, err = c:call("get_request_status", { RequestID = id })
-    if not res then return nil, nil, err end
-    details = res.RequestDetails or {}
-    status, pct, desc = details.CurrentStatus, tonumber(details.PercentComplete), details.ProgressDesc
-  end
-  if status == "Succeeded" then return details, 100, nil, status end
-  if status == "Failed" then
-    return nil, pct, c:error { kind = "api", op = "wait", code = "Failed",
-      message = string.format("request %s failed: %s", tostring(id), tostring(desc or "")), details = details }
-  end
-  return false, pct, nil, status
 end
 
 return M

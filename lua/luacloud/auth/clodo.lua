@@ -13,7 +13,7 @@
 --   err.details.message / .details as sent, err.message = "message: details".
 -- * rate limits: a 413/429 (or an OverLimit error) reads GET /limits and sets err.retry_after from the
 --   resetTime of the exhausted limit (err.rate_limited); luacloud.retry retries what is safe to repeat.
--- * wait_check: /requests/<id> (backup create/delete/restore `req`) or a server's status.
+-- * waiting (/requests/<id>, a server's status) is catalog data (catalog.waiters).
 local core = require "luacloud.core"
 local retry = require "luacloud.retry"
 local util = require "luacloud.util"
@@ -305,47 +305,6 @@ function M.decode(c, entry, resp)
     if k == r.root and next(v, k) == nil then v = inner end
   end
   return normalize(entry, v)
-end
-
----------------------------------------------------------------------------------------------
--- Waiting
----------------------------------------------------------------------------------------------
-
---- wait_check(c, target, opts): target =
----   { req = N [, server_id = N] }  a backup request (result of create/delete/restore_backup);
----                                  with server_id, restore progress comes from getstate
----   N (a number)                   a request id
----   { id = N [, status = s] }      a server (result of create_server): until its status is s
----                                  (default is_running)
-function M.wait_check(c, target, opts)
-  if type(target) == "number" or type(target) == "string" then target = { req = target } end
-  if type(target) ~= "table" then
-    return nil, nil, c:error { kind = "validation", op = "wait",
-      message = "wait: expected a request id or a result table" }
-  end
-  if target.req ~= nil then
-    local r, err = c:get_request_status { id = target.req }
-    if not r then return nil, nil, err end
-    local done = tostring(r.req_complete) == "1"
-    local progress = done and 100 or nil
-    if not done and target.server_id then
-      local st = c:get_restore_state { id = target.server_id, req = tostring(target.req) }
-      if type(st) == "table" then progress = tonumber(st.progress) end
-    end
-    return done and r or false, progress, nil, done and "complete" or "in progress"
-  end
-  local id = target.server_id or target.id
-  if id ~= nil then
-    local want = target.status or (opts and opts.status) or c.catalog.server_states.running
-    local s, err = c:get_server { id = id }
-    if not s then return nil, nil, err end
-    if target.fail_on and s.status == target.fail_on then
-      return nil, nil, c:error { kind = "api", op = "wait",
-        message = "server " .. tostring(id) .. " is " .. tostring(s.status) }
-    end
-    return s.status == want and s or false, nil, nil, s.status
-  end
-  return nil, nil, c:error { kind = "validation", op = "wait", message = "wait: the target has neither req nor id" }
 end
 
 return M

@@ -33,10 +33,10 @@
 --   response.xml_repeated  XML element repeated without wrapper -> JSON list key (CustomFields,
 --                      Option -> Options, AccountCustomFieldOptions, hierarchy IPAddresses).
 --   response.xml_rename    XML element name -> JSON name (GetServerHourlyCharges: HourlyCharge).
---   async              { kind = "queue", via = "queue"|"blueprint", status_op, id = "RequestID" }: the
---                      operation returns a RequestID; c:wait polls Queue/GetRequestStatus (or, for
---                      DeployBlueprint, Blueprint/GetDeploymentStatus) until CurrentStatus is Succeeded
---                      or Failed (notes part A section 6).
+--   async              { waiter = "request"|"blueprint" [, target = { key = "result.x"|"params.x" }] }: the
+--                      operation returns a RequestID; c:wait polls the named waiter (below: Queue/
+--                      GetRequestStatus or, for DeployBlueprint, Blueprint/GetDeploymentStatus) until
+--                      CurrentStatus is Succeeded or Failed (notes part A section 6).
 --   idempotent, safe   true for the Get*/List* reads (safe to retry although the method is POST).
 --   errors             StatusCode -> text, as printed in each method's "Status Codes" table.
 
@@ -164,6 +164,26 @@ return {
   -- Queue CurrentStatus values; a job is finished when Succeeded or Failed. The Blueprint queue spells
   -- "NotStarted" without the space.
   queue_status = { running = { "Not Started", "NotStarted", "Executing", "Resumed" }, done = { "Succeeded", "Failed" } },
+  -- what c:wait polls (luacloud.wait interprets these; entries name one in async.waiter)
+  waiters = {
+    -- Queue/GetRequestStatus for a RequestID (the result of any queued operation, or the bare id)
+    request = {
+      match = { "RequestID", "request_id", "RequestDetails.RequestID" }, scalar = true,
+      op = "get_request_status", params = { RequestID = "$id" }, object = "RequestDetails",
+      state = "CurrentStatus", percent = "PercentComplete",
+      done = { CurrentStatus = "Succeeded" }, failed = { CurrentStatus = "Failed" },
+      failure = { message = "request %s failed", text = "ProgressDesc" },
+    },
+    -- the Blueprint queue: { RequestID =, via = "blueprint", AccountAlias =, LocationAlias = }
+    blueprint = {
+      match = { "RequestID", "request_id" }, when = { via = "blueprint" },
+      op = "get_deployment_status",
+      params = { RequestID = "$id", AccountAlias = { "AccountAlias", "@opts.account_alias" }, LocationAlias = "LocationAlias" },
+      state = "CurrentStatus", percent = "PercentComplete",
+      done = { CurrentStatus = "Succeeded" }, failed = { CurrentStatus = "Failed" },
+      failure = { message = "request %s failed", text = "Description" },
+    },
+  },
   -- XML carries every value as text; these fields are converted to the JSON types when they parse
   -- cleanly, so that XML and JSON results look alike ("Status" is an int for accounts and blueprints
   -- but a string for servers: converted only when numeric). Other fields stay strings in XML.
@@ -285,7 +305,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -396,7 +416,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -650,7 +670,8 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "blueprint", status_op = "get_deployment_status", id = "RequestID" },
+      async = { waiter = "blueprint",
+                target = { RequestID = "result.RequestID", AccountAlias = "params.AccountAlias", LocationAlias = "params.LocationAlias" } },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -828,7 +849,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -855,7 +876,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -909,7 +930,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -960,7 +981,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -986,7 +1007,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -1012,7 +1033,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -1038,7 +1059,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -1064,7 +1085,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -1090,7 +1111,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -1117,7 +1138,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -1143,7 +1164,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -1179,7 +1200,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -1314,7 +1335,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -1391,7 +1412,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -1453,7 +1474,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -1486,7 +1507,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -1517,7 +1538,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -1564,7 +1585,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -1600,7 +1621,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -1628,7 +1649,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -1684,7 +1705,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -2067,7 +2088,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -2094,7 +2115,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -2121,7 +2142,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -2148,7 +2169,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -2175,7 +2196,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -2206,7 +2227,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -2235,7 +2256,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -2292,7 +2313,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -2319,7 +2340,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {
@@ -2346,7 +2367,7 @@ return {
       },
       response = { root = "QueuedItemResponse", lists = {  } },
       paging = false,
-      async = { kind = "queue", via = "queue", status_op = "get_request_status", id = "RequestID" },
+      async = { waiter = "request" },
       deprecated = false,
       idempotent = false, safe = false,
       errors = {

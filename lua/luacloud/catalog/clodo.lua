@@ -26,8 +26,9 @@
 --   params[i].only_with = { action = {"rebuild"} } : allowed with those values only (all three: validate.lua)
 --   response.booleans : item fields given as 0|1 / "1"|"" / true|false, returned as booleans
 --   response.raw_xml : elements holding unescaped HTML, returned as text
---   async = { kind = "request" } : the result's `req` is polled at /requests/<req> (c:wait);
---           { kind = "server" } : no request id, c:wait(result) polls the server's status
+--   async = { waiter = "request", target = } : the result's `req` is polled at /requests/<req> (c:wait);
+--           { waiter = "server", target = } : no request id, the server's status is polled (waiters below;
+--           target: the waiter's target keys from "result.x" / "params.x", { from =, map = })
 --   sensitive : response fields holding secrets (passwords, keys), never to be logged
 --   endpoint = "auth" : sent to the endpoint root, not to the management URL
 --   params[i].location : "path" ({id} placeholder), "header" (authenticate), "body" (default),
@@ -65,6 +66,22 @@ return {
   retry = { statuses = { 500, 502, 503, 504 } },
   -- server states seen in the document and in external clients (status is otherwise opaque)
   server_states = { running = "is_running", disabled = "is_disabled" },
+  -- what c:wait polls (luacloud.wait interprets these; entries name one in async.waiter)
+  waiters = {
+    -- /requests/<id> (backup create/delete/restore `req`); restore progress from getstate
+    request = {
+      match = { "req" }, scalar = true, op = "get_request_status", params = { id = "$id" },
+      done = { req_complete = "1" }, labels = { done = "complete", waiting = "in progress" },
+      progress = { op = "get_restore_state", when = { server_id = true }, params = { id = "server_id", req = "$id" },
+                   percent = "progress" },
+    },
+    -- a server until its status is target.status (or opts.status, default running)
+    server = {
+      match = { "server_id", "id" }, op = "get_server", params = { id = "$id" }, state = "status",
+      done = { status = { target = "status", option = "status", default = "@catalog.server_states.running" } },
+      failed = { status = { target = "fail_on" } }, failure = { message = "server %s is %s" },
+    },
+  },
   operations = {
     authenticate = {
       name = "Авторизация",
@@ -175,7 +192,7 @@ return {
       one_of = { { "name", "vps_title" }, { "vps_os", "vps_os_preset" } },
       response = { root = "server" },
       paging = false, deprecated = false,
-      async = { kind = "server", path = "/servers/{id}", field = "status", ready = "is_running" },
+      async = { waiter = "server", target = { id = { "result.server.id", "result.id" } } },
       sensitive = { "adminPass" },
       errors = {
         [400] = "некорректный запрос (bad request)",
@@ -285,7 +302,8 @@ return {
       },
       response = { root = false },
       paging = false, deprecated = false,
-      async = { kind = "server", path = "/servers/{id}", field = "status" },
+      async = { waiter = "server", target = { id = "params.id",
+        status = { from = "params.action", map = { start = "is_running", reboot = "is_running", rebuild = "is_running", stop = "is_stopped" } } } },
       errors = {
         [400] = "некорректный запрос (bad request)",
         [405] = "функция временно недоступна (function temporarily unavailable)",
@@ -354,7 +372,7 @@ return {
       },
       response = { root = "backup_create" },
       paging = false, deprecated = false,
-      async = { kind = "request", field = "req" },
+      async = { waiter = "request", target = { req = { "result.req.id", "result.req.1", "result.req" } } },
       errors = {
         [400] = "ошибка запроса (request error)",
         [404] = "VPS не найден (VPS not found)",
@@ -373,7 +391,7 @@ return {
       },
       response = { root = "backup_delete" },
       paging = false, deprecated = false,
-      async = { kind = "request", field = "req" },
+      async = { waiter = "request", target = { req = { "result.req.id", "result.req.1", "result.req" } } },
       errors = {
         [400] = "ошибка запроса (request error)",
         [404] = "VPS не найден (VPS not found)",
@@ -391,7 +409,7 @@ return {
       },
       response = { root = "backup_restore" },
       paging = false, deprecated = false,
-      async = { kind = "request", field = "req", progress_op = "get_restore_state" },
+      async = { waiter = "request", target = { req = { "result.req.id", "result.req.1", "result.req" }, server_id = "params.id" } },
       errors = {
         [400] = "ошибка запроса (request error)",
         [404] = "VPS не найден (VPS not found)",

@@ -90,6 +90,53 @@ return {
     pww = "PWW Cloud Connect",
   },
   default_vendor = "dimensiondata", default_region = "na",
+  -- what c:wait polls (luacloud.wait interprets these; entries name one in async.waiter). A step's
+  -- percent is in <status><step><percentComplete> (section 1.7); an object is done when NORMAL
+  -- without a <status> (no work in progress).
+  waiters = {
+    -- a server: NORMAL, deployed, no work; started = true|false also waits for the power state,
+    -- deleted = true until it is gone
+    server = {
+      match = { "server_id", "name", "server_name" }, op = "list_servers_with_backup",
+      params = { { id = "server_id" }, { name = { "name", "server_name" }, networkId = "network_id" } },
+      object = "server.1", state = "state", percent = "status.step.#.percentComplete",
+      done = { state = "NORMAL", isDeployed = "true", isStarted = { target = "started", is = "true" } },
+      absent = { "status" },
+      failed = { state = "^FAILED", ["status.failureReason"] = true },
+      failure = { message = "server %s is %s", id = "id", text = "status.failureReason" },
+    },
+    -- a customer image (clone, import, copy target)
+    image = {
+      match = { "image_id" }, op = "get_server_image", params = { image_id = "$id" },
+      state = "state", percent = "status.step.#.percentComplete",
+      done = { state = "NORMAL" }, absent = { "status" },
+      failed = { state = "^FAILED" }, failure = { message = "image %s is %s" },
+    },
+    -- the backup of a server
+    backup = {
+      match = { "backup_server_id" }, op = "list_servers_with_backup", params = { id = "$id" },
+      object = "server.1.backup", state = "state", done = { state = "NORMAL" },
+    },
+    -- an administrator account: until it has the primary administrator role (or, deleted = true,
+    -- until List Accounts no longer shows it)
+    account = {
+      match = { "username" }, op = "list_accounts", find = { list = "Account", key = "userName" },
+      done = { ["roles.role.*.name"] = "^.*[Pp][Rr][Ii][Mm][Aa][Rr][Yy]" }, labels = { done = "primary", waiting = "pending" },
+    },
+    -- copies and exports: done once gone from the "in progress" list
+    remote_copy = {
+      match = { "remote_copy_id" }, op = "list_remote_ovf_package_copying_in_progress", params = { id = "$id" },
+      find = { list = "ovfCopy", key = "remoteCopyId" }, gone = true, percent = "status.step.#.percentComplete",
+    },
+    image_copy = {
+      match = { "image_copy_id" }, op = "list_customer_image_copying_in_progress",
+      find = { list = "imageCopy", key = "imageCopyId" }, gone = true, percent = "targetImage.status.step.#.percentComplete",
+    },
+    image_export = {
+      match = { "image_export_id" }, op = "list_customer_image_exports_in_progress",
+      find = { list = "ImageExport", key = "id" }, gone = true, percent = "status.step.#.percentComplete",
+    },
+  },
   -- Request bodies carry xmlns = namespace_base .. <kind> (entry.body_ns). The document prints
   -- "http://oec.api.opscale.net/schemas/"; the live service and its clients use "opsource".
   namespace_base = "http://oec.api.opsource.net/schemas/",
@@ -241,7 +288,7 @@ return {
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = {
-        kind = "account",
+        waiter = "account", target = { username = "params.username", deleted = true },
         doc = "yes (implied): resultDetail \"Delete Account jpublic submitted\"; no polling documented: the account leaves List Accounts when done",
       },
       deprecated = false,
@@ -267,7 +314,7 @@ return {
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = {
-        kind = "account",
+        waiter = "account", target = { username = "params.username" },
         doc = "yes (implied): resultDetail \"Designate Primary Admin Account {username} submitted\"; no polling documented: List Accounts shows the \"primary administrator\" role on the new user when done (REASON_125/REASON_601 while an operation is in progress)",
       },
       deprecated = false,
@@ -510,7 +557,7 @@ return {
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = {
-        kind = "image",
+        kind = "image", waiter = "image",
         doc = "yes (implied): resultDetail \"Successfully submitted clean failed image request\"; the image leaves the image lists when done",
       },
       deprecated = false,
@@ -558,7 +605,7 @@ return {
       response = { root = "ServerImageWithState", lists = { "additionalDisk", "softwareLabel", "artifact", "machineStatus", "step" } },
       paging = false,
       async = {
-        kind = "image_import",
+        waiter = "image", target = { image_id = "result.id" },
         doc = "yes: HTTP 200 only means initial validation passed; poll Get Server Image (new id) or List Customer Image Imports in Progress (state, status.step, failureReason)",
       },
       deprecated = false,
@@ -620,7 +667,7 @@ return {
       response = { root = "ImageExport", lists = { "additionalDisk", "step" } },
       paging = false,
       async = {
-        kind = "image_export",
+        kind = "image_export", waiter = "image_export",
         doc = "yes: poll List Customer Image Exports in Progress; the outcome is in List Customer Image Export History (record id = ImageExport@id)",
       },
       deprecated = false,
@@ -684,7 +731,7 @@ return {
       response = { root = "ImageCopy", lists = { "additionalDisk", "softwareLabel", "artifact", "machineStatus", "step" } },
       paging = false,
       async = {
-        kind = "image_copy",
+        kind = "image_copy", waiter = "image_copy",
         doc = "yes: poll List Customer Image Copying in Progress or Get Server Image on targetImage/id (state PENDING_CHANGE until done)",
       },
       deprecated = false,
@@ -738,7 +785,7 @@ return {
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = {
-        kind = "remote_ovf_copy",
+        kind = "remote_ovf_copy", waiter = "remote_copy",
         doc = "yes: copy id in additionalInformation \"remoteOvfPackageCopy.copyId\"; poll List Remote OVF Package Copying in Progress (id filter), outcome in List Remote OVF Package Copy History; then Import Customer Image",
       },
       deprecated = false,
@@ -882,7 +929,7 @@ return {
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = {
-        kind = "server",
+        waiter = "server", target = { server_id = "params.server_id", deleted = true },
         doc = "yes (implied): resultDetail \"Successfully submitted clean failed server request\"; the server leaves the server lists when done",
       },
       deprecated = false,
@@ -914,7 +961,7 @@ return {
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = {
-        kind = "server",
+        kind = "server", waiter = "server",
         doc = "yes (implied): resultDetail \"Server \"Deploy\" issued\" and no server id is returned; find the server in List Servers (With Parameters) - Backup (e.g. name/networkId filters, deployed=false) and wait for state NORMAL / isDeployed true",
       },
       deprecated = false,
@@ -943,7 +990,7 @@ return {
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
-      async = { kind = "server", doc = "yes (implied): \"Server \"Delete\" issued\"; server passes through PENDING_DELETE" },
+      async = { waiter = "server", target = { server_id = "params.server_id", deleted = true }, doc = "yes (implied): \"Server \"Delete\" issued\"; server passes through PENDING_DELETE" },
       deprecated = false,
       errors = {
         REASON_20 = "Unrecoverable failure cause by a timeout.",
@@ -1023,7 +1070,7 @@ return {
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
-      async = { kind = "server", doc = "yes (implied): \"Server \"Start\" issued\"; watch isStarted/state" },
+      async = { waiter = "server", target = { server_id = "params.server_id", started = true }, doc = "yes (implied): \"Server \"Start\" issued\"; watch isStarted/state" },
       deprecated = false,
       errors = {
         REASON_10 = "Unexpected Error - Integration.",
@@ -1047,7 +1094,7 @@ return {
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = {
-        kind = "server",
+        waiter = "server", target = { server_id = "params.server_id", started = false },
         doc = "yes: success only means the request was passed to the guest OS; the running state updates when the shutdown completes; if it has not succeeded within 15 minutes the failure is only noted in the Administrative Logs",
       },
       deprecated = false,
@@ -1073,7 +1120,7 @@ return {
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
-      async = { kind = "server", doc = "yes (implied): \"Server \"Power Off\" issued\"" },
+      async = { waiter = "server", target = { server_id = "params.server_id", started = false }, doc = "yes (implied): \"Server \"Power Off\" issued\"" },
       deprecated = false,
       errors = {
         REASON_10 = "Unexpected Error - Integration.",
@@ -1096,7 +1143,7 @@ return {
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
-      async = { kind = "server", doc = "yes (implied): \"Server \"Graceful Reboot\" issued\"" },
+      async = { waiter = "server", target = { server_id = "params.server_id", started = true }, doc = "yes (implied): \"Server \"Graceful Reboot\" issued\"" },
       deprecated = false,
       errors = {
         REASON_10 = "Unexpected Error - Integration.",
@@ -1120,7 +1167,7 @@ return {
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
-      async = { kind = "server", doc = "yes (implied): \"Server \"Reset\" issued\"" },
+      async = { waiter = "server", target = { server_id = "params.server_id", started = true }, doc = "yes (implied): \"Server \"Reset\" issued\"" },
       deprecated = false,
       errors = {
         REASON_10 = "Unexpected Error - Integration.",
@@ -1143,7 +1190,7 @@ return {
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
-      async = { kind = "server", doc = "yes (implied): \"Server \"update vmware tools\" issued\"" },
+      async = { waiter = "server", target = { server_id = "params.server_id" }, doc = "yes (implied): \"Server \"update vmware tools\" issued\"" },
       deprecated = false,
       errors = {
         REASON_10 = "Unexpected Error - Integration.",
@@ -1171,7 +1218,7 @@ return {
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = {
-        kind = "server",
+        waiter = "server", target = { server_id = "params.server_id" },
         doc = "yes: resultDetail names the SCSI ID the new disk will get; poll the server disks (List Servers (With Parameters) - Backup) until that disk state is NORMAL; asynchronous failures are cleaned up automatically, logged in the Administrator Logs Report, and the request can be repeated",
       },
       deprecated = false,
@@ -1199,7 +1246,7 @@ return {
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
-      async = { kind = "server", doc = "yes (implied): \"Server \"Disk Delete\" issued\"" },
+      async = { waiter = "server", target = { server_id = "params.server_id" }, doc = "yes (implied): \"Server \"Disk Delete\" issued\"" },
       deprecated = false,
       errors = {
         REASON_10 = "Unexpected Error - Integration.",
@@ -1230,7 +1277,7 @@ return {
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = {
-        kind = "server",
+        waiter = "server", target = { server_id = "params.server_id" },
         doc = "yes: documented as asynchronous; on failure the disk returns to its previous state and an error is logged in the Administrator Log Report",
       },
       deprecated = false,
@@ -1259,7 +1306,7 @@ return {
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = {
-        kind = "image",
+        kind = "image", waiter = "image",
         doc = "yes (implied): \"Server \"Clone\" issued\"; the image appears in List Pending Deployment Customer Images in Location, then in the deployed list (or poll Get Server Image)",
       },
       deprecated = false,
@@ -1375,7 +1422,7 @@ return {
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
       async = {
-        kind = "backup",
+        waiter = "backup", target = { backup_server_id = "params.server_id" },
         doc = "yes: assetId returned in additionalInformation name=\"assetId\"; watch backup@state in List Servers (With Parameters) - Backup or Get Backup Details for Server until NORMAL (REASON_542 while enabling)",
       },
       deprecated = false,
@@ -1698,7 +1745,7 @@ return {
       body_order = { RestoreBackup = { "asAtDate" } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
-      async = { kind = "backup", doc = "yes: job id in additionalInformation \"backupClient.restoreJobId\"; monitor with Get Backup Details for Server" },
+      async = { kind = "backup", waiter = "backup", target = { backup_server_id = "params.server_id" }, doc = "yes: job id in additionalInformation \"backupClient.restoreJobId\"; monitor with Get Backup Details for Server" },
       deprecated = false,
       errors = {
         REASON_13 = "Unexpected Error - Integration.",
@@ -1767,7 +1814,7 @@ return {
       body_order = { RestoreBackup = { "asAtDate", "targetServerId" } },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
-      async = { kind = "backup", doc = "yes: job id in additionalInformation \"backupClient.restoreJobId\"; monitor with Get Backup Details for Server" },
+      async = { kind = "backup", waiter = "backup", target = { backup_server_id = "params.server_id" }, doc = "yes: job id in additionalInformation \"backupClient.restoreJobId\"; monitor with Get Backup Details for Server" },
       deprecated = false,
       errors = {
         REASON_13 = "Unexpected Error - Integration.",
@@ -3538,7 +3585,7 @@ return {
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
-      async = { kind = "server", doc = "yes: reply only says Server \"Restart\" issued; watch the server (isStarted, state, <status>) in server listings" },
+      async = { waiter = "server", target = { server_id = "params.server_id", started = true }, doc = "yes: reply only says Server \"Restart\" issued; watch the server (isStarted, state, <status>) in server listings" },
       deprecated = "replaced by reset_server",
       errors = {
         REASON_40 = "INVALID_STATE_TRANSITION - Server is not currently in a stopped state. Servers must be stopped to be restarted.",
@@ -3589,7 +3636,7 @@ return {
       },
       response = { root = "Status", lists = { "additionalInformation" }, status = true },
       paging = false,
-      async = { kind = "server", doc = "yes: reply only says Server \"Stop\" issued; watch isStarted/state in server listings" },
+      async = { waiter = "server", target = { server_id = "params.server_id", started = false }, doc = "yes: reply only says Server \"Stop\" issued; watch isStarted/state in server listings" },
       deprecated = "replaced by power_off_server",
       errors = {
         REASON_40 = "INVALID_STATE_TRANSITION - Server is already stopped",
