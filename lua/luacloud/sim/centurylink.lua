@@ -18,6 +18,7 @@
 -- Lua 5.1-compatible (runs under nginx's LuaJIT and under Lua 5.4).
 
 local core = require("luacloud.core")
+local util = require("luacloud.sim.util")
 local catalog = require("luacloud.catalog.centurylink")
 
 local M = {}
@@ -103,7 +104,7 @@ local DATE = { __name = "centurylink.date" }
 local function D(t) return setmetatable({ t = t }, DATE) end
 local function is_date(v) return type(v) == "table" and getmetatable(v) == DATE end
 
-local days_from_civil = require("luacloud.sim.calendar").days_from_civil
+local days_from_civil = util.days_from_civil
 
 local function epoch(y, m, d, hh, mm, ss)
   return days_from_civil(y, m, d) * 86400 + (hh or 0) * 3600 + (mm or 0) * 60 + (ss or 0)
@@ -153,9 +154,7 @@ end
 -- Rendering
 ---------------------------------------------------------------------------------------------
 
-local function xml_escape(s)
-  return (tostring(s):gsub("[&<>\"]", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;" }))
-end
+local xml_escape = util.xml_escape
 
 local function scalar(v, fmt)
   if is_date(v) then
@@ -2243,8 +2242,7 @@ local ROUTES = {}
 for id, e in pairs(catalog.operations) do ROUTES[e.name:lower()] = id end
 
 local function content_format(headers)
-  local ct = (headers and (headers["content-type"] or headers["Content-Type"])) or ""
-  ct = ct:lower()
+  local ct = (headers["content-type"] or ""):lower()
   if ct:find("xml", 1, true) then return "xml" end
   return "json"
 end
@@ -2272,7 +2270,7 @@ function Sim:render(fmt, entry, op, code, message, payload, status, extra_header
 end
 
 function Sim:session_of(req)
-  local cookie = req.headers and (req.headers.cookie or req.headers.Cookie)
+  local cookie = req.headers.cookie
   if not cookie then return nil end
   local sid = cookie:match(COOKIE:gsub("%.", "%%.") .. "=([^;%s]+)")
   local s = sid and self.sessions[sid]
@@ -2301,6 +2299,7 @@ function Sim:expire_sessions()
 end
 
 function Sim:handle(req)
+  req = { method = req.method, path = req.path, headers = util.lower_headers(req.headers), body = req.body }
   local path = (req.path or "/"):gsub("%?.*$", "")
   local group, method, seg = path:match("^/[Rr][Ee][Ss][Tt]/([^/]+)/([^/]+)/?([^/]*)/?$")
   local fmt = content_format(req.headers)

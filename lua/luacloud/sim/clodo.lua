@@ -1,7 +1,7 @@
 -- luacloud.sim.clodo: a stateful simulator of ClodoAPI 1.0 (Clodo.ru).
 --
 -- Lua 5.1-compatible (runs under nginx's LuaJIT and under Lua 5.4). No C core needed:
--- JSON comes from the simulator host (luacloud.sim), XML is written and parsed here.
+-- JSON comes from the simulator host (luacloud.sim), XML is written here and read by luacloud.sim.util.
 --
 -- Paths seen by `sim:handle` have the provider prefix stripped:
 --   GET /                 authentication (X-Auth-User / X-Auth-Key -> 204, X-Auth-Token, X-Server-Management-Url)
@@ -55,31 +55,16 @@ end
 
 local function array(t) return host().array(t or {}) end
 
-local function is_array(t)
-  local mt = getmetatable(t)
-  if mt and (mt == host().array_mt or mt.__name == "luacloud.array" or mt.__name == "luacloud.sim.array") then
-    return true
-  end
-  local n = #t
-  if n == 0 then return false end
-  for k in pairs(t) do
-    if type(k) ~= "number" then return false end
-  end
-  return true
-end
 
-local function xml_escape(s, attr)
-  s = tostring(s):gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;")
-  if attr then s = s:gsub('"', "&quot;") end
-  return s
-end
+local util = require("luacloud.sim.util")
+local xml_escape, is_array = util.xml_escape, util.is_array
 
 -- XML node: { name = , attrs = { {k, v}, ... }, children = { node... } | text = string, raw = string }
 local function xml_node(out, node, indent)
   local pad = string.rep("  ", indent)
   local a = {}
   for _, kv in ipairs(node.attrs or {}) do
-    a[#a + 1] = " " .. kv[1] .. '="' .. xml_escape(kv[2] == nil and "" or kv[2], true) .. '"'
+    a[#a + 1] = " " .. kv[1] .. '="' .. xml_escape(kv[2] == nil and "" or kv[2]) .. '"'
   end
   local open = pad .. "<" .. node.name .. table.concat(a)
   if node.children and #node.children > 0 then
@@ -116,128 +101,14 @@ local function el(name, tbl, keys)
   return node
 end
 
--- Minimal XML parser for request bodies: returns value, root_name (text-only element -> string,
--- otherwise a table of attributes and children; repeated children become arrays).
-local ENT = { lt = "<", gt = ">", amp = "&", quot = '"', apos = "'" }
-local function unescape(s)
-  return (s:gsub("&(#?x?)(%w+);", function(p, n)
-    if p == "" then return ENT[n] or ("&" .. n .. ";") end
-    local cp = tonumber(n, p == "#x" and 16 or 10)
-    if cp and cp < 128 then return string.char(cp) end
-    return "&" .. p .. n .. ";"
-  end))
-end
-
-local function xml_parse(s)
-  local pos = 1
-  s = s:gsub("^\239\187\191", "")
-  local function skip_misc()
-    while true do
-      local a, b = s:find("^%s+", pos)
-      if a then pos = b + 1 end
-      if s:find("^<%?", pos) then
-        local e = s:find("?>", pos, true)
-        if not e then error("unterminated declaration", 0) end
-        pos = e + 2
-      elseif s:find("^<!%-%-", pos) then
-        local e = s:find("-->", pos, true)
-        if not e then error("unterminated comment", 0) end
-        pos = e + 3
-      else
-        return
-      end
-    end
-  end
-  local function element(depth)
-    if depth > 32 then error("too deep", 0) end
-    local name, rest = s:match("^<([%w_:%-%.]+)()", pos)
-    if not name then error("expected an element at byte " .. pos, 0) end
-    pos = rest
-    local node, created = nil, false
-    local function tbl()
-      if not created then node = {}; created = true end
-      return node
-    end
-    while true do
-      local a, b = s:find("^%s+", pos)
-      if a then pos = b + 1 end
-      local k, q, nxt = s:match("^([%w_:%-%.]+)%s*=%s*([\"'])()", pos)
-      if k then
-        local e = s:find(q, nxt, true)
-        if not e then error("unterminated attribute", 0) end
-        tbl()[k] = unescape(s:sub(nxt, e - 1))
-        pos = e + 1
-      elseif s:find("^/>", pos) then
-        pos = pos + 2
-        return created and node or "", name
-      elseif s:find("^>", pos) then
-        pos = pos + 1
-        break
-      else
-        error("bad tag at byte " .. pos, 0)
-      end
-    end
-    local text = {}
-    while true do
-      local lt = s:find("<", pos, true)
-      if not lt then error("unterminated element " .. name, 0) end
-      text[#text + 1] = s:sub(pos, lt - 1)
-      pos = lt
-      if s:find("^</", pos) then
-        local cname, e = s:match("^</([%w_:%-%.]+)%s*>()", pos)
-        if cname ~= name then error("mismatched closing tag </" .. tostring(cname) .. "> for <" .. name .. ">", 0) end
-        pos = e
-        break
-      elseif s:find("^<!%[CDATA%[", pos) then
-        local e = s:find("]]>", pos, true)
-        if not e then error("unterminated CDATA", 0) end
-        text[#text + 1] = s:sub(pos + 9, e - 1)
-        pos = e + 3
-      elseif s:find("^<!%-%-", pos) then
-        local e = s:find("-->", pos, true)
-        if not e then error("unterminated comment", 0) end
-        pos = e + 3
-      else
-        local v, cname = element(depth + 1)
-        local t = tbl()
-        local old = t[cname]
-        if old == nil then
-          t[cname] = v
-        elseif type(old) == "table" and old.__list then
-          old[#old + 1] = v
-        else
-          t[cname] = { __list = true, old, v }
-        end
-      end
-    end
-    local txt = unescape(table.concat(text)):gsub("^%s+", ""):gsub("%s+$", "")
-    if created then
-      if txt ~= "" then node._text = txt end
-      return node, name
-    end
-    return txt, name
-  end
-  local ok, v, name = pcall(function()
-    skip_misc()
-    local val, nm = element(0)
-    skip_misc()
-    if pos <= #s then error("content after the root element", 0) end
-    return val, nm
-  end)
-  if not ok then return nil, "xml: " .. tostring(v) end
-  return v, name
-end
+local xml_parse = util.xml_values
 M.xml_parse = xml_parse
 
 ---------------------------------------------------------------------------------------------
 -- Helpers
 ---------------------------------------------------------------------------------------------
 
-local function copy(t)
-  local o = {}
-  for k, v in pairs(t) do o[k] = v end
-  return o
-end
+local copy = util.copy
 
 local function fmt_date(t, style)
   t = math.floor(t + MSK)
@@ -258,15 +129,8 @@ local function parse_time(v)
     h, mi, s = "0", "0", "0"
   end
   if not y then return nil end
-  -- days from civil (UTC), then shift from Moscow time
-  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
-  local yy = mo <= 2 and y - 1 or y
-  local era = math.floor(yy / 400)
-  local yoe = yy - era * 400
-  local mp = (mo + 9) % 12
-  local doy = math.floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-  local days = era * 146097 + doe - 719468
+  -- a civil date in UTC, then shifted from Moscow time
+  local days = util.days_from_civil(tonumber(y), tonumber(mo), tonumber(d))
   return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + (tonumber(s) or 0) - MSK
 end
 M.parse_time = parse_time
@@ -1706,8 +1570,7 @@ function Sim:authenticate(req)
 end
 
 function Sim:handle(req)
-  local headers = {}
-  for k, v in pairs(req.headers or {}) do headers[tostring(k):lower()] = v end
+  local headers = util.lower_headers(req.headers)
   req = { method = (req.method or "GET"):upper(), path = req.path or "/", headers = headers, body = req.body }
   local path = req.path:match("^([^?#]*)")
   local xml = want_xml(req)

@@ -50,10 +50,8 @@ local function b64decode(s)
 end
 M.b64decode = b64decode
 
-local function urldecode(s)
-  s = s:gsub("+", " ")
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
+local util = require("luacloud.sim.util")
+local urldecode = util.urldecode
 
 -- Parses a query or form string into an ordered list of {name, value} (value true for a
 -- bare flag) and a map lower-case name -> array of values.
@@ -71,114 +69,7 @@ local function parse_pairs(q)
   return list, map
 end
 
-local function xml_escape(s)
-  s = tostring(s)
-  return (s:gsub("[&<>\"']", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;",
-    ["'"] = "&apos;" }))
-end
-
-local ENT = { amp = "&", lt = "<", gt = ">", quot = '"', apos = "'" }
-local function xml_unescape(s)
-  return (s:gsub("&(#?x?)(%w+);", function(kind, v)
-    if kind == "" then return ENT[v] or ("&" .. v .. ";") end
-    local n = kind == "#x" and tonumber(v, 16) or tonumber(v)
-    if n and n < 128 then return string.char(n) end
-    return "?"
-  end))
-end
-
--- Minimal XML parser for request bodies: returns the root node
--- { name = local name, ns = namespace URI, attrs = {local = value}, kids = {...}, text = "" }
--- or nil, message.
-local function xml_parse(s)
-  if type(s) ~= "string" then return nil, "no body" end
-  local pos = 1
-  local root, stack = nil, {}
-  local nsstack = { { xml = "http://www.w3.org/XML/1998/namespace" } }
-  local function lookup(prefix)
-    for i = #nsstack, 1, -1 do
-      local v = nsstack[i][prefix]
-      if v ~= nil then return v end
-    end
-    return nil
-  end
-  while true do
-    local a = s:find("<", pos, true)
-    if not a then
-      if s:sub(pos):find("%S") then return nil, "text outside the root element" end
-      break
-    end
-    local text = s:sub(pos, a - 1)
-    if #stack > 0 then
-      stack[#stack].text = stack[#stack].text .. xml_unescape(text)
-    elseif text:find("%S") then
-      return nil, "text outside the root element"
-    end
-    if s:sub(a, a + 3) == "<!--" then
-      local e = s:find("-->", a + 4, true)
-      if not e then return nil, "unterminated comment" end
-      pos = e + 3
-    elseif s:sub(a, a + 1) == "<?" then
-      local e = s:find("?>", a + 2, true)
-      if not e then return nil, "unterminated declaration" end
-      pos = e + 2
-    elseif s:sub(a, a + 8) == "<![CDATA[" then
-      local e = s:find("]]>", a + 9, true)
-      if not e or #stack == 0 then return nil, "bad CDATA" end
-      stack[#stack].text = stack[#stack].text .. s:sub(a + 9, e - 1)
-      pos = e + 3
-    elseif s:sub(a, a + 1) == "</" then
-      local name, e = s:match("^</%s*([%w_:%.%-]+)%s*>()", a)
-      if not name then return nil, "bad end tag" end
-      local top = table.remove(stack)
-      if not top or top.qname ~= name then return nil, "mismatched end tag " .. name end
-      table.remove(nsstack)
-      pos = e
-    elseif s:sub(a, a + 1) == "<!" then
-      return nil, "DTDs are not accepted"
-    else
-      local name, rest = s:match("^<([%w_:%.%-]+)()", a)
-      if not name then return nil, "bad start tag" end
-      local attrs, decl = {}, {}
-      local p = rest
-      local closed, selfclose
-      while true do
-        local ws = s:match("^%s*()", p)
-        p = ws
-        if s:sub(p, p + 1) == "/>" then selfclose = true; p = p + 2; closed = true; break end
-        if s:sub(p, p) == ">" then p = p + 1; closed = true; break end
-        local an, _, av, e = s:match("^([%w_:%.%-]+)%s*=%s*([\"'])(.-)%2()", p)
-        if not an then return nil, "bad attribute in <" .. name .. ">" end
-        av = xml_unescape(av)
-        if an == "xmlns" then decl[""] = av
-        elseif an:sub(1, 6) == "xmlns:" then decl[an:sub(7)] = av
-        else attrs[an] = av end
-        p = e
-      end
-      if not closed then return nil, "unterminated start tag" end
-      nsstack[#nsstack + 1] = decl
-      local prefix, lname = name:match("^([^:]+):(.+)$")
-      if not prefix then lname = name; prefix = "" end
-      local ns = lookup(prefix)
-      if prefix ~= "" and not ns then return nil, "undeclared prefix " .. prefix end
-      local la = {}
-      for k, v in pairs(attrs) do la[k:match(":(.+)$") or k] = v end
-      local node = { name = lname, qname = name, ns = ns, attrs = la, kids = {}, text = "" }
-      if #stack > 0 then
-        local parent = stack[#stack]
-        parent.kids[#parent.kids + 1] = node
-      elseif root then
-        return nil, "more than one root element"
-      else
-        root = node
-      end
-      if selfclose then table.remove(nsstack) else stack[#stack + 1] = node end
-      pos = p
-    end
-  end
-  if #stack > 0 or not root then return nil, "unterminated document" end
-  return root
-end
+local xml_escape, xml_parse = util.xml_escape, util.xml_parse
 M.xml_parse = xml_parse
 
 local function kid(node, name)
@@ -2463,7 +2354,7 @@ end
 
 -- Reports (section 10): plain CSV ---------------------------------------------------------------
 
-local days_from_civil = require("luacloud.sim.calendar").days_from_civil
+local days_from_civil = util.days_from_civil
 
 local function parse_day(s)
   if type(s) ~= "string" then return nil end
@@ -3097,13 +2988,6 @@ for _, r in ipairs(ROUTES) do
   r.pat = r[2]:gsub("{org}", "([^/]+)")
 end
 
-local function header(h, name)
-  if not h then return nil end
-  local v = h[name]
-  if v then return v end
-  for k, x in pairs(h) do if type(k) == "string" and k:lower() == name then return x end end
-end
-
 -- What a refused request was (section 1.3.2: a fault's Status names the operation too), from
 -- its resource, method and flag: "Delete Server Image", "Create VIP", "Start Server".
 local RESOURCES = {
@@ -3148,7 +3032,7 @@ function Sim:handle(req)
     return 404, xml_headers(), self:status_doc(nil, "ERROR", "Unknown URL " .. path, "REASON_420")
   end
   -- pre-emptive HTTP Basic authentication on every request
-  local auth = header(req.headers, "authorization")
+  local auth = util.lower_headers(req.headers).authorization
   local user
   if type(auth) == "string" then
     local b64 = auth:match("^[Bb]asic%s+(%S+)")

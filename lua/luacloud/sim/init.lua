@@ -51,12 +51,9 @@ M.FAULT_KINDS = {
 -- Minimal JSON (the admin interface must work without the C core)
 ---------------------------------------------------------------------------------------------
 
-local array_mt = { __name = "luacloud.sim.array" }
-M.array_mt = array_mt
-
-local function array(t)
-  return setmetatable(t or {}, array_mt)
-end
+local util = require("luacloud.sim.util")
+M.array_mt = util.array_mt
+local array = util.array
 M.array = array
 
 local escapes = {
@@ -68,20 +65,7 @@ local function escape_char(c)
   return escapes[c] or string.format("\\u%04x", c:byte())
 end
 
-local function is_array(t)
-  local mt = getmetatable(t)
-  if mt == array_mt then return true end
-  local core = package.loaded["luacloud.core"]
-  if mt and type(core) == "table" and mt == core.array_mt then return true end
-  local n = #t
-  if n == 0 then return false end
-  local count = 0
-  for k in pairs(t) do
-    if type(k) ~= "number" or k < 1 or k > n or k ~= math.floor(k) then return false end
-    count = count + 1
-  end
-  return count == n
-end
+local is_array = util.is_array
 
 local encode_value
 
@@ -287,10 +271,7 @@ end
 -- Small helpers
 ---------------------------------------------------------------------------------------------
 
-local function urldecode(s)
-  s = s:gsub("+", " ")
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
+local urldecode = util.urldecode
 
 local function parse_query(q)
   local t = {}
@@ -332,25 +313,7 @@ local function copy_headers(h)
   return out
 end
 
--- Request headers as the simulators see them: lower-case names, repeated values joined.
-local function normalize_headers(h)
-  local out = {}
-  if type(h) ~= "table" then return out end
-  for k, v in pairs(h) do
-    if type(k) == "string" then
-      local name = k:lower()
-      if type(v) == "table" then
-        v = table.concat(v, name == "cookie" and "; " or ", ")
-      end
-      if out[name] then
-        out[name] = out[name] .. (name == "cookie" and "; " or ", ") .. tostring(v)
-      else
-        out[name] = tostring(v)
-      end
-    end
-  end
-  return out
-end
+local normalize_headers = util.lower_headers
 
 local function to_count(v, default)
   if v == nil or v == "" then return default end

@@ -43,10 +43,8 @@ M.CREDENTIALS = {
 -- Small helpers
 ---------------------------------------------------------------------------------------------
 
-local function urldecode(s)
-  s = s:gsub("%+", " ")
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
+local util = require("luacloud.sim.util")
+local urldecode = util.urldecode
 
 -- Parses "a=1&b=2" into params (first value of a repeated name wins, as the servlet's
 -- getParameter does) and order (names as received, first occurrence).
@@ -72,10 +70,7 @@ local function ordinal_less(a, b)
   return #a < #b
 end
 
-local function xml_escape(s)
-  if not s:find('[&<>"]') then return s end
-  return (s:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;"):gsub('"', "&quot;"))
-end
+local xml_escape = util.xml_escape
 
 local JSON_ESC = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
   ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
@@ -98,7 +93,7 @@ local function str(v)
   return tostring(v)
 end
 
-local days_from_civil = require("luacloud.sim.calendar").days_from_civil
+local days_from_civil = util.days_from_civil
 
 -- Java "yyyy-MM-dd'T'HH:mm:ssZ" in UTC, e.g. 2009-09-18T20:16:10+0000.
 local function fmt_date(t)
@@ -278,11 +273,7 @@ local OFFERINGS = {
     cpunumber = 2, cpuspeed = 2000, memory = 4096, storage = 64000, created = "2009-09-20T17:54:50-0700" },
 }
 
-local function copy(t)
-  local o = {}
-  for k, v in pairs(t) do o[k] = v end
-  return o
-end
+local copy = util.copy
 
 --- Creates a simulator. opts.now: function -> seconds (default os.time); opts.base_url.
 function M.new(opts)
@@ -1059,7 +1050,7 @@ function Sim:handle(req)
   self.requests = self.requests + 1
   local method = (req.method or "GET"):upper()
   local path, query = (req.path or "/"):match("^([^?]*)%??(.*)$")
-  local headers = req.headers or {}
+  local headers = util.lower_headers(req.headers)
   local params, order = {}, {}
   parse_query(query, params, order)
   if method == "POST" and req.body and req.body ~= "" then
