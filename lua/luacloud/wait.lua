@@ -244,9 +244,9 @@ function M.check(client, target, opts)
     if gone then return true, 100 end
     return false, nil
   end
-  local pct = tonumber(M.get(obj, w.percent))
+  local pct = w.percent and tonumber(M.get(obj, w.percent))
   if gone then return false, pct end
-  local state = M.get(obj, w.state)
+  local state = w.state and M.get(obj, w.state)
   local ferr = failure(client, w, target, obj, id, state)
   if ferr then return nil, pct, ferr end
   local done = all_hold(client, target, opts, obj, w.done)
