@@ -65,4 +65,18 @@ describe("luacloud.sim.util", function()
     assert.is_false(util.is_array({}))
     assert.is_false(util.is_array({ 1, x = 2 }))
   end)
+  it("writes JSON string literals with quotes, backslashes and control characters (DEL too) escaped", function()
+    assert.equal('"plain"', util.json_string("plain"))
+    assert.equal([["a\"b\\c\n\t\u0001\u007f"]], util.json_string('a"b\\c\n\t\1\127'))
+  end)
+
+  it("draws from the simulator's own generators (Park-Miller's minimal standard sequence)", function()
+    local s = { rng = 1 }
+    assert.equal(16807, util.park_miller(s, 2147483647))
+    assert.equal(282475249, util.park_miller(s, 2147483647))
+    assert.equal(1622650073, util.park_miller(s, 2147483647))
+    local l = { rng = 12345 }
+    assert.equal("c45", util.pick(l, util.lcg, util.HEX, 3))
+    assert.equal(1449466924, l.rng)
+  end)
 end)

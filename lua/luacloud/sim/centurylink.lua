@@ -450,29 +450,12 @@ end
 
 function Sim:clock() return self.now() end
 
-function Sim:random(n)
-  -- deterministic Park-Miller generator (exact in doubles): reproducible ids and passwords
-  self.rng = (self.rng * 16807) % 2147483647
-  return self.rng % n
-end
+Sim.random = util.park_miller
 
-function Sim:hex(len)
-  local t = {}
-  for i = 1, len do
-    local d = self:random(16)
-    t[i] = string.sub("0123456789abcdef", d + 1, d + 1)
-  end
-  return table.concat(t)
-end
+function Sim:hex(len) return util.pick(self, util.park_miller, util.HEX, len) end
 
 function Sim:new_password()
-  local chars = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
-  local t = {}
-  for i = 1, 10 do
-    local d = self:random(#chars)
-    t[i] = chars:sub(d + 1, d + 1)
-  end
-  return table.concat(t) .. "!7"
+  return util.pick(self, util.park_miller, "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789", 10) .. "!7"
 end
 
 --- Back to the initial state: accounts DEMO (the API user's) with sub account DEM1, an account XTRN

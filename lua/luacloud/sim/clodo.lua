@@ -147,25 +147,10 @@ local function sorted_ids(t)
 end
 
 local function rand_string(self, n, prefix)
-  local chars = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
-  local out = {}
-  for i = 1, n do
-    self.rng = (self.rng * 1103515245 + 12345) % 2147483648
-    local k = math.floor(self.rng / 65536) % #chars + 1
-    out[i] = chars:sub(k, k)
-  end
-  return (prefix or "") .. table.concat(out)
+  return (prefix or "") .. util.pick(self, util.lcg, "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789", n)
 end
 
-local function hex(self, n)
-  local out = {}
-  for i = 1, n do
-    self.rng = (self.rng * 1103515245 + 12345) % 2147483648
-    local k = math.floor(self.rng / 65536) % 16
-    out[i] = ("0123456789abcdef"):sub(k + 1, k + 1)
-  end
-  return table.concat(out)
-end
+local function hex(self, n) return util.pick(self, util.lcg, util.HEX, n) end
 
 ---------------------------------------------------------------------------------------------
 -- The simulator

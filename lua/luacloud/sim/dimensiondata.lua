@@ -122,11 +122,8 @@ end
 local Sim = {}
 Sim.__index = Sim
 
--- Simple LCG so the simulator needs no math.random state of its own caller.
-function Sim:rand(n)
-  self.rng = (self.rng * 1103515245 + 12345) % 2147483648
-  return math.floor(self.rng / 65536) % n + 1
-end
+-- 1..n
+function Sim:rand(n) return util.lcg(self, n) + 1 end
 
 -- Serialises a response document. kind: schema name (server, network, ...).
 function Sim:xml(root, kind)

@@ -56,15 +56,6 @@ M.array_mt = util.array_mt
 local array = util.array
 M.array = array
 
-local escapes = {
-  ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
-  ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t",
-}
-
-local function escape_char(c)
-  return escapes[c] or string.format("\\u%04x", c:byte())
-end
-
 local is_array = util.is_array
 
 local encode_value
@@ -86,7 +77,7 @@ function encode_value(v, out, depth)
   elseif t == "number" then
     out[#out + 1] = encode_number(v)
   elseif t == "string" then
-    out[#out + 1] = '"' .. v:gsub('[%c"\\]', escape_char) .. '"'
+    out[#out + 1] = util.json_string(v)
   elseif t == "table" then
     if depth > 64 then error("json: nesting too deep", 0) end
     if is_array(v) then

@@ -72,15 +72,7 @@ end
 
 local xml_escape = util.xml_escape
 
-local JSON_ESC = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
-  ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
-
-local function json_string(s)
-  if not s:find('[%c"\\]') then return '"' .. s .. '"' end
-  return '"' .. s:gsub('[%c"\\]', function(c)
-    return JSON_ESC[c] or string.format("\\u%04x", c:byte())
-  end) .. '"'
-end
+local json_string = util.json_string
 
 local function str(v)
   local t = type(v)
@@ -322,28 +314,13 @@ function Sim:reset()
   self.requests = 0
 end
 
--- Park-Miller PRNG: exact in doubles (LuaJIT) and integers (Lua 5.4), independent of math.random.
-function Sim:random(n)
-  self.rng = (self.rng * 16807) % 2147483647
-  return self.rng % n
-end
+Sim.random = util.park_miller
 
 local PW_CHARS = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
-function Sim:password(len)
-  local out = {}
-  for i = 1, len or 8 do
-    local k = self:random(#PW_CHARS) + 1
-    out[i] = PW_CHARS:sub(k, k)
-  end
-  return table.concat(out)
-end
+function Sim:password(len) return util.pick(self, util.park_miller, PW_CHARS, len or 8) end
 
-function Sim:hex(len)
-  local out = {}
-  for i = 1, len do out[i] = string.format("%x", self:random(16)) end
-  return table.concat(out)
-end
+function Sim:hex(len) return util.pick(self, util.park_miller, util.HEX, len) end
 
 function Sim:event(etype, description)
   local t = self.now()

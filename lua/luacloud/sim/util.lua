@@ -216,4 +216,44 @@ function M.lower_headers(h)
   return out
 end
 
+local JSON_ESC = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
+  ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+
+M.HEX = "0123456789abcdef"
+
+local function json_char(c)
+  return JSON_ESC[c] or string.format("\\u%04x", c:byte())
+end
+
+--- A JSON string literal: quotes, backslashes and control characters (DEL too) escaped.
+function M.json_string(s)
+  if not s:find('[%c"\\]') then return '"' .. s .. '"' end
+  return '"' .. s:gsub('[%c"\\]', json_char) .. '"'
+end
+
+-- Random draws kept in the simulator (self.rng), not math.random: ids and passwords are
+-- reproducible and no caller's generator is disturbed.
+
+--- A linear congruential draw in 0..n-1 (exact in doubles and integers).
+function M.lcg(self, n)
+  self.rng = (self.rng * 1103515245 + 12345) % 2147483648
+  return math.floor(self.rng / 65536) % n
+end
+
+--- A Park-Miller draw in 0..n-1 (exact in doubles and integers).
+function M.park_miller(self, n)
+  self.rng = (self.rng * 16807) % 2147483647
+  return self.rng % n
+end
+
+--- len characters of alphabet, each chosen by draw(self, #alphabet) (a value in 0..#alphabet-1).
+function M.pick(self, draw, alphabet, len)
+  local out = {}
+  for i = 1, len do
+    local k = draw(self, #alphabet) + 1
+    out[i] = alphabet:sub(k, k)
+  end
+  return table.concat(out)
+end
+
 return M
