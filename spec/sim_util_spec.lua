@@ -59,6 +59,12 @@ describe("luacloud.sim.util", function()
     assert.equal("a b&c", util.urldecode("a+b%26c"))
   end)
 
+  it("splits a query into ordered, decoded pairs: repeats kept, a bare name a flag, '=' inside a value", function()
+    assert.same({ { "a b", "1" }, { "flag", true }, { "a b", "x=y" }, { "", "v" }, { "e", "" } },
+      util.query_pairs("a+b=1&flag&a%20b=x%3Dy&=v&e="))
+    assert.same({}, util.query_pairs(nil))
+  end)
+
   it("tells arrays from objects as the host's JSON writes them", function()
     assert.is_true(util.is_array(util.array()))
     assert.is_true(util.is_array({ 1, 2 }))

@@ -51,20 +51,15 @@ end
 M.b64decode = b64decode
 
 local util = require("luacloud.sim.util")
-local urldecode = util.urldecode
 
 -- Parses a query or form string into an ordered list of {name, value} (value true for a
 -- bare flag) and a map lower-case name -> array of values.
 local function parse_pairs(q)
-  local list, map = {}, {}
-  for part in (q or ""):gmatch("[^&]+") do
-    local k, v = part:match("^([^=]*)=(.*)$")
-    if k then v = urldecode(v) else k, v = part, true end
-    k = urldecode(k)
-    list[#list + 1] = { k, v }
-    local lk = k:lower()
+  local list, map = util.query_pairs(q), {}
+  for _, kv in ipairs(list) do
+    local lk = kv[1]:lower()
     map[lk] = map[lk] or {}
-    table.insert(map[lk], v)
+    table.insert(map[lk], kv[2])
   end
   return list, map
 end

@@ -262,14 +262,10 @@ end
 -- Small helpers
 ---------------------------------------------------------------------------------------------
 
-local urldecode = util.urldecode
-
 local function parse_query(q)
   local t = {}
-  q = q:gsub("^%?", "")
-  for pair in q:gmatch("[^&]+") do
-    local k, v = pair:match("^([^=]*)=?(.*)$")
-    t[urldecode(k)] = urldecode(v)
+  for _, kv in ipairs(util.query_pairs((q:gsub("^%?", "")))) do
+    t[kv[1]] = kv[2] == true and "" or kv[2]
   end
   return t
 end

@@ -44,16 +44,14 @@ M.CREDENTIALS = {
 ---------------------------------------------------------------------------------------------
 
 local util = require("luacloud.sim.util")
-local urldecode = util.urldecode
 
 -- Parses "a=1&b=2" into params (first value of a repeated name wins, as the servlet's
 -- getParameter does) and order (names as received, first occurrence).
 local function parse_query(s, params, order)
-  for piece in string.gmatch(s or "", "[^&]+") do
-    local name, value = piece:match("^([^=]*)=?(.*)$")
-    name = urldecode(name)
+  for _, kv in ipairs(util.query_pairs(s)) do
+    local name = kv[1]
     if name ~= "" and params[name] == nil then
-      params[name] = urldecode(value)
+      params[name] = kv[2] == true and "" or kv[2]
       order[#order + 1] = name
     end
   end

@@ -155,6 +155,17 @@ function M.urldecode(s)
   return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
 end
 
+--- A query or form string as an ordered list of { name, value } (value true for a bare flag).
+function M.query_pairs(q)
+  local list = {}
+  for part in (q or ""):gmatch("[^&]+") do
+    local k, v = part:match("^([^=]*)=(.*)$")
+    if k then v = M.urldecode(v) else k, v = part, true end
+    list[#list + 1] = { M.urldecode(k), v }
+  end
+  return list
+end
+
 --- A shallow copy.
 function M.copy(t)
   local o = {}
