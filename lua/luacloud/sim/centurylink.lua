@@ -58,7 +58,7 @@ local function fail(code, message)
   error({ clc = code, message = message }, 0)
 end
 
-local function trim(s) return (tostring(s):gsub("^%s+", ""):gsub("%s+$", "")) end
+local trim = util.trim
 
 local function empty(v) return v == nil or v == NULL or (type(v) == "string" and trim(v) == "") end
 

@@ -78,7 +78,7 @@ end
 local function ktext(node, name)
   local k = kid(node, name)
   if not k then return nil end
-  return (k.text:gsub("^%s+", ""):gsub("%s+$", ""))
+  return util.trim(k.text)
 end
 
 ---------------------------------------------------------------------------------------------

@@ -117,7 +117,7 @@ function M.xml_parse(s)
   return root
 end
 
-local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
+local function trim(s) return (tostring(s):gsub("^%s+", ""):gsub("%s+$", "")) end
 M.trim = trim
 
 -- A node of M.xml_parse as plain values: a text-only element is its trimmed text; otherwise a
