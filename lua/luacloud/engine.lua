@@ -148,7 +148,7 @@ end
 
 local function outgoing(self, req)
   req.headers = req.headers or {}
-  local cookie = self.cookies:header()
+  local cookie = self.cookies:header(req.url)
   if cookie and not req.headers.Cookie then req.headers.Cookie = cookie end
   req.timeout = req.timeout or self.opts.timeout
   -- no request of a call (logins included) may outlive the call's deadline
@@ -166,7 +166,7 @@ local function incoming(self, req, t0, resp, err)
     self:log { event = "transport_error", method = req.method, url = req.url, ms = ms, message = err and err.message }
     return nil, err
   end
-  self.cookies:store(resp.headers and resp.headers["set-cookie"])
+  self.cookies:store(resp.headers and resp.headers["set-cookie"], req.url)
   if t0 then self:log { event = "response", method = req.method, url = req.url, status = resp.status, ms = ms } end
   return resp
 end

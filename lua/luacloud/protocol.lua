@@ -179,13 +179,13 @@ local function encode_xml(catalog, entry, params, c, ns)
   return xml
 end
 
----------------------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------------------
 -- Params whose names are data (Clodo's update_dns_zone <field>_<record id>, server_action's
 -- element name): a "dynamic" param with `pattern` (its first capture a field) and `fields`
 -- admits the raw names (_raw) it matches; one with `expand` = "{field}_{id}" turns records
 -- { [id] = { field = v } }, or a list of records with `id` (none or 0: a new record, id 0),
 -- into those names; the param with location "root" names the body's root element.
----------------------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------------------
 
 local function expand_records(spec, records, out)
   local fields, known = spec.fields or {}, {}
@@ -363,10 +363,10 @@ encode_plain = function(catalog, entry, style, wire, params, req, opts)
 end
 
 
----------------------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------------------
 -- Answers in XML shaped like the same API's JSON, from the entry's response keys (xml_items,
 -- xml_repeated, xml_rename) and the catalog's xml_types, so that both formats decode alike.
----------------------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------------------
 
 -- decoded XML: a list is what the decoder marked as one
 local function is_array(v) return type(v) == "table" and getmetatable(v) == ARRAY end
@@ -493,9 +493,9 @@ shape = function(node, r, conv)
 end
 M.xml_shape = shape
 
----------------------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------------------
 -- Answers decoded to the JSON shape: lists the catalog promises, aliases, booleans
----------------------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------------------
 
 local split, set_of = util.split, util.set
 

@@ -54,7 +54,7 @@ function M.wait(client, target, opts)
   end
 end
 
----------------------------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------------------
 -- Waiters as data. A catalog's `waiters` table names, per kind of object, what to poll and how to
 -- read the answer (docs/DESIGN.md "Waiters"); M.check interprets one. Keys of a waiter:
 --   match     target paths naming the object; the first present is the waiter's id ($id)

@@ -21,7 +21,7 @@ local function first_item(list)
   return type(list) == "table" and list[1] or nil
 end
 
----------------------------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------------------
 -- Dimension Data
 
 local function dd_server_ids(c, params)
@@ -141,7 +141,7 @@ function DD.backup(c, id, params, res)
   end
 end
 
----------------------------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------------------
 -- Every other asynchronous entry: its target is data, async = { waiter =, target = }
 
 -- a target value: "result.x" | "params.x" (dotted paths), a list of them (the first present),
@@ -172,7 +172,7 @@ local function from_data(c, entry, params, res)
   return function() return wait.check(c, target) end
 end
 
----------------------------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------------------
 
 --- What must be looked at before an asynchronous call to recognise its object
 -- afterwards (Dimension Data's Deploy Server answers without an id). Returns a
