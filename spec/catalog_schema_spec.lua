@@ -62,7 +62,7 @@ local source
 local function library_source()
   if source then return source end
   local parts = {}
-  local p = io.popen("ls lua/luacloud/*.lua lua/luacloud/auth/*.lua lua/luacloud/transport/*.lua bin/luacloud bin/luacloud-docs 2>/dev/null")
+  local p = io.popen("ls lua/luacloud/*.lua lua/luacloud/providers/*.lua lua/luacloud/transport/*.lua bin/luacloud bin/luacloud-docs 2>/dev/null")
   for f in p:lines() do
     local h = io.open(f)
     if h then parts[#parts + 1] = h:read("a") h:close() end

@@ -175,7 +175,7 @@ describe("centurylink over HTTP (nginx simulator, libcurl)", function()
         sim.admin("POST", "/_sim/reset?provider=centurylink")
         assert.equal("DEMO", assert(c:get_accounts()).Accounts[1].AccountAlias)
         -- on the wire: a call without the cookie answers 100, a malformed body 3 (Invalid Request Format)
-        local hooks = require "luacloud.auth.centurylink"
+        local hooks = require "luacloud.providers.centurylink"
         local s = core.session { timeout = 5 }
         local function raw(path, body, cookie)
           local resp = assert(s:request { method = "POST", url = sim.endpoints.centurylink .. path,

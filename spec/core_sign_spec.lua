@@ -1,6 +1,6 @@
 -- Signing primitives and the test vectors of shared/notes/reliacloud.md section 4.4.
 local core = require "luacloud.core"
-local sign = require("luacloud.auth.reliacloud").signature
+local sign = require("luacloud.providers.reliacloud").signature
 
 describe("HMAC-SHA1 and Base64", function()
   it("vector 0", function()

@@ -46,7 +46,7 @@ describe("ReliaCloud signing with per-client pairs", function()
   end)
 
   it("builds the command and apiKey pairs once per client, and leaves the template's pairs alone", function()
-    local prepare = require("luacloud.auth.reliacloud").prepare
+    local prepare = require("luacloud.providers.reliacloud").prepare
     local c = rc({}, {})
     local id, entry = c:resolve("list_zones")
     local t = assert(c:template(id, entry, { available = true }))
@@ -67,7 +67,7 @@ describe("ReliaCloud signing with per-client pairs", function()
   end)
 
   it("lower-cases a mixed-case parameter name in a new pair, never in the caller's", function()
-    local prepare = require("luacloud.auth.reliacloud").prepare
+    local prepare = require("luacloud.providers.reliacloud").prepare
     local c = rc({}, {})
     local _, entry = c:resolve("list_zones")
     local mixed = { "ZoneId", "7" }

@@ -4,7 +4,7 @@
 -- unknown id; the client reports each as an err with the API's code.
 local luacloud = require "luacloud"
 local core = require "luacloud.core"
-local sign = require("luacloud.auth.reliacloud").signature
+local sign = require("luacloud.providers.reliacloud").signature
 local support = require "spec.support.sim"
 
 describe("reliacloud errors over HTTP", function()

@@ -1,5 +1,5 @@
 --- The generic engine: catalog entry + params -> request -> transport -> result.
--- Provider specifics live in auth/<provider>.lua hooks (see docs/DESIGN.md).
+-- Provider specifics live in providers/<provider>.lua hooks (see docs/DESIGN.md).
 -- @module luacloud.engine
 local core = require "luacloud.core"
 local Error = require "luacloud.error"

@@ -42,7 +42,7 @@ end
 
 --- Module names of a provider's parts.
 function M.modules(name)
-  return { catalog = "luacloud.catalog." .. name, hooks = "luacloud.auth." .. name, sim = "luacloud.sim." .. name }
+  return { catalog = "luacloud.catalog." .. name, hooks = "luacloud.providers." .. name, sim = "luacloud.sim." .. name }
 end
 
 return M

@@ -3,7 +3,7 @@
 -- Source: shared/seeds/clodo-api-1.0.md (Russian), inventory shared/operations/clodo.tsv.
 -- One entry per documented operation; op ids = TSV `op` column.
 --
--- Provider-specific keys (read by lua/luacloud/auth/clodo.lua, the engine and lua/luacloud/protocol.lua):
+-- Provider-specific keys (read by lua/luacloud/providers/clodo.lua, the engine and lua/luacloud/protocol.lua):
 --   request = { style = ..., root = ... } : shape of the request body (notes section 3), written by
 --     lua/luacloud/protocol.lua
 --     "wrapped" : XML <root><p>v</p></root>, JSON {"root":{"p":v}}

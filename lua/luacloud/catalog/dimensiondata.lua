@@ -1,5 +1,5 @@
 -- Dimension Data / OpSource Cloud REST API 0.9 (doc v3.81): one entry per documented operation.
--- Data only; lua/luacloud/engine.lua turns entries into methods, lua/luacloud/auth/dimensiondata.lua
+-- Data only; lua/luacloud/engine.lua turns entries into methods, lua/luacloud/providers/dimensiondata.lua
 -- holds the provider hooks. Source: shared/seeds/dimensiondata-cloud-rest-api-0.9.txt and
 -- shared/operations/dimensiondata.tsv (op ids, paths and formats as in the inventory).
 return {
