@@ -5,7 +5,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 DEPS = libxml-2.0 libcurl libcjson libcrypto zlib
-SRCS = src/core.c src/buf.c src/encode.c src/sign.c src/xml.c src/json.c src/jsondec.c src/gzip.c src/transport.c src/filter.c
+SRCS = src/core.c src/buf.c src/encode.c src/sign.c src/xml.c src/json.c src/jsondec.c src/gzip.c src/transport.c src/filter.c src/pager.c
 HDRS = src/lc.h
 
 ifeq ($(LUA),luajit)

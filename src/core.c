@@ -50,6 +50,7 @@ int luaopen_luacloud_core(lua_State *L) {
   lc_open_transport(L);
   lc_open_gzip(L);
   lc_open_filter(L);
+  lc_open_pager(L);
   lua_pushliteral(L, "0.1.0");
   lua_setfield(L, -2, "version");
   return 1;

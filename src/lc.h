@@ -71,6 +71,7 @@ void lc_open_json(lua_State *L);
 void lc_open_transport(lua_State *L);
 void lc_open_gzip(lua_State *L);
 void lc_open_filter(lua_State *L);
+void lc_open_pager(lua_State *L);
 
 /* Item filters (src/filter.c): core.filter(where, fields) userdata. */
 typedef struct lc_filter lc_filter;

@@ -8,6 +8,7 @@ local validate = require "luacloud.validate"
 local protocol = require "luacloud.protocol"
 local retry = require "luacloud.retry"
 local filter = require "luacloud.filter"
+local pager = require "luacloud.pager"
 local providers = require "luacloud.providers"
 local util = require "luacloud.util"
 
@@ -601,11 +602,12 @@ function Client:each(name, params, opts)
   end
 end
 
---- Iterate over pages: each call returns { result = r, items = {...} } or nil[, err].
--- The next page is requested as soon as the current one is handed out, so the
--- server works on it while the caller consumes this one; only one decoded page
--- is held at a time. A failed prefetch is retried as a normal call (list
--- operations are safe to repeat), so retries and re-authentication still apply.
+--- Iterate over pages: each call returns { result = r, items = {...}, number = n } or nil[, err]
+-- (err.page: the page that failed). The loop is luacloud.pager (core.pager in C under libcurl):
+-- page n+1 is requested before page n is handed out, so the server works on it while the caller
+-- consumes this one, and at most that page is held besides the one handed out. A failed
+-- prefetch is sent again as a normal call (list operations are safe to repeat), so the retry
+-- policy and re-authentication still apply.
 function Client:pages(name, params, opts)
   if getmetatable(self) ~= CLIENT_MT then
     local err = misuse("pages")
@@ -613,38 +615,49 @@ function Client:pages(name, params, opts)
   end
   local id, entry = self:resolve(name)
   if not id then return function() return nil, entry end end
-  local items_path = entry.response and entry.response.items
   local p = {}
   for k, v in pairs(params or {}) do p[k] = v end
   local f, ferr = false, nil
   if opts ~= nil then f, ferr = filter.compile(opts) end
   if f == nil then return function() return nil, self:error { kind = "validation", op = id, message = ferr } end end
+  local d = pager.description(self.catalog, entry) or {}
+  local bad = pager.bad_order(d, p)
+  if bad then
+    return function() return nil, self:error { kind = "validation", op = id, param = d.order_param,
+      message = string.format("%s: '%s' is not one of %s (each may end in .DESCENDING)", d.order_param, bad,
+        table.concat(d.order_by, ", ")) } end
+  end
   local copts = f and { compiled = f } or nil -- compiled once for every page
   local unpushed = p
   if f then p = filter.push_down(self, entry, p, opts.where) end
-  local done, pending = false, nil
-  return function()
-    if done then return nil end
-    local res, err
-    if pending then
-      res, err = pending()
-      pending = nil
-      if res == nil and err and err.kind ~= "validation" then res, err = self:call(id, p, copts) end
-    else
-      res, err = self:call(id, p, copts)
-      if res == nil and unpushed ~= p and filter.refused(err) then p = unpushed; res, err = self:call(id, p, copts) end
-    end
-    if res == nil then done = true; return nil, err end
-    local items = items_path and get_path(res, items_path) or {}
-    local nextp = self.hooks.next_page and entry.paging and self.hooks.next_page(self, entry, p, res, items)
-    if nextp then
-      p = nextp
-      if self.opts.prefetch ~= false then pending = self:call_async(id, entry, p, f or nil) end
-    else
-      done = true
-    end
-    return { result = res, items = items }
+  local number_key = d.number_param and d.number_param:lower()
+  local first = 1
+  for k, v in pairs(p) do
+    if number_key and type(k) == "string" and k:lower():gsub("_", "") == number_key then first = tonumber(v) or 1 end
   end
+  local function params_for(n)
+    if n == first then return p end
+    local q = {}
+    for k, v in pairs(p) do
+      if type(k) ~= "string" or k:lower():gsub("_", "") ~= number_key then q[k] = v end
+    end
+    q[d.number_param] = n
+    return q
+  end
+  local t = self.transport
+  return pager.new({ first = first, number = d.number, size = d.size, total = d.total, count = d.count,
+    default_size = d.default_size, items = entry.response and entry.response.items,
+    prefetch = self.opts.prefetch ~= false and t.start ~= nil and not self.opts.dry_run,
+    start = function(n) return self:call_async(id, entry, params_for(n), f or nil) end,
+    fetch = function(n)
+      local res, err = self:call(id, params_for(n), copts)
+      if res == nil and n == first and unpushed ~= p and filter.refused(err) then
+        p = unpushed
+        res, err = self:call(id, p, copts)
+      end
+      return res, err
+    end,
+  }, t.session == nil and rawget(_G, "ngx") ~= nil)
 end
 
 --- Several calls at once: c:batch({ {op, params}, ... }, concurrency) ->

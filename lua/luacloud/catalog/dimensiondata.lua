@@ -146,6 +146,9 @@ return {
   -- object (REASON_392 server, REASON_601 image): that lasts minutes, so such a call is sent once
   -- and err.details.in_progress tells the caller to c:wait and call again (issue 13).
   retry = { statuses = { 429, 502, 503, 504 }, codes = { "REASON_5", "REASON_11", "REASON_529" } },
+  -- section 1.8: a paged answer's root attributes, and the request parameters they answer
+  paging = { number = "pageNumber", size = "pageSize", total = "totalCount", count = "pageCount",
+             number_param = "pageNumber", size_param = "pageSize", order_param = "orderBy" },
   -- Section 1.3.3: codes every operation can return (removed from the per-operation tables in v3.42).
   common_errors = {
     REASON_5 = { status = 503, text = "System is down for scheduled maintenance. The introduction of REASON_5 fundamentally changes the behavior of the system during maintenance. Prior to its introduction, the" },
@@ -899,7 +902,6 @@ return {
         style = "dimensiondata",
         filters = { "created", "deployed", "id", "location", "machineName", "name", "networkId", "privateIp", "sourceImageId" },
         order_by = { "id", "location", "networkId", "sourceImageId", "deployed", "name", "created", "state", "started", "operatingSystemId" },
-        range_filters = { "created" },
         default_page_size = 250,
       },
       async = false,
@@ -3235,7 +3237,6 @@ return {
         style = "dimensiondata",
         filters = { "created", "deployed", "id", "location", "machineName", "name", "networkId", "privateIp", "sourceImageId" },
         order_by = { "id", "location", "networkId", "sourceImageId", "deployed", "name", "created", "state", "started", "operatingSystemId" },
-        range_filters = { "created" },
         default_page_size = 250,
       },
       async = false,

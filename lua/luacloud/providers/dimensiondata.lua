@@ -216,19 +216,4 @@ function M.decode(c, entry, resp)
   return v
 end
 
---- Next page of a paged list (section 1.8), or nil when this was the last page.
-function M.next_page(c, entry, params, res, items)
-  local pg = type(res) == "table" and res.paging
-  -- a page that does not state its size has the function's documented default (section 1.8)
-  local size = pg and (pg.pageSize or type(entry.paging) == "table" and entry.paging.default_page_size)
-  if not pg or not pg.pageNumber or not size or not pg.totalCount then return nil end
-  if pg.pageNumber * size >= pg.totalCount or (pg.pageCount or 0) == 0 then return nil end
-  local p = {}
-  for k, v in pairs(params) do
-    if type(k) ~= "string" or (k:lower() ~= "pagenumber" and k ~= "page_number") then p[k] = v end
-  end
-  p.pageNumber = pg.pageNumber + 1
-  return p
-end
-
 return M
