@@ -47,7 +47,7 @@ struct lc_filter {
   lc_buf key;                    /* a lowered name */
   char err[160];
 };
-typedef struct lc_filter lc_filter;
+/* the lc_filter typedef is lc.h's: a second one is C11 only (clang -Wtypedef-redefinition) */
 
 #define FILTER_MT "luacloud.filter"
 #define MAX_DEPTH 32
