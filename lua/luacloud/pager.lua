@@ -50,7 +50,7 @@ function M.bad_order(d, params)
   local ok = {}
   for _, f in ipairs(d.order_by) do ok[f] = true end
   for field in (v .. ","):gmatch("([^,]*),") do
-    local name = field:gsub("%.DESCENDING$", ""):gsub("%.ASCENDING$", "")
+    local name = field:gsub("%.DESCENDING$", "")
     if not ok[name] then return field end
   end
 end
