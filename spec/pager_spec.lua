@@ -128,6 +128,69 @@ describe("C pager under LuaJIT", function()
   end)
 end)
 
+-- cosockets: ngx.thread.wait yields the request's coroutine, which a C function cannot let pass
+describe("the loop under a transport that yields", function()
+  local function yielding_client()
+    local sim = require("luacloud.sim.dimensiondata").new {}
+    sim:seed("servers", 45)
+    local function answer(req)
+      local path = req.url:gsub("^https?://[^/]+", ""):gsub("^/dimensiondata", "")
+      local st, rh, body = sim:handle { method = req.method, path = path, headers = req.headers, body = req.body }
+      local lh = {}
+      for k, v in pairs(rh or {}) do lh[k:lower()] = v end
+      return { status = st, headers = lh, body = body }
+    end
+    local started = 0
+    local t = setmetatable({
+      start = function(req)
+        started = started + 1
+        return { finish = function() coroutine.yield("wait") return answer(req) end }
+      end,
+      sleep = function() end,
+    }, { __call = function(_, req) coroutine.yield("wait") return answer(req) end })
+    local c = assert(luacloud.new("dimensiondata", { username = "demo", password = "demo-password",
+      endpoint = "http://sim.test/dimensiondata", transport = t }))
+    return c, function() return started end
+  end
+
+  -- run f in a coroutine, resuming it at each yield (what nginx does when a cosocket is ready)
+  local function drive(f)
+    local co = coroutine.create(f)
+    local ok, a, b = coroutine.resume(co)
+    while ok and coroutine.status(co) == "suspended" do ok, a, b = coroutine.resume(co) end
+    return ok, a, b
+  end
+
+  local function walk_ids(c)
+    local ids, err = {}, nil
+    for page, e in c:pages("list_servers_with_backup", { pageSize = 10 }) do
+      err = e
+      for _, it in ipairs(page.items) do ids[#ids + 1] = it.id end
+    end
+    return ids, err
+  end
+
+  it("is luacloud.pager's Lua loop where ngx is and the transport has no libcurl session", function()
+    local c, started = yielding_client()
+    rawset(_G, "ngx", {})
+    local ok, ids = drive(function() return walk_ids(c) end)
+    rawset(_G, "ngx", nil)
+    assert.is_true(ok, tostring(ids))
+    assert.are.equal(45, #ids)
+    assert.are.equal(4, started()) -- pages 2..5 each started while the page before was handed out
+  end)
+
+  it("could not be the C loop there: a yield cannot cross it", function()
+    local c = yielding_client()
+    local ok, _, err = drive(function()
+      local page, e = c:pages("list_servers_with_backup", { pageSize = 10 })()
+      return page, e
+    end)
+    assert.is_true(ok)
+    assert.matches("yield", tostring(err and err.message or err))
+  end)
+end)
+
 describe("c:pages over HTTP", function()
   local sim
   setup(function()
