@@ -1,5 +1,5 @@
 -- Page walk over HTTP (issue 17, paging): c:each over N Dimension Data servers from the nginx
--- simulator, page size PAGE, client CPU (os.clock) and wall per walk, best and median of REPS.
+-- simulator, page size BENCH_PAGE (BENCH_PREFETCH=0: no page ahead), client CPU (os.clock) and wall per walk, best and median of REPS.
 -- Run from a tree's root: lua5.4 bench/page_walk.lua BASE_URL USER PASSWORD [where]
 -- (the simulator is started and seeded by the caller, so two trees can walk the same one).
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
@@ -10,7 +10,8 @@ local core = require "luacloud.core"
 local base, user, pass, filtered = arg[1], arg[2], arg[3], arg[4] == "where"
 local REPS = tonumber(os.getenv("BENCH_REPS")) or 5
 local PAGE = tonumber(os.getenv("BENCH_PAGE")) or 250
-local c = assert(luacloud.new("dimensiondata", { endpoint = base, username = user, password = pass }))
+local c = assert(luacloud.new("dimensiondata", { endpoint = base, username = user, password = pass,
+  prefetch = os.getenv("BENCH_PREFETCH") ~= "0" }))
 local opts = filtered and { where = { name = { glob = "*00" } }, fields = { "id", "name" } } or nil
 local cpu, wall = {}, {}
 local n

@@ -297,6 +297,16 @@ describe("dimensiondata requests on the wire", function()
         .. ' pageCount="2" totalCount="%d" pageSize="2">%s</ServersWithBackup>'):format(n, of * 2, table.concat(items)))
     end
 
+    local function by_page(list) -- the login first, then the pages by number (a stable sort)
+      local key = {}
+      for i, u in ipairs(list) do
+        key[u] = key[u] or (u:find("myaccount", 1, true) and 0 or tonumber(u:match("pageNumber=(%d+)")) or 1) * 100 + i
+      end
+      local out = { table.unpack(list) }
+      table.sort(out, function(a, b) return key[a] < key[b] end)
+      return out
+    end
+
     it("for prefetched pages (c:each), also when a prefetch fails and is sent again", function()
       local failed = false
       local t, wire = recorder(function(req)
@@ -311,10 +321,14 @@ describe("dimensiondata requests on the wire", function()
       assert.same({ "p1-1", "p1-2", "p2-1", "p2-2", "p3-1", "p3-2" }, got)
       local list = urls(wire)
       local base = "GET /oec/0.9/" .. ORG .. "/serverWithBackup?"
+      -- page 3 goes out (ahead, core.pager) before page 2's answer is read: compare in page order
       assert.same({ "GET /oec/0.9/myaccount", base .. "pageSize=2&name=s",
         base .. "pageSize=2&pageNumber=2&name=s", base .. "pageSize=2&pageNumber=2&name=s",
-        base .. "pageSize=2&pageNumber=3&name=s" }, list)
-      assert.same(wire[3], wire[4])
+        base .. "pageSize=2&pageNumber=3&name=s" }, by_page(list))
+      local second = {}
+      for _, r in ipairs(wire) do if r.url:find("pageNumber=2", 1, true) then second[#second + 1] = r end end
+      assert.equal(2, #second)
+      assert.same(second[1], second[2])
     end)
 
     it("in c:batch: the early send and the full path's retry are the same request", function()

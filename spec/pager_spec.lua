@@ -59,7 +59,27 @@ for _, impl in ipairs { { "C", core.pager }, { "Lua", pager.lua_pager } } do
       assert.is_nil(err)
       assert.are.same({ 2, 3, 4 }, numbers)
       assert.are.equal(7, #ids)
-      assert.are.same({ "fetch 1", "start 2", "finish 2", "start 3", "finish 3", "start 4", "finish 4" }, log)
+      -- page n+2 is asked for before page n+1 is finished and decoded; none past the last page
+      assert.are.same({ "fetch 1", "start 2", "start 3", "finish 2", "start 4", "finish 3", "finish 4" }, log)
+    end)
+
+    it("has at most the next page and the one after it out", function()
+      local o = fake(10, 3)
+      local pg, during = nil, {}
+      local inner = o.start
+      o.start = function(n)
+        local finish = inner(n)
+        return function() during[n] = pg:stats(); return finish() end
+      end
+      pg = make(o)
+      assert(pg())
+      assert.are.same({ pages = 1, in_flight = 2, done = false }, pg:stats())
+      while pg() do end
+      -- while page 2 was finished and decoded, page 3 was out; while page 4 was, nothing more
+      assert.are.equal(3, during[2].ahead)
+      assert.are.equal(4, during[3].ahead)
+      assert.is_nil(during[4].ahead)
+      assert.are.same({ pages = 4, done = true }, pg:stats())
     end)
 
     it("uses the default page size when an answer states none, and stops on a zero page count", function()
@@ -91,7 +111,9 @@ for _, impl in ipairs { { "C", core.pager }, { "Lua", pager.lua_pager } } do
       assert.are.equal(6, #ids)
       assert.are.equal(3, err.page)
       assert.are.equal(503, err.status)
-      assert.are.same({ "fetch 1", "start 2", "finish 2", "start 3", "finish 3", "fetch 3" }, log)
+      -- page 4, started ahead, is dropped with the walk
+      assert.are.same({ "fetch 1", "start 2", "start 3", "finish 2", "start 4", "finish 3", "fetch 3" }, log)
+      assert.is_nil(pg:stats().ahead)
       assert.is_nil(pg()) -- stays ended
     end)
 

@@ -4,7 +4,9 @@
  * and, before returning, has already started the next page on the transport
  * (libcurl's multi handle: session:start), so the server works on page n+1
  * while the caller consumes page n. The pager holds at most the in-flight
- * page besides the one it hands out: bounded memory for any number of pages.
+ * page besides the one it hands out, and while that page is finished and
+ * decoded, the one after it when the totals say it exists: at most two pages
+ * held by the pager for any number of pages.
  *
  * Whether there is a next page is decided here from the catalog's paging
  * description (data, no provider names): the answer's page number, page
@@ -36,12 +38,14 @@ typedef struct pager {
   int done, prefetch, stop_on_empty;
   lua_Integer pages;       /* pages handed out */
   int in_flight;           /* 1 while the next page is on the wire */
+  lua_Integer ahead;       /* the page after it, started before the next page is decoded (0: none) */
+  lua_Integer last;        /* the last page by the latest answer's totals (0: unknown) */
   char number[FIELD_MAX], size[FIELD_MAX], total[FIELD_MAX], count[FIELD_MAX];
   char items[ITEMS_MAX];
 } pager;
 
 /* the env table: 1 start, 2 fetch, 3 the pending finish function */
-enum { ENV_START = 1, ENV_FETCH = 2, ENV_PENDING = 3 };
+enum { ENV_START = 1, ENV_FETCH = 2, ENV_PENDING = 3, ENV_AHEAD = 4 };
 
 static void push_env(lua_State *L, int idx) {
 #if LUA_VERSION_NUM >= 502
@@ -95,6 +99,7 @@ static int has_next(lua_State *L, pager *pg, int t, int nitems, lua_Integer *nex
   if (pg->stop_on_empty && nitems == 0) return 0;
   if (number < 0 || size <= 0 || total < 0) return 0;
   if (number * size >= total || count <= 0) return 0;
+  pg->last = (lua_Integer)((total + size - 1) / size);
   *next = (lua_Integer)number + 1;
   return 1;
 }
@@ -119,19 +124,42 @@ static void set_page(lua_State *L, int err, lua_Integer page) {
   }
 }
 
-/* start page n ahead when the transport can (start returns nil when it cannot) */
-static void start_next(lua_State *L, pager *pg, int env, lua_Integer n) {
-  pg->in_flight = 0;
-  if (!pg->prefetch) return;
+/* start page n into the env slot when the transport can (start returns nil when it cannot) */
+static int start_page(lua_State *L, pager *pg, int env, lua_Integer n, int slot) {
+  if (!pg->prefetch) return 0;
   lua_rawgeti(L, env, ENV_START);
-  if (!lua_isfunction(L, -1)) { lua_pop(L, 1); return; }
+  if (!lua_isfunction(L, -1)) { lua_pop(L, 1); return 0; }
   protected(L, n, 1);
-  if (lua_isfunction(L, -1)) {
+  if (!lua_isfunction(L, -1)) { lua_pop(L, 1); return 0; }
+  lua_rawseti(L, env, slot);
+  return 1;
+}
+
+static void drop(lua_State *L, int env, int slot) {
+  lua_pushnil(L);
+  lua_rawseti(L, env, slot); /* its transfer is removed from the multi handle when collected */
+}
+
+/* page n+1 after page n was decoded: the one started ahead when it is that page, else now */
+static void start_next(lua_State *L, pager *pg, int env, lua_Integer n) {
+  if (pg->ahead == n) {
+    lua_rawgeti(L, env, ENV_AHEAD);
     lua_rawseti(L, env, ENV_PENDING);
+    drop(L, env, ENV_AHEAD);
+    pg->ahead = 0;
     pg->in_flight = 1;
-  } else {
-    lua_pop(L, 1);
+    return;
   }
+  if (pg->ahead) { drop(L, env, ENV_AHEAD); pg->ahead = 0; }
+  pg->in_flight = start_page(L, pg, env, n, ENV_PENDING);
+}
+
+/* while page n waits for its last bytes and is decoded, page n+1 is already asked for when the
+ * totals say it exists: the server's latency overlaps the client's decoding */
+static void start_ahead(lua_State *L, pager *pg, int env) {
+  lua_Integer n = pg->page + 1;
+  if (!pg->in_flight || pg->ahead || !pg->last || n > pg->last) return;
+  if (start_page(L, pg, env, n, ENV_AHEAD)) pg->ahead = n;
 }
 
 /* the page's result (res, err) at the top two slots: from the started request, else fetched */
@@ -171,10 +199,12 @@ static int l_next(lua_State *L) {
   if (pg->done) return 0;
   push_env(L, 1);
   env = lua_gettop(L);
+  start_ahead(L, pg, env);
   get_page(L, pg, env);
   res = env + 1;
   if (lua_isnil(L, res)) {
     pg->done = 1;
+    if (pg->ahead) { drop(L, env, ENV_AHEAD); pg->ahead = 0; }
     if (lua_isnil(L, res + 1)) { lua_pushliteral(L, "page walk failed"); lua_replace(L, res + 1); }
     set_page(L, res + 1, pg->page);
     return 2;
@@ -197,13 +227,14 @@ static int l_next(lua_State *L) {
       start_next(L, pg, env, next); /* before the caller sees page n: n+1 is on its way */
     } else {
       pg->done = 1;
+      if (pg->ahead) { drop(L, env, ENV_AHEAD); pg->ahead = 0; }
     }
   }
   lua_settop(L, page);
   return 1;
 }
 
-/* pager:stats() -> { pages = handed out, in_flight = next page number | nil, done = bool } */
+/* pager:stats() -> { pages = handed out, in_flight = next page | nil, ahead = the one after | nil, done } */
 static int l_stats(lua_State *L) {
   pager *pg = (pager *)luaL_checkudata(L, 1, PAGER_MT);
   lua_createtable(L, 0, 3);
@@ -212,6 +243,10 @@ static int l_stats(lua_State *L) {
   if (pg->in_flight) {
     lua_pushinteger(L, pg->page);
     lua_setfield(L, -2, "in_flight");
+  }
+  if (pg->ahead) {
+    lua_pushinteger(L, pg->ahead);
+    lua_setfield(L, -2, "ahead");
   }
   lua_pushboolean(L, pg->done);
   lua_setfield(L, -2, "done");
@@ -223,10 +258,11 @@ static int l_close(lua_State *L) {
   pager *pg = (pager *)luaL_checkudata(L, 1, PAGER_MT);
   pg->done = 1;
   pg->in_flight = 0;
+  pg->ahead = 0;
   push_env(L, 1);
   if (lua_istable(L, -1)) {
-    lua_pushnil(L);
-    lua_rawseti(L, -2, ENV_PENDING);
+    drop(L, lua_gettop(L), ENV_PENDING);
+    drop(L, lua_gettop(L), ENV_AHEAD);
   }
   return 0;
 }
@@ -251,7 +287,7 @@ static int l_pager(lua_State *L) {
   copy_field(L, 1, "total", pg->total, sizeof pg->total);
   copy_field(L, 1, "count", pg->count, sizeof pg->count);
   copy_field(L, 1, "items", pg->items, sizeof pg->items);
-  lua_createtable(L, 3, 0);
+  lua_createtable(L, 4, 0);
   lua_getfield(L, 1, "start");
   lua_rawseti(L, -2, ENV_START);
   lua_getfield(L, 1, "fetch");

@@ -29,7 +29,7 @@ function M.next_number(d, res, nitems)
   local total, count = num(res[d.total or ""]), num(res[d.count or ""]) or -1
   if not number or not size or size <= 0 or not total then return nil end
   if number * size >= total or count <= 0 then return nil end
-  return math.floor(number) + 1
+  return math.floor(number) + 1, math.ceil(total / size)
 end
 
 local function items_of(res, path)
@@ -58,11 +58,21 @@ end
 --- The Lua loop (same contract as core.pager): opts as core.pager's.
 function M.lua_pager(opts)
   local page, done, pending, handed = opts.first or 1, false, nil, 0
+  local ahead, ahead_n, last = nil, nil, nil -- the page after the pending one (see core.pager)
   local p = {}
-  function p.stats() return { pages = handed, in_flight = pending and page or nil, done = done } end
-  function p.close() done = true; pending = nil end
+  function p.stats() return { pages = handed, in_flight = pending and page or nil, ahead = ahead_n, done = done } end
+  function p.close() done = true; pending = nil; ahead = nil; ahead_n = nil end
+  local function start(n)
+    if opts.prefetch == false or not opts.start then return nil end
+    local ok, f = pcall(opts.start, n)
+    return ok and type(f) == "function" and f or nil
+  end
   return setmetatable(p, { __call = function()
     if done then return nil end
+    if pending and not ahead and last and page + 1 <= last then
+      ahead = start(page + 1)
+      ahead_n = ahead and page + 1 or nil
+    end
     local res, err
     if pending then
       local finish = pending
@@ -77,6 +87,7 @@ function M.lua_pager(opts)
     end
     if res == nil then
       done = true
+      ahead, ahead_n = nil, nil
       if type(err) == "table" then err.page = page end
       return nil, err or "page walk failed"
     end
@@ -84,16 +95,15 @@ function M.lua_pager(opts)
     if type(items) ~= "table" then items = {} end
     local out = { result = res, items = items, number = page }
     handed = handed + 1
-    local nextn = M.next_number(opts, res, #items)
+    local nextn
+    nextn, last = M.next_number(opts, res, #items)
     if nextn then
       page = nextn
-      if opts.prefetch ~= false and opts.start then
-        local ok, f = pcall(opts.start, nextn)
-        pending = ok and type(f) == "function" and f or nil
-      end
+      if ahead_n == nextn then pending = ahead else pending = start(nextn) end
     else
       done = true
     end
+    ahead, ahead_n = nil, nil
     return out
   end })
 end
