@@ -445,8 +445,9 @@ function Client:receive(entry, resp, terr)
     res, err = M.default_decode(self, entry, resp)
   end
   if res == nil and type(err) == "table" and err.retry_after == nil then
-    -- delta-seconds only; an HTTP-date Retry-After is left to the backoff
-    err.retry_after = tonumber(resp.headers and resp.headers["retry-after"] or nil)
+    -- delta-seconds or an HTTP-date (RFC 9110 10.2.3); the hooks read only seconds
+    local h = resp.headers
+    err.retry_after = h and retry.retry_after(h["retry-after"], h["date"]) or nil
   end
   return res, err
 end

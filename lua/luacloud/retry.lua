@@ -137,6 +137,50 @@ function M.delay(opts, attempt, err, random)
   return base * (0.5 + 0.5 * random()), "backoff"
 end
 
+local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9, Oct = 10,
+                 Nov = 11, Dec = 12 }
+
+-- seconds since the epoch of a UTC civil time, by arithmetic: os.time reads the local time zone
+local floor = math.floor
+local function epoch(y, mo, d, h, mi, sec)
+  if y <= 99 then y = y + (y < 70 and 2000 or 1900) end -- RFC 850's two-digit year (RFC 9110 5.6.7)
+  if mo == nil or d < 1 or d > 31 or h > 23 or mi > 59 or sec > 60 then return nil end
+  -- days from civil (H. Hinnant); floor division keeps it right under LuaJIT, which has no //
+  y = mo <= 2 and y - 1 or y
+  local era = floor(y / 400)
+  local yoe = y - era * 400
+  local doy = floor((153 * (mo + (mo > 2 and -3 or 9)) + 2) / 5) + d - 1
+  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
+  return ((era * 146097 + doe - 719468) * 24 + h) * 3600 + mi * 60 + sec
+end
+
+--- An HTTP-date (RFC 9110 5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms a
+-- recipient must accept) as seconds since the epoch, or nil.
+function M.http_date(s)
+  if type(s) ~= "string" then return nil end
+  local d, mo, y, h, mi, sec = s:match("^%s*%a%a%a, (%d%d) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) GMT%s*$")
+  if not d then d, mo, y, h, mi, sec = s:match("^%s*%a+, (%d%d)%-(%a%a%a)%-(%d%d) (%d%d):(%d%d):(%d%d) GMT%s*$") end
+  if not d then
+    mo, d, h, mi, sec, y = s:match("^%s*%a%a%a (%a%a%a) ([ %d]%d) (%d%d):(%d%d):(%d%d) (%d%d%d%d)%s*$")
+  end
+  if not d then return nil end
+  return epoch(tonumber(y), MONTHS[mo], tonumber(d), tonumber(h), tonumber(mi), tonumber(sec))
+end
+
+--- Seconds a Retry-After header asks for: delay-seconds, or an HTTP-date counted from the
+-- answer's own Date header when it has one (the server's clock, not ours), else from `now`
+-- (seconds since the epoch, default os.time()). A date in the past is 0; anything else nil.
+-- The wait is never longer than the call's deadline: the engine gives up instead (pause).
+function M.retry_after(value, date, now)
+  if type(value) ~= "string" and type(value) ~= "number" then return nil end
+  local v = tostring(value)
+  if v:match("^%s*%d+%s*$") then return tonumber(v) end
+  local at = M.http_date(v)
+  if not at then return nil end
+  local base = M.http_date(date) or tonumber(now) or os.time()
+  return math.max(0, at - base)
+end
+
 --- The overall deadline of a call, in seconds from its start (option `deadline`; default
 -- twice the per-attempt timeout, which defaults to 60 s).
 function M.deadline(opts)
