@@ -6,7 +6,9 @@
 -- a GET (its writes are marked not safe), Dimension Data and CenturyLink write with POST.
 -- The "create sent once under drop" cells rest on the transport's fresh connection for requests
 -- that are not idempotent (commit 4688dfa; the socket-level double-send spec is spec/transport_spec.lua).
--- Not here: an expired session/token (no fault kind; the *_http_spec files cover re-login).
+-- expired_session expires the simulator's sessions/tokens just before the request (ReliaCloud's
+-- login session, CenturyLink's Logon cookie, Clodo's X-Auth-Token; Dimension Data's Basic auth
+-- has none, so its credentials are refused).
 
 local root = (debug.getinfo(1, "S").source:match("^@(.*)/spec/[^/]*$")) or "."
 
@@ -116,6 +118,33 @@ local EXPECT = {
       return { n = 1, err = { status = 429, applied = "no", retryable = false } }
     end,
   },
+  -- An expired session/token. Each refusal is the API's auth check, which runs before the command
+  -- is looked at, so nothing was applied and even a create may be sent again after a new login:
+  -- * ReliaCloud (session login): "401 Unauthorized user." (reference, every command's error
+  --   list; the session is "accessible as long as the cookie ... has not expired"): log in again,
+  --   send again -> 3 requests (command, login, command).
+  -- * CenturyLink: a Logon cookie that is no longer valid is refused with a non-zero StatusCode
+  --   ("all non-zero StatusCodes indicate an error state"; Logon "writes the Encrypted cookie
+  --   required to be present for all subsequent calls"): Logon again, send again -> 3.
+  -- * Clodo: "Срок действия данного токена - 20 минут. По истечении данного времени необходимо
+  --   заново произвести авторизацию и получить новый токен" (section 1), "401 - ошибка
+  --   авторизации": authenticate again (GET /), send again -> 3.
+  -- * Dimension Data: Basic auth on every request, no session to renew; "401 (Unauthorized) -
+  --   Invalid request credentials." The same credentials would be refused again: one request,
+  --   an auth error that did nothing (applied "no") and is not worth repeating.
+  expired_session = {
+    read = function(p)
+      if p == "dimensiondata" then return { n = 1, err = { kind = "auth", status = 401, applied = "no", retryable = false } } end
+      return { n = 3, ok = true }
+    end,
+    -- the write and create parameters here are refused by the API after the new login (unknown
+    -- zone, hardware group, empty update): what counts is that the answer is no auth error
+    write = { n = 3, reauthed = true },
+    create = function(p)
+      if p == "dimensiondata" then return { n = 1, err = { kind = "auth", status = 401, applied = "no", retryable = false } } end
+      return { n = 3, reauthed = true }
+    end,
+  },
   delay = { -- every answer 2.7 s late, past the deadline: attempts time out until retries or the deadline end
     read = { n_min = 2, n_max = 1 + R, err = { kind = "timeout", applied = "maybe" } },
     write = { n_min = 2, n_max = 1 + R, err = { kind = "timeout", applied = "maybe" } },
@@ -126,6 +155,8 @@ local DELAY_MS = 2700
 
 describe("fault matrix (nginx simulators, libcurl)", function()
   local sim, clients = nil, {}
+  -- ReliaCloud's session login (username/password): its signed-request client has no session
+  local session_clients = {}
   local log_path
 
   local function requests(prefix)
@@ -148,10 +179,15 @@ describe("fault matrix (nginx simulators, libcurl)", function()
       clients[name] = assert(luacloud.new(name, o))
       assert(clients[name]:call(p.read[1], p.read[2])) -- log in / learn the org id before counting
     end
+    local cr = sim.credentials.reliacloud
+    session_clients.reliacloud = assert(luacloud.new("reliacloud", { endpoint = sim.endpoints.reliacloud,
+      username = cr.username, password = cr.password, timeout = TIMEOUT, deadline = DEADLINE, retry_delay = 0.1 }))
+    assert(session_clients.reliacloud:call(P.reliacloud.read[1], P.reliacloud.read[2]))
   end)
 
   teardown(function()
     for _, c in pairs(clients) do c:close() end
+    for _, c in pairs(session_clients) do c:close() end
     if sim then sim.stop() end
   end)
 
@@ -160,7 +196,7 @@ describe("fault matrix (nginx simulators, libcurl)", function()
     local op = p[kind]
     local want = EXPECT[fault][kind]
     if type(want) == "function" then want = want(name) end
-    local c = clients[name]
+    local c = fault == "expired_session" and session_clients[name] or clients[name]
     sim.admin("DELETE", "/_sim/fault")
     local before = requests(p.prefix)
     local spec = { provider = name, kind = fault, count = fault == "delay" and 0 or 1, ms = DELAY_MS,
@@ -179,6 +215,7 @@ describe("fault matrix (nginx simulators, libcurl)", function()
     if want.n_min then assert.is_true(n >= want.n_min and n <= want.n_max, where .. " received " .. n) end
     if want.ok then assert.is_not_nil(res, where) end
     if want.answered then assert.is_true(res ~= nil or (err and err.status ~= nil), where) end
+    if want.reauthed then assert.is_true(res ~= nil or (err.kind ~= "auth" and err.status ~= 401), where) end
     for k, v2 in pairs(want.err or {}) do
       assert.is_table(err, where)
       assert.are.equal(v2, err[k], where .. " (err." .. k .. ")")
@@ -188,7 +225,8 @@ describe("fault matrix (nginx simulators, libcurl)", function()
   for _, name in ipairs(luacloud.providers) do
     for _, kind in ipairs { "read", "write", "create" } do
       if P[name][kind] then
-        for _, fault in ipairs { "drop", "truncate", "http503", "malformed", "maintenance", "rate_limit", "delay" } do
+        for _, fault in ipairs { "drop", "truncate", "http503", "malformed", "maintenance", "rate_limit",
+                                 "expired_session", "delay" } do
           if EXPECT[fault][kind] then
             it(name .. " " .. kind .. " (" .. P[name][kind][1] .. ") under " .. fault, function()
               check(name, kind, fault)

@@ -387,6 +387,13 @@ local function no_content()
   return 204, { ["Content-Type"] = "text/plain; charset=UTF-8" }, ""
 end
 
+--- Ages every token past its 20 minutes (the "expired_session" fault): "Срок действия данного
+--- токена - 20 минут. По истечении данного времени необходимо заново произвести авторизацию"
+--- (section 1); the next call answers 401 as an expired token does.
+function Sim:expire_sessions()
+  for _, t in pairs(self.tokens) do t.issued = self.now() - TOKEN_LIFETIME - 1 end
+end
+
 function Sim:fault(kind)
   if kind == "rate_limit" then
     return self:error_response(false, 413, "Превышен лимит запросов")

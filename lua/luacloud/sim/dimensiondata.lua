@@ -1089,6 +1089,11 @@ function Sim:fault(kind)
     h["Retry-After"] = "1"
     return 429, h, self:status_doc("Usage Report", "ERROR",
       "Too Many Requests: the concurrent report request limit has been reached.", "REASON_529")
+  elseif kind == "expired_session" then
+    -- Basic auth has no session: what expires is the credentials, refused as in section 1.3
+    -- ("401 (Unauthorized) - Invalid request credentials."), the same answer as a wrong password
+    return 401, { ["WWW-Authenticate"] = 'Basic realm="Cloud API"', ["Content-Type"] = "text/plain" },
+      "Invalid request credentials.\n"
   elseif kind == "dc_maintenance" then
     return 400, xml_headers(), self:status_doc(nil, "ERROR",
       "The target Cloud data center is down for scheduled maintenance.", "REASON_51")

@@ -23,6 +23,9 @@
 -- maintenance and rate_limit (the API's own answer from sim:fault(kind)).  count: how many
 -- of the next matching requests (default 1, 0 = until cleared).  drop, http503, maintenance
 -- and rate_limit do not reach the simulator; the others alter its answer.
+-- expired_session: the simulator's sessions/tokens expire (sim:expire_sessions()) before the
+-- request reaches it, so its own auth check answers; a simulator without sessions (Basic auth)
+-- answers sim:fault("expired_session"), its refusal of the credentials.
 --
 -- Lua 5.1-compatible (runs under nginx's LuaJIT and under Lua 5.4).
 
@@ -44,7 +47,7 @@ for _, name in ipairs(registry.names) do M.ENDPOINTS[name] = registry.info[name]
 
 M.FAULT_KINDS = {
   delay = true, drop = true, truncate = true, malformed = true,
-  http503 = true, maintenance = true, rate_limit = true,
+  http503 = true, maintenance = true, rate_limit = true, expired_session = true,
 }
 
 ---------------------------------------------------------------------------------------------
@@ -471,7 +474,7 @@ function Host:add_fault(spec)
   local kind = spec.kind
   if not M.FAULT_KINDS[kind] then
     return nil, "fault: unknown kind " .. tostring(kind)
-      .. " (delay, drop, truncate, malformed, http503, maintenance, rate_limit)"
+      .. " (delay, drop, truncate, malformed, http503, maintenance, rate_limit, expired_session)"
   end
   local provider = spec.provider
   if provider == "" or provider == "*" then provider = nil end
@@ -746,6 +749,10 @@ function Host:provider_request(name, method, path, headers, body, action)
 
   if kind == "maintenance" or kind == "rate_limit" then
     return sim_fault(sim, kind)
+  end
+  if kind == "expired_session" then
+    if type(sim.expire_sessions) ~= "function" then return sim_fault(sim, kind) end
+    sim:expire_sessions()
   end
 
   local ok, status, rh, rb = pcall(sim.handle, sim,

@@ -985,6 +985,13 @@ function Sim:verify(params, order)
   return true
 end
 
+--- Ages every login session past its timeout (the "expired_session" fault): the next command
+--- with its JSESSIONID is refused as the document says (401 "Unauthorized user.").
+function Sim:expire_sessions()
+  local now = self.now()
+  for _, s in pairs(self.sessions) do s.last = now - s.timeout - 1 end
+end
+
 function Sim:login(params, fmt)
   local user, pass = params.username, params.password
   if not user or user == "" or not pass or pass == "" then
