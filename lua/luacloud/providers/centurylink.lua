@@ -113,7 +113,8 @@ function M.prepare(c, entry, req)
   if not is_logon and not is_logout and not c.session then
     local ok, err = M.logon(c)
     if not ok then return nil, err end
-    local cookie = c.cookies:header()
+    -- the jar needs the request's URL for Domain, Path and Secure (RFC 6265 5.4)
+    local cookie = c.cookies:header(req.url)
     if cookie then req.headers.Cookie = cookie end
   end
   return true
