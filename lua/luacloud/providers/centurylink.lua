@@ -149,6 +149,12 @@ function M.decode(c, entry, resp, op)
   if res == nil then
     return nil, c:error { op = op, kind = "decode", status = resp.status, message = "malformed response: " .. tostring(derr) }
   end
+  -- a Logon answers Success/Message/StatusCode (document: LogonResponse Success="true" ...
+  -- StatusCode="0"); a 200 without them (a portal page, a proxy) is no login
+  if not has_envelope and entry and entry.name == "Auth/Logon" then
+    return nil, c:error { op = op, kind = "decode", status = resp.status,
+      message = "the Logon answer is not an API answer (no Success/StatusCode)" }
+  end
   if has_envelope and (res.Success == false or (tonumber(res.StatusCode) or 0) ~= 0) then
     return nil, envelope_error(c, entry, res, resp, op)
   end
