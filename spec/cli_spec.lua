@@ -73,6 +73,14 @@ describe("bin/luacloud", function()
       .. "%[deprecated: replaced by list_servers_with_backup%]"))
   end)
 
+  it("resolves an operation name as a client does (one snake_case rule: spaces too)", function()
+    local c = require("luacloud").new("reliacloud", { endpoint = "http://127.0.0.1:9/", api_key = "k", secret_key = "s" })
+    assert.are.equal("list_zones", select(1, c:resolve("list zones")))
+    local so, se, code = run { "reliacloud", "list zones", "--help" }
+    assert.are.equal(0, code, se)
+    assert.truthy(so:find("reliacloud list_zones", 1, true))
+  end)
+
   it("--help shows the doc section, the required params with their types and the errors", function()
     local so, se, code = run { "reliacloud", "deployVirtualMachine", "--help" }
     assert.are.equal(0, code, se)
