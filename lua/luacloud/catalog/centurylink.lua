@@ -7,7 +7,7 @@
 --     is the internal param { name = "format", location = "path", option = "format", default = "JSON",
 --     internal = true, selects_format = true }: the engine writes the call's format there (the client's
 --     format option, or "XML"/"JSON" given per call) through `format_segments`, encodes the body in it
---     and sets the Content-Type from `content_types`. Logon and Logout (format_segment = false) have no
+--     and sets the Content-Type from `content_types`. Logon and Logout have no
 --     format segment and a trailing slash; there the Content-Type alone selects the format.
 --   * the request is a flat JSON object with the documented names (values in the params' types), or an
 --     XML document whose root is `xml_root` with one child element per parameter, in the order of the
@@ -18,7 +18,6 @@
 -- Provider-specific keys:
 --   name               documented "Group/Method" (the URL path); aliases: the bare method name where it is
 --                      unique across groups, and the document's heading where it differs.
---   format_segment     false: the path has no /{format} segment (Logon, Logout).
 --   xml_root           root element of the XML request (from the document's XML request samples; they do
 --                      not follow from the method names, e.g. GroupRequest, AccountStatusRequest).
 --   param.items        element type of an "array" parameter ("integer"); param.items_enum: allowed item values.
@@ -205,7 +204,7 @@ return {
       aliases = { "Logon" },
       section = "Authentication API Methods > Logon",
       method = "POST", path = "/REST/Auth/Logon/",
-      format_segment = false,   -- no /{format} segment: the format follows the Content-Type only
+      -- no /{format} segment: the format follows the Content-Type only
       body = "json|xml",
       xml_root = "LogonRequest",
       params = {
@@ -229,7 +228,7 @@ return {
       aliases = { "Logout" },
       section = "Authentication API Methods > Logout",
       method = "POST", path = "/REST/Auth/Logout/",
-      format_segment = false,   -- no /{format} segment: the format follows the Content-Type only
+      -- no /{format} segment: the format follows the Content-Type only
       body = "none",
       params = {},
       response = { root = nil, lists = {  } },

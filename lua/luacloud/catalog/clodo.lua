@@ -19,7 +19,6 @@
 --   send_method : method actually sent where the document allows GET or POST (POST preferred: a body on GET is fragile)
 --   state_changing = true : a GET that changes state (never retried); safe = true : a POST that only reads
 --   response.field_alias : { [path] = { json_key = "xml_key" } } unifies JSON and XML item keys
---   success : documented success codes other than the general rule (200 with data / 204 without)
 --   response.value = true : the root element itself holds the value (<balance>1234</balance>)
 --   empty_on = 404 : a list call without ids answers 404 when there is nothing: the client returns empty lists
 --   one_of = { {a, b}, ... } : exactly one of the names per group; params[i].exclusive : alone in its request;
@@ -29,7 +28,6 @@
 --   async = { waiter = "request", target = } : the result's `req` is polled at /requests/<req> (c:wait);
 --           { waiter = "server", target = } : no request id, the server's status is polled (waiters below;
 --           target: the waiter's target keys from "result.x" / "params.x", { from =, map = })
---   sensitive : response fields holding secrets (passwords, keys), never to be logged
 --   endpoint = "auth" : sent to the endpoint root, not to the management URL
 --   params[i].location : "path" ({id} placeholder), "header" (authenticate), "body" (default),
 --                        "root" (server_action: the element name), "dynamic" (update_dns_zone <field>_<record id>:
@@ -99,7 +97,7 @@ return {
       },
       response = { root = false, headers = { "X-Server-Management-Url", "X-Auth-Token" } },
       paging = false, async = false, deprecated = false,
-      success = { [204] = "без ошибок (no errors)" },
+      -- success: [204] = "без ошибок (no errors)"
       errors = { [401] = "ошибка авторизации (authorization error)" },
     },
     get_limits = {
@@ -138,7 +136,7 @@ return {
                                    ["server.addresses.private.ip"] = { ip = "addr" } } },
       paging = false, async = false, deprecated = false,
       empty_on = 404,
-      sensitive = { "vps_root_pass", "vps_user_pass", "vps_vnc_pass" },
+      -- the answer carries secrets: vps_root_pass, vps_user_pass, vps_vnc_pass
       errors = { [404] = "серверов не найдено (no servers found)" },
     },
     get_server = {
@@ -154,7 +152,7 @@ return {
                    field_alias = { ["addresses.public.ip"] = { ip = "addr" },
                                    ["addresses.private.ip"] = { ip = "addr" } } },
       paging = false, async = false, deprecated = false,
-      sensitive = { "vps_root_pass", "vps_user_pass", "vps_vnc_pass" },
+      -- the answer carries secrets: vps_root_pass, vps_user_pass, vps_vnc_pass
       errors = { [404] = "сервер не найден (server not found)" },
     },
     create_server = {
@@ -193,7 +191,7 @@ return {
       response = { root = "server" },
       paging = false, deprecated = false,
       async = { waiter = "server", target = { id = { "result.server.id", "result.id" } } },
-      sensitive = { "adminPass" },
+      -- the answer carries secrets: adminPass
       errors = {
         [400] = "некорректный запрос (bad request)",
         [405] = "создание серверов недоступно (server creation unavailable)",
@@ -646,7 +644,7 @@ return {
       request = { style = "flat", root = "dns" },
       params = {
         { name = "id", location = "path", required = true, type = "integer", doc = "id зоны (zone id)" },
-        { name = "delete_record", required = true, type = "integer", nonempty = true,
+        { name = "delete_record", required = true, type = "integer",
           doc = "id записи (record id); without it the same call deletes the whole zone" },
       },
       response = { root = "dns" },
@@ -726,7 +724,7 @@ return {
       response = { root = "user", lists = { "dc", "auth_ip", "auth" }, items = "dcs.dc",
                    list_paths = { "dcs.dc", "auth_ips.auth_ip", "auth_log.auth" } },
       paging = false, async = false, deprecated = false,
-      success = { [204] = "без ошибок (no errors; documented although the call returns data)" },
+      -- success: [204] = "без ошибок (no errors; documented although the call returns data)"
       errors = {},
     },
     update_user_profile = {
@@ -846,7 +844,7 @@ return {
       params = {},
       response = { root = "storages", lists = { "storage" }, items = "storage", list_paths = { "storage" } },
       paging = false, async = false, deprecated = false,
-      sensitive = { "key", "token" },
+      -- the answer carries secrets: key, token
       errors = {},
     },
     get_storage_detail = {
@@ -860,7 +858,7 @@ return {
       },
       response = { root = "storage" },
       paging = false, async = false, deprecated = false,
-      sensitive = { "key" },
+      -- the answer carries secrets: key
       errors = { [404] = "хранилище не найдено (storage not found)" },
     },
     update_storage = {
@@ -884,7 +882,7 @@ return {
           doc = "начинать поиск с контейнера Public (0|1)" },
       },
       response = { root = "storage" }, -- 200: changed parameters with new values; 204: no changes
-      success = { [200] = "без ошибок (the changed parameters with their new values)", [204] = "изменений небыло (no changes)" },
+      -- success: [200] = "без ошибок (the changed parameters with their new values)", [204] = "изменений небыло (no changes)"
       paging = false, async = false, deprecated = false,
       errors = {
         [400] = "ошибка сохранения изменений (error saving changes)",
@@ -912,7 +910,7 @@ return {
       -- output key = API Key, storagekey = Storage Key (in list/detail `key` is the Storage Key)
       response = { root = "storage" },
       paging = false, async = false, deprecated = false,
-      sensitive = { "key", "storagekey" },
+      -- the answer carries secrets: key, storagekey
       errors = { [400] = "ошибка создания хранилища (error creating storage)" },
     },
     delete_storage = {
@@ -937,7 +935,7 @@ return {
         { name = "id", location = "path", required = true, type = "integer", doc = "id запроса (request id)" },
       },
       -- sample names req_inwork <req_requests_inwork>; both are accepted
-      response = { root = "request", complete_field = "req_complete",
+      response = { root = "request",
                    field_alias = { [""] = { req_requests_inwork = "req_inwork" } } },
       paging = false, async = false, deprecated = false,
       errors = { [404] = "запрос не найден (request not found)" },
@@ -969,8 +967,6 @@ return {
       -- backup, sms, cloudstoragesize, cloudstoragetraffout, cloudstoragereqs), credits is a list
       response = { root = "billing", lists = { "credit" }, items = "credits.credit",
                    list_paths = { "credits.credit" } },
-      debit_types = { "mem", "cpu", "vps", "vbd", "vbd_io", "traff", "traffin", "traffout", "ip", "admin",
-                      "ispprorent", "backup", "sms", "cloudstoragesize", "cloudstoragetraffout", "cloudstoragereqs" },
       paging = false, async = false, deprecated = false,
       empty_on = 404,
       errors = { [404] = "записей не найдено (no records found)" },
@@ -991,8 +987,6 @@ return {
       },
       response = { root = "billing", lists = { "credit" }, items = "credits.credit",
                    list_paths = { "credits.credit" } },
-      debit_types = { "mem", "cpu", "vps", "vbd", "vbd_io", "traff", "traffin", "traffout", "ip", "admin",
-                      "ispprorent", "backup", "sms", "cloudstoragesize", "cloudstoragetraffout", "cloudstoragereqs" },
       paging = false, async = false, deprecated = false,
       errors = { [404] = "записей не найдено (no records found)" },
     },

@@ -1031,7 +1031,6 @@ return {
         REASON_392 = "Operation in progress on Server {server-id}",
         REASON_395 = "Could not find server {server-id} for {org-id}",
       },
-      pending_codes = { "REASON_601", "REASON_392" },
     },
     notify_private_ip_address_change = {
       name = "Notify System of Private IP Address Change",
@@ -2363,7 +2362,6 @@ return {
         REASON_601 = "Operation in progress on Network {network-id}.",
         REASON_602 = "Network already has maximum allowed number of Real Servers.",
       },
-      pending_codes = { "REASON_601", "REASON_392" },
     },
     delete_real_server = {
       name = "Delete Real Server",
@@ -2389,7 +2387,6 @@ return {
         REASON_610 = "{rserver-id} does not exist for {network-id}.",
         REASON_615 = "{rserver-id} is associated with one or more Server Farms",
       },
-      pending_codes = { "REASON_601", "REASON_392" },
     },
     modify_real_server = {
       name = "Modify Real Server",
@@ -2415,7 +2412,6 @@ return {
         REASON_601 = "{rserver-id} is in a PENDING state.",
         REASON_610 = "{rserver-id} does not exist for {network-id}.",
       },
-      pending_codes = { "REASON_601", "REASON_392" },
     },
     list_probes = {
       name = "List Probes",
@@ -2481,7 +2477,6 @@ return {
         REASON_601 = "Operation in progress on Network {network-id}.",
         REASON_602 = "Network already has maximum amount of Probes.",
       },
-      pending_codes = { "REASON_601" },
     },
     modify_probe = {
       name = "Modify Probe",
@@ -2511,7 +2506,6 @@ return {
         REASON_601 = "Operation in progress on Probe {probe-id} or Network {network-id}.",
         REASON_620 = "{probe-id} does not exist within Network.",
       },
-      pending_codes = { "REASON_601" },
     },
     delete_probe = {
       name = "Delete Probe",
@@ -2537,7 +2531,6 @@ return {
         REASON_620 = "{probe-id} does not exist within Network.",
         REASON_625 = "{probe-id} is still associated with a Server Farm.",
       },
-      pending_codes = { "REASON_601" },
     },
     list_server_farms = {
       name = "List Server Farms",
@@ -2616,7 +2609,6 @@ return {
         REASON_610 = "Real Server {id} invalid (does not exist within network).",
         REASON_620 = "{probeld} invalid (does not exist within network).",
       },
-      pending_codes = { "REASON_601" },
     },
     delete_server_farm = {
       name = "Delete Server Farm",
@@ -2644,7 +2636,6 @@ return {
         REASON_636 = "Server Farm {server-farm-id} is associated with a Persistence Profile",
         REASON_637 = "Server Farm {server-farm-id} is associated with a Real Server or Probe",
       },
-      pending_codes = { "REASON_601" },
     },
     add_real_server_to_server_farm = {
       name = "Add Real Server to Server Farm",
@@ -2672,7 +2663,6 @@ return {
         REASON_610 = "{realServerId} does not exist in network.",
         REASON_630 = "Server Farm {server-farm-id} does not exist in network {network-id}.",
       },
-      pending_codes = { "REASON_601" },
     },
     remove_real_server_from_server_farm = {
       name = "Remove Real Server from Server Farm",
@@ -2700,7 +2690,6 @@ return {
         REASON_610 = "{realServerId} does not exist in network.",
         REASON_630 = "Server Farm {server-farm-id} does not exist in network {network-id}.",
       },
-      pending_codes = { "REASON_601" },
     },
     add_probe_to_server_farm = {
       name = "Add Probe to Server Farm",
@@ -2727,7 +2716,6 @@ return {
         REASON_620 = "Invalid Data: {probeld} is not a valid Probe in this {network-id}.",
         REASON_630 = "Server Farm {server-farm-id} does not exist in network {network-id}.",
       },
-      pending_codes = { "REASON_601" },
     },
     remove_probe_from_server_farm = {
       name = "Remove Probe from Server Farm",
@@ -2754,7 +2742,6 @@ return {
         REASON_620 = "Invalid Data: {probeld} is not a valid Probe in this {network-id}.",
         REASON_630 = "Server Farm {server-farm-id} does not exist in network {network-id}.",
       },
-      pending_codes = { "REASON_601" },
     },
     modify_server_farm_predictor = {
       name = "Modify Server Farm Predictor",
@@ -2780,7 +2767,6 @@ return {
         REASON_601 = "Server Farm {server-farm-id} currently in some PENDING state.",
         REASON_630 = "Server Farm {server-farm-id} does not exist in network {network-id}.",
       },
-      pending_codes = { "REASON_601" },
     },
     list_persistence_profiles = {
       name = "List Persistence Profiles",
@@ -2832,7 +2818,6 @@ return {
         REASON_602 = "Network already has maximum allowed number of 25 Persistence Profiles.",
         REASON_630 = "The supplied {serverFarmId} does not exist (for network).",
       },
-      pending_codes = { "REASON_601" },
     },
     delete_persistence_profile = {
       name = "Delete Persistence Profile",
@@ -2858,7 +2843,6 @@ return {
         REASON_670 = "Persistence Profile does not exist (for network).",
         REASON_675 = "Persistence Profile currently associated with one or more VIPs.",
       },
-      pending_codes = { "REASON_601" },
     },
     list_vips = {
       name = "List VIPs",
@@ -2912,7 +2896,6 @@ return {
         REASON_630 = "{vipTargetId} invalid: if {vipTargetType} is SERVER_FARM.",
         REASON_670 = "{vipTargetId} invalid: if {vipTargetType} is PERSISTENCE_PROFILE.",
       },
-      pending_codes = { "REASON_601" },
     },
     delete_vip = {
       name = "Delete VIP",
@@ -2937,7 +2920,6 @@ return {
         REASON_601 = "Operation in progress on VIP {vip-id} or Network {network-id}.",
         REASON_650 = "VIP does not exist within network.",
       },
-      pending_codes = { "REASON_601" },
     },
     modify_vip = {
       name = "Modify VIP",
@@ -2964,7 +2946,6 @@ return {
         REASON_601 = "Operation is in progress on VIP {vip-id} or Network {network-id}.",
         REASON_650 = "VIP {vip-id} does not exist within network.",
       },
-      pending_codes = { "REASON_601" },
     },
     create_files_account = {
       name = "Create Files Account",

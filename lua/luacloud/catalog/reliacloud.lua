@@ -8,11 +8,9 @@
 --                    singular listVirtualMachine are almost certainly not the server's names).
 --   aliases          other accepted operation names (the document's spelling, plausible server spellings).
 --   param.aliases    other accepted spellings of a parameter name (e.g. the document's "virtualMachineld").
---   param.ci         true: enum values are matched case-insensitively.
 --   param_case       "lower": parameter names go on the wire in lower case (notes §4.3; the server treats
 --                    names case-insensitively, and lower case makes both signature sort readings agree).
---   response.root_aliases  other root names a server may plausibly use (the document's typos fixed).
---   success          true: the response is <success>true</success> only.
+--   (the answer's root element is not checked: a printed typo such as "createrrupdate..." is harmless)
 --   idempotent, safe safe: a read (list*), always safe to repeat; idempotent: repeating it leaves the same
 --                    state (start/stop, createOrUpdate rules). Every command is a GET, so the HTTP method
 --                    says nothing about safety: deploy, reboot, destroy, associate... must not be re-sent
@@ -107,7 +105,6 @@ return {
       method = "GET", path = "?command=StopVirtualMachine", body = "query",
       params = { ID_VM() },
       response = { root = "stopvirtualmachineresponse", lists = {}, items = nil },
-      success = true,
       paging = false, async = false, deprecated = false, idempotent = true, safe = false,
       timeout = 600,
       errors = errors{ 401, 430, 431, 530,
@@ -122,7 +119,6 @@ return {
       method = "GET", path = "?command=RebootVirtualMachine", body = "query",
       params = { ID_VM() },
       response = { root = "rebootvirtualmachineresponse", lists = {}, items = nil },
-      success = true,
       paging = false, async = false, deprecated = false, idempotent = false, safe = false,
       timeout = 600,
       errors = errors{ 401, 430, 431, 530,
@@ -137,7 +133,6 @@ return {
       method = "GET", path = "?command=destroyVirtualMachine", body = "query",
       params = { ID_VM() },
       response = { root = "destroyvirtualmachineresponse", lists = {}, items = nil },
-      success = true,
       paging = false, async = false, deprecated = false, idempotent = false, safe = false,
       errors = errors{ 401, 430, 431, 530,
         [541] = "A server error occurred while trying to destroy the virtual machine." },
@@ -154,7 +149,6 @@ return {
         p("serviceOfferingId", true, "string", "The service offering to be changed to."),
       },
       response = { root = "changeserviceforvirtualmachineresponse", lists = {}, items = nil },
-      success = true,
       paging = false, async = false, deprecated = false, idempotent = true, safe = false,
       errors = errors{ 401, 430, 431, 530,
         [546] = "A server error occurred while trying to upgrade the virtual machine." },
@@ -171,7 +165,6 @@ return {
         p("haEnable", true, "boolean", "True to enable HA, false to disable."),
       },
       response = { root = "enablehaforvirtualmachineresponse", lists = {}, items = nil },
-      success = true,
       paging = false, async = false, deprecated = false, idempotent = true, safe = false,
       errors = errors{ 401, 430, 431, 530 },
     },
@@ -272,7 +265,6 @@ return {
         p("ipAddress", true, "string", "The ip address to disassociate from."),
       },
       response = { root = "disassociateipaddressresponse", lists = {}, items = nil },
-      success = true,
       paging = false, async = false, deprecated = false, idempotent = false, safe = false,
       -- The document prints 560 (Cloud.com code: 561 NET_IP_DIASSOC_ERROR); both are listed.
       errors = errors{ 401, 430, 431, 530,
@@ -305,11 +297,10 @@ return {
         p("privateip", true, "string", "The private ip address."),
         p("privatePort", true, "integer", "The private port (0-65535).", { min = 0, max = 65535 }),
         p("Protocol", true, "string", "The ip forwarding protocol (TCP, UDP)",
-          { enum = { "TCP", "UDP" }, ci = true }),
+          { enum = { "TCP", "UDP" } }),
       },
       -- root printed with the typo "createrr..." (for "createor...")
-      response = { root = "createrrupdateipforwardingruleresponse", lists = {}, items = nil,
-                   root_aliases = { "createorupdateipforwardingruleresponse" } },
+      response = { root = "createrrupdateipforwardingruleresponse", lists = {}, items = nil },
       paging = false, async = false, deprecated = false, idempotent = true, safe = false,
       errors = errors{ 401, 430, 530,
         [432] = "The parameters passed in for the ip forwarding rule was invalid.",
@@ -325,7 +316,6 @@ return {
       method = "GET", path = "?command=deleteIpForwardingRule", body = "query",
       params = { p("id", true, "string", "The ip forwarding rule id.") },
       response = { root = "deleteipforwardingruleresponse", lists = {}, items = nil },
-      success = true,
       paging = false, async = false, deprecated = false, idempotent = false, safe = false,
       errors = errors{ 401, 430, 431, 530,
         [563] = "A server error occurred while trying to delete an ip forwarding rule." },
@@ -356,11 +346,10 @@ return {
         p("privateip", true, "string", "The private ip address."),
         p("privatePort", true, "integer", "The private port (0-65535).", { min = 0, max = 65535 }),
         p("Algorithm", true, "string", "The load balancer algorithm (roundrobin, leastconn, source).",
-          { enum = { "roundrobin", "leastconn", "source" }, ci = true }),
+          { enum = { "roundrobin", "leastconn", "source" } }),
       },
       -- root printed "createrrupdateloadbalancerruleresponse", closed as "...rulereponse" (mismatched tag)
-      response = { root = "createrrupdateloadbalancerruleresponse", lists = {}, items = nil,
-                   root_aliases = { "createorupdateloadbalancerruleresponse" } },
+      response = { root = "createrrupdateloadbalancerruleresponse", lists = {}, items = nil },
       paging = false, async = false, deprecated = false, idempotent = true, safe = false,
       errors = errors{ 401, 430, 530,
         [432] = "The parameters passed in for the load balancer was invalid.",
@@ -377,9 +366,7 @@ return {
       method = "GET", path = "?command=deleteLoadBalancerRule", body = "query",
       params = { p("id", true, "string", "The load balancer rule id.") },
       -- root printed "deleteloadbalancerrulereponse" (missing 's')
-      response = { root = "deleteloadbalancerrulereponse", lists = {}, items = nil,
-                   root_aliases = { "deleteloadbalancerruleresponse" } },
-      success = true,
+      response = { root = "deleteloadbalancerrulereponse", lists = {}, items = nil },
       paging = false, async = false, deprecated = false, idempotent = false, safe = false,
       -- The document lists 530 twice ("Unknown server internal error." and "A server error occurred while
       -- trying to delete a load balancer rule."); Cloud.com code has 567 for the latter.
