@@ -52,6 +52,7 @@ local function make_data(n)
   return table.concat(xml), json
 end
 
+-- targets are issue 17's: JSON <= 1.1x and XML <= 1.5x lua-cjson on the same data
 local function decode_bench()
   local xml, json = make_data(N)
   print(("== decode %d servers: XML %.1f MB, JSON %.1f MB (best of %d)"):format(N, #xml / 1e6, #json / 1e6, REPS))
@@ -70,11 +71,11 @@ local function decode_bench()
   local t_cjson = best(function() cjson.decode(json) end)
   local t_tree = best(function() core._json_decode_cjson(json, { lists = lists }) end)
   print(("lua-cjson decode (baseline)   %8.1f ms   1.00x"):format(t_cjson * 1e3))
-  print(("luacloud json_decode (direct) %8.1f ms   %.2fx   target <= 1.3x  %s"):format(t_json * 1e3, t_json / t_cjson,
-    t_json / t_cjson <= 1.3 and "MET" or "MISSED"))
+  print(("luacloud json_decode (direct) %8.1f ms   %.2fx   target <= 1.1x  %s"):format(t_json * 1e3, t_json / t_cjson,
+    t_json / t_cjson <= 1.1 and "MET" or "MISSED"))
   print(("cJSON tree + conversion       %8.1f ms   %.2fx   (why json_decode parses directly)"):format(t_tree * 1e3, t_tree / t_cjson))
-  print(("luacloud xml_decode (libxml2) %8.1f ms   %.2fx   target <= 2x    %s"):format(t_xml * 1e3, t_xml / t_cjson,
-    t_xml / t_cjson <= 2 and "MET" or "MISSED"))
+  print(("luacloud xml_decode (libxml2) %8.1f ms   %.2fx   target <= 1.5x  %s"):format(t_xml * 1e3, t_xml / t_cjson,
+    t_xml / t_cjson <= 1.5 and "MET" or "MISSED"))
   print(("libxml2 parse only (no tables)%8.1f ms   %.2fx"):format(t_parse * 1e3, t_parse / t_cjson))
 end
 
