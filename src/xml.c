@@ -35,11 +35,18 @@ typedef struct xdec {
   const char *items;
   size_t items_len;
   int lower, item_depth, prune; /* item_depth: depth of the open item, 0 outside; prune: open bare levels */
+  int prune_marked;              /* the outermost bare element is on the tape */
   const char *names[PRUNE_MAX + 1];
+  unsigned char kids[PRUNE_MAX + 1];
+  /* lc_filter_wants of an item's child by its name's address: libxml2 hands out names from the
+   * parser's dictionary, which lives as long as this decode, so an address is one name */
+  const xmlChar *want_name[16];
+  signed char want[16]; /* inside an item: the element at this depth has a child on the tape */
 } xdec;
 
-static void put_u32(lc_buf *b, size_t v) {
+static inline void put_u32(lc_buf *b, size_t v) {
   uint32_t u = (uint32_t)v;
+  if (b->cap - b->len >= 4) { memcpy(b->data + b->len, &u, 4); b->len += 4; return; }
   lc_buf_add(b, &u, 4);
 }
 
@@ -66,6 +73,19 @@ static int sax_at_items(xdec *d, int depth) {
   return depth >= 2;
 }
 
+static int child_wanted(xdec *d, const xmlChar *local, int depth) {
+  unsigned h;
+  int w;
+  if (depth != d->item_depth + 1)
+    return lc_filter_wants(d->prune_f, &d->names[d->item_depth + 1], depth - d->item_depth, d->lower);
+  h = (unsigned)(((uintptr_t)local >> 3) & 15);
+  if (d->want_name[h] == local) return d->want[h];
+  w = lc_filter_wants(d->prune_f, &d->names[depth], 1, d->lower);
+  d->want_name[h] = local;
+  d->want[h] = (signed char)w;
+  return w;
+}
+
 /* 1 when the element just opened is not recorded in full (see xdec.prune_f) */
 static int prune_start(xdec *d, const xmlChar *local) {
   int depth = d->depth;
@@ -74,23 +94,31 @@ static int prune_start(xdec *d, const xmlChar *local) {
   if (depth > PRUNE_MAX) return 0;
   d->names[depth] = (const char *)local;
   if (!d->item_depth) {
-    if (sax_at_items(d, depth)) d->item_depth = depth;
+    if (sax_at_items(d, depth)) { d->item_depth = depth; d->kids[depth] = 0; }
     return 0;
   }
-  if (lc_filter_wants(d->prune_f, &d->names[d->item_depth + 1], depth - d->item_depth, d->lower)) return 0;
+  d->kids[depth] = 0;
+  if (child_wanted(d, local, depth)) {
+    d->kids[depth - 1] = 1;
+    return 0;
+  }
+  d->prune = 1;
+  /* one bare child is enough to make its parent a table; more change nothing the filter sees */
+  d->prune_marked = !d->kids[depth - 1];
+  if (!d->prune_marked) return 1;
+  d->kids[depth - 1] = 1;
   n = strlen((const char *)local);
   lc_buf_addc(&d->tape, 'S'); /* its parent still has this child */
   put_u32(&d->tape, n);
   lc_buf_add(&d->tape, local, n);
   put_u32(&d->tape, 0);
-  d->prune = 1;
   return 1;
 }
 
 static int prune_end(xdec *d) {
   if (d->prune) {
     d->depth--;
-    if (--d->prune == 0) lc_buf_addc(&d->tape, 'E');
+    if (--d->prune == 0 && d->prune_marked) lc_buf_addc(&d->tape, 'E');
     return 1;
   }
   if (d->depth == d->item_depth) d->item_depth = 0;
