@@ -143,6 +143,19 @@ local function constraints(client, entry, placement)
   return placement
 end
 
+-- A list's size against the catalog's min_items/max_items, before anything is sent: the server
+-- refuses more (Dimension Data REASON_72, more than 10 values for a filter parameter) or fewer
+-- (an anti-affinity rule names exactly two servers).
+local function check_count(client, spec, v)
+  if type(v) ~= "table" or not (spec.max_items or spec.min_items) then return true end
+  local n, lo, hi = #v, spec.min_items or 0, spec.max_items or math.huge
+  if n >= lo and n <= hi then return true end
+  local takes = lo == hi and tostring(lo) or hi == math.huge and ("at least " .. lo)
+    or lo == 0 and ("at most " .. hi) or (lo .. " to " .. hi)
+  return fail(client, { param = spec.name, message = string.format("parameter '%s' takes %s values, got %d",
+    spec.name, takes, n) })
+end
+
 --- check(client, id, entry, params) -> placement | nil, err
 -- placement = { values = {snake -> value}, header = {}, query = {}, body = {} }
 -- where header/query/body are arrays of { name = documented name, value = wire value }.
@@ -184,6 +197,8 @@ function M.check(client, id, entry, params)
         return fail(client, { param = spec.name, message = "missing required parameter '" .. spec.name .. "'" })
       end
     else
+      local ok_count, count_err = check_count(client, spec, v)
+      if not ok_count then return nil, count_err end
       if spec.multi and type(v) == "table" then
         -- a repeated parameter (Dimension Data IN filters): check every value
         for _, each in ipairs(v) do
