@@ -286,3 +286,37 @@ describe("c:each / c:pages / c:call with where and fields", function()
     assert.same({ { id = first.id } }, r.server)
   end)
 end)
+
+describe("call options", function()
+  local luacloud = require "luacloud"
+  local function client()
+    local sent = {}
+    local c = assert(luacloud.new("reliacloud", { api_key = "k", secret_key = "s", endpoint = "http://127.0.0.1:9/client/api",
+      transport = function(req)
+        sent[#sent + 1] = req
+        return { status = 200, headers = {}, body = "<listzonesresponse><count>0</count></listzonesresponse>" }
+      end }))
+    return c, sent
+  end
+
+  it("refuses an unknown option by name before sending (a client option given to a call)", function()
+    local c, sent = client()
+    for _, how in ipairs { "call", "pages" } do
+      local r, err
+      if how == "call" then r, err = c:call("list_zones", {}, { timeout = 0 })
+      else r, err = c:pages("list_zones", {}, { timeout = 0 })() end
+      assert.is_nil(r)
+      assert.equal("validation", err.kind, how)
+      assert.equal("list_zones", err.op)
+      assert.truthy(err.message:find("unknown call option 'timeout'", 1, true), err.message)
+    end
+    assert.error(function() for _ in c:each("list_zones", {}, { retries = 1 }) do end end)
+    assert.equal(0, #sent)
+  end)
+
+  it("still takes where and fields", function()
+    local c, sent = client()
+    assert.truthy(c:call("list_zones", {}, { where = { name = "x" }, fields = { "id" } }))
+    assert.equal(1, #sent)
+  end)
+end)

@@ -8,9 +8,20 @@ local core = require "luacloud.core"
 
 local M = {}
 
+-- what a call takes as options; `compiled` is the pager's own (one compiled filter for every
+-- page). Anything else is refused so that a misplaced client option (c:call(op, p, { timeout = 0 }))
+-- is not silently ignored.
+local CALL_OPTIONS = { where = true, fields = true, compiled = true }
+
 --- The compiled filter of call options, false when they ask for nothing, or nil, message.
 function M.compile(opts)
   if type(opts) ~= "table" then return nil, "call options must be a table, got " .. type(opts) end
+  for k in pairs(opts) do
+    if not CALL_OPTIONS[k] then
+      return nil, "unknown call option '" .. tostring(k) .. "' (a call takes where and fields; "
+        .. "timeout, retries and the like are client options: luacloud.new(provider, opts))"
+    end
+  end
   if opts.compiled then return opts.compiled end
   if opts.where == nil and opts.fields == nil then return false end
   return core.filter(opts.where, opts.fields)
