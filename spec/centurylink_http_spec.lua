@@ -9,32 +9,11 @@ local luacloud = require "luacloud"
 local core = require "luacloud.core"
 local catalog = require "luacloud.catalog.centurylink"
 
-local function sh(cmd)
-  local p = assert(io.popen("{ " .. cmd .. " ; } >/dev/null 2>&1; echo $?"))
-  local rc = tonumber(p:read("a"):match("(%d+)%s*$"))
-  p:close()
-  return rc
-end
-
-local function have_nginx()
-  local bin = os.getenv("LUACLOUD_SIM_NGINX")
-  if sh(bin and ("test -x '" .. bin .. "'") or "command -v nginx || test -x /usr/sbin/nginx") ~= 0 then
-    return false, "nginx is not installed"
-  end
-  for _, dir in ipairs { "/usr/lib/nginx/modules", "/usr/share/nginx/modules" } do
-    if sh("test -f " .. dir .. "/ngx_http_lua_module.so && test -f " .. dir .. "/ndk_http_module.so") == 0 then
-      return true
-    end
-  end
-  return false, "the nginx lua module (libnginx-mod-http-lua) is not installed"
-end
-
-local ok_nginx, why = have_nginx()
-if not ok_nginx then
-  describe("centurylink over HTTP", function()
+local why = support.missing()
+if why then -- pending, not failing
+  return describe("centurylink over HTTP", function()
     it("needs nginx", function() pending(why .. ": skipping the CenturyLink HTTP specs") end)
   end)
-  return
 end
 
 local FORMATS = { "json", "xml" }

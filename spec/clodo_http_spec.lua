@@ -12,30 +12,11 @@ local support = require "spec.support.sim"
 
 local SPEED = 100 -- install 0.3 s, reboot 0.1 s, backup create 0.4 s, delete 0.1 s, restore 0.6 s
 
-local function sh(cmd)
-  local p = assert(io.popen("{ " .. cmd .. " ; } 2>&1; echo \"__rc=$?\""))
-  local out = p:read("a")
-  p:close()
-  return out, tonumber(out:match("__rc=(%d+)%s*$"))
-end
-
-local function have_nginx()
-  local bin = os.getenv("LUACLOUD_SIM_NGINX")
-  local _, rc = sh(bin and ("test -x '" .. bin .. "'") or "command -v nginx || test -x /usr/sbin/nginx")
-  if rc ~= 0 then return false, "nginx is not installed" end
-  for _, dir in ipairs({ "/usr/lib/nginx/modules", "/usr/share/nginx/modules" }) do
-    local f = io.open(dir .. "/ngx_http_lua_module.so", "rb")
-    if f then f:close(); return true end
-  end
-  return false, "the nginx lua module (libnginx-mod-http-lua) is not installed"
-end
-
-local ok_nginx, why = have_nginx()
-if not ok_nginx then
-  describe("clodo over HTTP (nginx simulator)", function()
+local why = support.missing()
+if why then -- pending, not failing
+  return describe("clodo over HTTP (nginx simulator)", function()
     it("needs nginx", function() pending(why .. ": skipping the clodo HTTP specs") end)
   end)
-  return
 end
 
 local function find(list, field, value)

@@ -5,34 +5,15 @@
 -- second. Every op id called is recorded; the last test checks that the calls cover the catalog.
 -- Pending (not failing) when nginx or its lua module is not installed.
 
-local root = (debug.getinfo(1, "S").source:match("^@(.*)/spec/[^/]*$")) or "."
-
-local function have_nginx()
-  local bin = os.getenv("LUACLOUD_SIM_NGINX")
-  local ok = os.execute(bin and ("test -x '" .. bin .. "'") or "command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx")
-  if not ok then return false, "nginx is not installed" end
-  for _, dir in ipairs({ "/usr/lib/nginx/modules", "/usr/share/nginx/modules" }) do
-    local f = io.open(dir .. "/ngx_http_lua_module.so", "rb")
-    if f then f:close() return true end
-  end
-  return false, "the nginx lua module (libnginx-mod-http-lua) is not installed"
-end
-
-local nginx_ok, why = have_nginx()
-if nginx_ok then
-  local f = io.open(root .. "/build-luajit/luacloud/core.so", "rb")
-  if f then f:close() else nginx_ok, why = false, "build-luajit is missing (make LUA=luajit)" end
-end
-
-if not nginx_ok then
-  describe("dimensiondata over HTTP", function()
+local support = require("spec.support.sim")
+local why = support.missing { luajit = true }
+if why then -- pending, not failing
+  return describe("dimensiondata over HTTP", function()
     it("needs nginx", function() pending(why .. ": skipping the dimensiondata HTTP specs") end)
   end)
-  return
 end
 
 local luacloud = require("luacloud")
-local support = require("spec.support.sim")
 local catalog = require("luacloud.catalog.dimensiondata")
 local core = require("luacloud.core")
 

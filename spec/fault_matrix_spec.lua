@@ -10,30 +10,14 @@
 -- login session, CenturyLink's Logon cookie, Clodo's X-Auth-Token; Dimension Data's Basic auth
 -- has none, so its credentials are refused).
 
-local root = (debug.getinfo(1, "S").source:match("^@(.*)/spec/[^/]*$")) or "."
-
-local function have_nginx()
-  local ok = os.execute("command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx")
-  if not ok then return false, "nginx is not installed" end
-  for _, dir in ipairs({ "/usr/lib/nginx/modules", "/usr/share/nginx/modules" }) do
-    local f = io.open(dir .. "/ngx_http_lua_module.so", "rb")
-    if f then f:close() return true end
-  end
-  return false, "the nginx lua module is not installed"
-end
-local nginx_ok, why = have_nginx()
-if nginx_ok then
-  local f = io.open(root .. "/build-luajit/luacloud/core.so", "rb")
-  if f then f:close() else nginx_ok, why = false, "build-luajit is missing (make LUA=luajit)" end
-end
-if not nginx_ok then
-  describe("fault matrix", function() it("needs nginx", function() pending(why) end) end)
-  return
+local support = require "spec.support.sim"
+local why = support.missing { luajit = true }
+if why then -- pending, not failing
+  return describe("fault matrix", function() it("needs nginx", function() pending(why) end) end)
 end
 
 local luacloud = require "luacloud"
 local core = require "luacloud.core"
-local support = require "spec.support.sim"
 
 local TIMEOUT, DEADLINE = 0.6, 2.5
 -- beyond the deadline: process and connection set-up on a loaded machine. Generous, because what

@@ -49,18 +49,6 @@ local function curl(url, extra)
   return res
 end
 
-local function have_nginx()
-  local bin = os.getenv("LUACLOUD_SIM_NGINX") -- the same override as bin/luacloud-sim
-  local _, rc = sh(bin and ("test -x " .. q(bin)) or "command -v nginx || test -x /usr/sbin/nginx")
-  if rc ~= 0 then return false, "nginx is not installed" end
-  for _, dir in ipairs({ "/usr/lib/nginx/modules", "/usr/share/nginx/modules" }) do
-    if read_file(dir .. "/ngx_http_lua_module.so") and read_file(dir .. "/ndk_http_module.so") then
-      return true
-    end
-  end
-  return false, "the nginx lua module (libnginx-mod-http-lua) is not installed"
-end
-
 math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 100000)
 
 -- Starts an instance on a free port; returns { port, dir, base, out, info }.
@@ -95,13 +83,11 @@ local function admin(inst, method, path, json)
   return r.status, json_decode(r.body), r
 end
 
-local ok_nginx, why = have_nginx()
-
-if not ok_nginx then
-  describe("luacloud-sim under nginx", function()
+local why = require("spec.support.sim").missing()
+if why then -- pending, not failing
+  return describe("luacloud-sim under nginx", function()
     it("needs nginx", function() pending(why .. ": skipping the nginx simulator specs") end)
   end)
-  return
 end
 
 describe("luacloud-sim under nginx", function()

@@ -11,19 +11,11 @@ local luacloud = require("luacloud")
 
 local root = support.root
 
-local function have_nginx()
-  local ok = os.execute("command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx")
-  if not ok then return false end
-  local f = io.open("/usr/lib/nginx/modules/ngx_http_lua_module.so", "rb")
-  if f then f:close() return true end
-  return false
-end
-
-if not have_nginx() then
-  describe("document samples against the simulators", function()
-    it("needs nginx", function() pending("nginx with the lua module is not installed") end)
+local why = support.missing()
+if why then -- pending, not failing
+  return describe("document samples against the simulators", function()
+    it("needs nginx", function() pending(why) end)
   end)
-  return
 end
 
 local function read(path)

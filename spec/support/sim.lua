@@ -14,6 +14,37 @@ local function sh(cmd)
 end
 M.sh = sh
 
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+--- Why the nginx simulators cannot run here, or nil when they can. The rule is bin/luacloud-sim
+-- start's own (LUACLOUD_SIM_NGINX, LUACLOUD_SIM_MODULES, both modules), so a spec pends where the
+-- script would refuse to start. missing{ luajit = true }: the spec also needs build-luajit;
+-- opts.getenv replaces os.getenv (for the spec of this function).
+function M.missing(opts)
+  opts = opts or {}
+  local getenv = opts.getenv or os.getenv
+  local bin = getenv("LUACLOUD_SIM_NGINX")
+  local _, rc = sh(bin and ("test -x '" .. bin .. "'") or "command -v nginx || test -x /usr/sbin/nginx")
+  if rc ~= 0 then return "nginx is not installed" end
+  local found
+  for _, dir in ipairs { getenv("LUACLOUD_SIM_MODULES") or "", "/usr/lib/nginx/modules",
+                         "/usr/share/nginx/modules", "/usr/lib64/nginx/modules" } do
+    if dir ~= "" and exists(dir .. "/ngx_http_lua_module.so") and exists(dir .. "/ndk_http_module.so") then
+      found = true
+      break
+    end
+  end
+  if not found then return "the nginx lua module (libnginx-mod-http-lua) is not installed" end
+  if opts.luajit and not exists(root .. "/build-luajit/luacloud/core.so") then
+    return "build-luajit is missing (make LUA=luajit)"
+  end
+  return nil
+end
+
 --- start{ tls = bool, latency = ms } -> sim { base, endpoints, credentials, ca_file, port, stop = fn, admin = fn }
 function M.start(opts)
   opts = opts or {}
