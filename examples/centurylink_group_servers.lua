@@ -8,24 +8,13 @@
 --                                    lua5.4 examples/centurylink_group_servers.lua
 -- Options (env): LUACLOUD_CENTURYLINK_FORMAT=json|xml, LUACLOUD_CENTURYLINK_LOCATION (default: the
 -- account's own data center), LUACLOUD_CENTURYLINK_TEMPLATE (default: the first Ubuntu/CentOS template).
--- Run from the repository root (or set LUA_PATH/LUA_CPATH for an installed luacloud).
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-package.cpath = "build/?.so;" .. package.cpath
-
-local luacloud = require "luacloud"
+-- Runs from any directory: examples/lib/example.lua puts this checkout's lua/ and build/ first.
+package.path = (arg[0]:match("^(.*)/") or ".") .. "/lib/?.lua;" .. package.path
+local example = require "example" -- the library of this checkout, options, must
+local must = example.must
 local env = os.getenv
 
-local c = assert(luacloud.new("centurylink", {
-  endpoint = env("LUACLOUD_CENTURYLINK_ENDPOINT") or "http://127.0.0.1:8080/centurylink",
-  api_key = env("LUACLOUD_CENTURYLINK_API_KEY") or "demo-api-key",
-  password = env("LUACLOUD_CENTURYLINK_PASSWORD") or "demo-password",
-  format = env("LUACLOUD_CENTURYLINK_FORMAT") or "json",
-}))
-
-local function must(res, err)
-  if res == nil then error(tostring(err), 2) end
-  return res
-end
+local c = example.client("centurylink", { format = "json" })
 
 -- 1. Where: the API user's account and its data center (Logon happens on the first call).
 local account = must(c:get_accounts()).Accounts[1]

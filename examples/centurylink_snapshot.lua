@@ -9,24 +9,13 @@
 --                                    lua5.4 examples/centurylink_snapshot.lua WA1ACCTWEB01
 -- Options (env): LUACLOUD_CENTURYLINK_FORMAT=json|xml, LUACLOUD_CENTURYLINK_REVERT=1 reverts the server to
 -- the new snapshot before deleting it, LUACLOUD_CENTURYLINK_KEEP=1 keeps the snapshot.
--- Run from the repository root (or set LUA_PATH/LUA_CPATH for an installed luacloud).
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-package.cpath = "build/?.so;" .. package.cpath
-
-local luacloud = require "luacloud"
+-- Runs from any directory: examples/lib/example.lua puts this checkout's lua/ and build/ first.
+package.path = (arg[0]:match("^(.*)/") or ".") .. "/lib/?.lua;" .. package.path
+local example = require "example" -- the library of this checkout, options, must
+local must = example.must
 local env = os.getenv
 
-local c = assert(luacloud.new("centurylink", {
-  endpoint = env("LUACLOUD_CENTURYLINK_ENDPOINT") or "http://127.0.0.1:8080/centurylink",
-  api_key = env("LUACLOUD_CENTURYLINK_API_KEY") or "demo-api-key",
-  password = env("LUACLOUD_CENTURYLINK_PASSWORD") or "demo-password",
-  format = env("LUACLOUD_CENTURYLINK_FORMAT") or "json",
-}))
-
-local function must(res, err)
-  if res == nil then error(tostring(err), 2) end
-  return res
-end
+local c = example.client("centurylink", { format = "json" })
 
 -- 1. The server: from the command line, or the first active one of the account's data center.
 local name = arg[1]

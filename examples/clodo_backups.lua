@@ -7,24 +7,13 @@
 --                                    LUACLOUD_CLODO_KEY=... lua5.4 examples/clodo_backups.lua 1234
 -- Options (env): LUACLOUD_CLODO_FORMAT=json|xml, LUACLOUD_CLODO_DAYS (default "1,3,5"),
 -- LUACLOUD_CLODO_TIME (default "03:30"), LUACLOUD_CLODO_CLEANUP=1 deletes the new backup at the end.
--- Run from the repository root (or set LUA_PATH/LUA_CPATH for an installed luacloud).
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-package.cpath = "build/?.so;" .. package.cpath
-
-local luacloud = require "luacloud"
+-- Runs from any directory: examples/lib/example.lua puts this checkout's lua/ and build/ first.
+package.path = (arg[0]:match("^(.*)/") or ".") .. "/lib/?.lua;" .. package.path
+local example = require "example" -- the library of this checkout, options, must
+local must = example.must
 local env = os.getenv
 
-local c = assert(luacloud.new("clodo", {
-  endpoint = env("LUACLOUD_CLODO_ENDPOINT") or "http://127.0.0.1:8080/clodo",
-  user = env("LUACLOUD_CLODO_USER") or "demo",
-  key = env("LUACLOUD_CLODO_KEY") or "demo-key",
-  format = env("LUACLOUD_CLODO_FORMAT") or "json",
-}))
-
-local function must(res, err)
-  if res == nil then error(tostring(err), 2) end
-  return res
-end
+local c = example.client("clodo", { format = "json" })
 
 local function show(server_id)
   for _, b in ipairs(must(c:list_backups { id = server_id }).backup) do

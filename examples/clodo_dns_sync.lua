@@ -7,11 +7,10 @@
 -- Against the real API:             LUACLOUD_CLODO_ENDPOINT=https://api.clodo.ru LUACLOUD_CLODO_USER=... \
 --                                    LUACLOUD_CLODO_KEY=... lua5.4 examples/clodo_dns_sync.lua example.com
 -- LUACLOUD_CLODO_DRY_RUN=1 prints the plan only.
--- Run from the repository root (or set LUA_PATH/LUA_CPATH for an installed luacloud).
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-package.cpath = "build/?.so;" .. package.cpath
-
-local luacloud = require "luacloud"
+-- Runs from any directory: examples/lib/example.lua puts this checkout's lua/ and build/ first.
+package.path = (arg[0]:match("^(.*)/") or ".") .. "/lib/?.lua;" .. package.path
+local example = require "example" -- the library of this checkout, options, must
+local must = example.must
 local env = os.getenv
 
 local zone_name = arg[1] or "luacloud-example.ru"
@@ -25,18 +24,8 @@ local WANTED = {
 }
 local KEEP_TYPES = { SOA = true, NS = true }
 
-local c = assert(luacloud.new("clodo", {
-  endpoint = env("LUACLOUD_CLODO_ENDPOINT") or "http://127.0.0.1:8080/clodo",
-  user = env("LUACLOUD_CLODO_USER") or "demo",
-  key = env("LUACLOUD_CLODO_KEY") or "demo-key",
-  format = env("LUACLOUD_CLODO_FORMAT") or "json",
-}))
+local c = example.client("clodo", { format = "json" })
 local dry = env("LUACLOUD_CLODO_DRY_RUN") == "1"
-
-local function must(res, err)
-  if res == nil then error(tostring(err), 2) end
-  return res
-end
 
 local function fqdn(name)
   if name == "@" or name == "" then return zone_name end

@@ -7,25 +7,13 @@
 --                                    https://api.kh.clodo.ru ...) LUACLOUD_CLODO_USER=... LUACLOUD_CLODO_KEY=...
 -- Options (env): LUACLOUD_CLODO_FORMAT=json|xml, LUACLOUD_CLODO_KEEP=1 keeps the server (default: deleted
 -- at the end), LUACLOUD_CLODO_NAME=name.
--- Run from the repository root (or set LUA_PATH/LUA_CPATH for an installed luacloud).
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-package.cpath = "build/?.so;" .. package.cpath
-
-local luacloud = require "luacloud"
+-- Runs from any directory: examples/lib/example.lua puts this checkout's lua/ and build/ first.
+package.path = (arg[0]:match("^(.*)/") or ".") .. "/lib/?.lua;" .. package.path
+local example = require "example" -- the library of this checkout, options, must
+local must = example.must
 local env = os.getenv
 
-local c = assert(luacloud.new("clodo", {
-  endpoint = env("LUACLOUD_CLODO_ENDPOINT") or "http://127.0.0.1:8080/clodo",
-  user = env("LUACLOUD_CLODO_USER") or "demo",
-  key = env("LUACLOUD_CLODO_KEY") or "demo-key",
-  format = env("LUACLOUD_CLODO_FORMAT") or "json",
-  timeout = 120,
-}))
-
-local function must(res, err)
-  if res == nil then error(tostring(err), 2) end
-  return res
-end
+local c = example.client("clodo", { format = "json", timeout = 120 })
 
 -- 1. An OS image for a VirtualServer (ids differ per server type), Debian if there is one.
 local image

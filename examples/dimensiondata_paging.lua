@@ -9,25 +9,15 @@
 -- Against the real API:             LUACLOUD_DIMENSIONDATA_ENDPOINT=https://api-na.dimensiondata.com \
 --                                    LUACLOUD_DIMENSIONDATA_USERNAME=... LUACLOUD_DIMENSIONDATA_PASSWORD=... \
 --                                    lua5.4 examples/dimensiondata_paging.lua 50
--- Run from the repository root (or set LUA_PATH/LUA_CPATH for an installed luacloud).
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-package.cpath = "build/?.so;" .. package.cpath
-
-local luacloud = require "luacloud"
+-- Runs from any directory: examples/lib/example.lua puts this checkout's lua/ and build/ first.
+package.path = (arg[0]:match("^(.*)/") or ".") .. "/lib/?.lua;" .. package.path
+local example = require "example" -- the library of this checkout, options, must
+local must = example.must
 local core = require "luacloud.core"
 local env = os.getenv
 
-local endpoint = env("LUACLOUD_DIMENSIONDATA_ENDPOINT") or "http://127.0.0.1:8080/dimensiondata"
-local c = assert(luacloud.new("dimensiondata", {
-  endpoint = endpoint,
-  username = env("LUACLOUD_DIMENSIONDATA_USERNAME") or "demo",
-  password = env("LUACLOUD_DIMENSIONDATA_PASSWORD") or "demo-password",
-}))
-
-local function must(res, err)
-  if res == nil then error(tostring(err), 2) end
-  return res
-end
+local c = example.client("dimensiondata")
+local endpoint = c.endpoint
 
 local page_size = tonumber(arg[1]) or 25
 

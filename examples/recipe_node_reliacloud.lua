@@ -1,42 +1,12 @@
 #!/usr/bin/env lua5.4
--- A node recipe for ReliaCloud written against luacloud.compute (the same steps run on the other
--- clouds: examples/recipe_node_*.lua). Against the simulator (bin/luacloud-sim start):
+-- A node recipe for ReliaCloud on luacloud.compute: the steps are examples/lib/recipe_node.lua
+-- (the same on every cloud), this file holds the values of this cloud. Against the simulator (bin/luacloud-sim start):
 --   lua5.4 examples/recipe_node_reliacloud.lua        (LUACLOUD_KEEP=1 keeps the node)
 -- ReliaCloud names servers itself: the label "web-1" is kept in a state file (state option).
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-package.cpath = "build/?.so;" .. package.cpath
+package.path = (arg[0]:match("^(.*)/") or ".") .. "/lib/?.lua;" .. package.path
 
-local luacloud = require "luacloud"
-local env = os.getenv
-
-local function must(res, err)
-  if res == nil then error(tostring(err), 2) end
-  return res
-end
-
-local cx = must(luacloud.compute("reliacloud", {
-  endpoint = env("LUACLOUD_RELIACLOUD_ENDPOINT") or "http://127.0.0.1:8080/reliacloud/client/api",
-  api_key = env("LUACLOUD_RELIACLOUD_API_KEY") or "demo-api-key",
-  secret_key = env("LUACLOUD_RELIACLOUD_SECRET_KEY") or "demo-secret-key",
-  state = os.tmpname(),
-  wait = { interval = 1, max_interval = 10, timeout = 1800 },
-}))
-for _, m in ipairs({ "list_images", "list_sizes", "list_locations", "list_networks" }) do
-  local list, err = cx[m](cx)
-  print(("%-15s %s"):format(m, list and (#list .. " items") or tostring(err)))
-end
-
-local node = must(cx:create_node { name = "web-1", image = "CentOS", size = "Small", location = "WC", network = "web.example" })
-print(("created %s (%s): %s"):format(node.id, node.label, node.state))
-node = must(cx:wait_until(node, "running", { timeout = 1800, progress = function(pct, info)
-  io.write(("\r  %s, poll %d, %s%%   "):format(tostring(info.state), info.polls, tostring(pct or "?")))
-  io.flush()
-end }))
-print()
-print(("node %s is %s (%s); public %s, private %s"):format(node.name, node.state, node.provider_state,
-  table.concat(node.public_ips, " "), table.concat(node.private_ips, " ")))
-if env("LUACLOUD_KEEP") ~= "1" then
-  must(cx:destroy_node(node))
-  must(cx:wait_until(node, "terminated", { timeout = 1800 }))
-  print("destroyed " .. node.id)
-end
+require("recipe_node").run {
+  provider = "reliacloud",
+  options = { state = os.tmpname() },
+  node = { name = "web-1", image = "CentOS", size = "Small", location = "WC", network = "web.example" },
+}

@@ -8,33 +8,14 @@
 --                                     LUACLOUD_RELIACLOUD_API_KEY=... LUACLOUD_RELIACLOUD_SECRET_KEY=... \
 --                                     lua5.4 examples/reliacloud_quickstart.lua
 -- Session login instead of API keys:  LUACLOUD_RELIACLOUD_USERNAME=... LUACLOUD_RELIACLOUD_PASSWORD=...
--- Run from the repository root (or set LUA_PATH/LUA_CPATH for an installed luacloud).
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-package.cpath = "build/?.so;" .. package.cpath
-
-local luacloud = require "luacloud"
-
-local env = os.getenv
-local opts = {
-  endpoint = env("LUACLOUD_RELIACLOUD_ENDPOINT") or "http://127.0.0.1:8080/reliacloud/client/api",
-  format = env("LUACLOUD_RELIACLOUD_FORMAT") or "xml",
-  timeout = 600, -- deploy, start, stop and reboot answer synchronously and can take minutes
-}
-if env("LUACLOUD_RELIACLOUD_USERNAME") then
-  opts.username = env("LUACLOUD_RELIACLOUD_USERNAME")
-  opts.password = env("LUACLOUD_RELIACLOUD_PASSWORD")
-else
-  opts.api_key = env("LUACLOUD_RELIACLOUD_API_KEY") or "demo-api-key"
-  opts.secret_key = env("LUACLOUD_RELIACLOUD_SECRET_KEY") or "demo-secret-key"
-end
-
-local c = assert(luacloud.new("reliacloud", opts))
-
+-- Runs from any directory: examples/lib/example.lua puts this checkout's lua/ and build/ first.
+package.path = (arg[0]:match("^(.*)/") or ".") .. "/lib/?.lua;" .. package.path
+local example = require "example" -- the library of this checkout, options, must
 -- Stops the example on an error (the error object prints provider, operation, status, message).
-local function must(res, err)
-  if res == nil then error(tostring(err), 2) end
-  return res
-end
+local must = example.must
+
+-- deploy, start, stop and reboot answer synchronously and can take minutes
+local c = example.client("reliacloud", { format = "xml", timeout = 600 })
 
 -- 1. Pick a zone (a new account must ask for available=true), a ready template, the smallest offering.
 local zone = must(c:list_zones { available = true }).zone[1]
@@ -79,5 +60,5 @@ print("destroyed vm " .. vm.id)
 
 local left = must(c:list_virtual_machine {}).virtualmachine
 print(("%d virtual machine(s) left"):format(#left))
-if opts.username then c:logout {} end
+if not c.opts.api_key then c:logout {} end -- a session login (LUACLOUD_RELIACLOUD_USERNAME) ends
 c:close()

@@ -119,6 +119,30 @@ function M.bench()
   send_json(200, result)
 end
 
+-- fan-out: ?n calls at ?c concurrency through c:batch (light threads under cosockets)
+function M.fanout()
+  local n, conc = tonumber(ngx.var.arg_n) or 200, tonumber(ngx.var.arg_c) or 20
+  local out = {}
+  for _, mode in ipairs({ "ngx", "curl" }) do
+    local c = assert(luacloud.new("reliacloud", options("reliacloud", { use_curl = mode == "curl" })))
+    assert(c:list_zones { available = true })
+    local calls = {}
+    for i = 1, n do calls[i] = { "list_zones", { available = true } } end
+    local best = math.huge
+    for _ = 1, 3 do
+      local t0 = core.now()
+      local res = assert(c:batch(calls, conc))
+      local w = core.now() - t0
+      for _, r in ipairs(res) do assert(r.result, r.err and r.err.message) end
+      best = math.min(best, w)
+      out[mode .. "_rounds"] = (out[mode .. "_rounds"] or "") .. string.format("%.1f ", w * 1e3)
+    end
+    out[mode] = best
+    c:close()
+  end
+  send_json(200, out)
+end
+
 M.scenarios = require "scenarios"
 
 function M.selftest()
