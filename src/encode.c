@@ -6,13 +6,23 @@
 
 static const char HEX[] = "0123456789ABCDEF";
 
-/* keep[c] != 0 when c is left as is */
-static void add_escaped(luaL_Buffer *b, const char *s, size_t n, const char *keep_extra, int plus_space) {
+/* Which bytes each encoding leaves as they are: one table lookup per byte instead of a strchr
+ * over the kept set (this runs over every byte of every query value). */
+#define K_ALNUM 15
+#define K_PCT 1    /* ".-*_": Java URLEncoder (ReliaCloud/CloudStack) */
+#define K_URL 2    /* "-._~": RFC 3986 unreserved */
+#define K_FORM 4   /* "-._~*": form bodies */
+static const unsigned char KEEP[256] = {
+  ['0' ... '9'] = K_ALNUM, ['A' ... 'Z'] = K_ALNUM, ['a' ... 'z'] = K_ALNUM,
+  ['.'] = K_PCT | K_URL | K_FORM, ['-'] = K_PCT | K_URL | K_FORM, ['_'] = K_PCT | K_URL | K_FORM,
+  ['*'] = K_PCT | K_FORM, ['~'] = K_URL | K_FORM,
+};
+
+static void add_escaped(luaL_Buffer *b, const char *s, size_t n, int keep, int plus_space) {
   size_t i;
   for (i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-        (c && strchr(keep_extra, c))) {
+    if (KEEP[c] & keep) {
       luaL_addchar(b, (char)c);
     } else if (c == ' ' && plus_space) {
       luaL_addchar(b, '+');
@@ -30,7 +40,7 @@ static int l_pct(lua_State *L) {
   const char *s = luaL_checklstring(L, 1, &n);
   luaL_Buffer b;
   luaL_buffinit(L, &b);
-  add_escaped(&b, s, n, ".-*_", 0);
+  add_escaped(&b, s, n, K_PCT, 0);
   luaL_pushresult(&b);
   return 1;
 }
@@ -40,7 +50,7 @@ static int l_urlencode(lua_State *L) {
   const char *s = luaL_checklstring(L, 1, &n);
   luaL_Buffer b;
   luaL_buffinit(L, &b);
-  add_escaped(&b, s, n, "-._~", 0);
+  add_escaped(&b, s, n, K_URL, 0);
   luaL_pushresult(&b);
   return 1;
 }
@@ -145,9 +155,9 @@ static int l_form_encode(lua_State *L) {
     lua_rawgeti(L, arr, i); k = lua_tolstring(L, -1, &kn); lua_pop(L, 1);
     lua_rawgeti(L, arr, i + 1); v = lua_tolstring(L, -1, &vn); lua_pop(L, 1);
     if (i > 1) luaL_addchar(&b, '&');
-    add_escaped(&b, k, kn, "-._~*", 1);
+    add_escaped(&b, k, kn, K_FORM, 1);
     luaL_addchar(&b, '=');
-    add_escaped(&b, v, vn, "-._~*", 1);
+    add_escaped(&b, v, vn, K_FORM, 1);
   }
   luaL_pushresult(&b);
   return 1;
@@ -256,15 +266,15 @@ static int l_csv_decode(lua_State *L) {
 }
 
 /* Lower-cased output, values percent-encoded with lower-case hex (%2f): the
- * whole canonical string is lower-cased after encoding. */
+ * whole canonical string is lower-cased after encoding. ASCII only, as the C
+ * locale's tolower (without its call per byte). */
 static void add_lower(luaL_Buffer *b, const char *s, size_t n, int escape) {
   static const char hex[] = "0123456789abcdef";
   size_t i;
   for (i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (!escape || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-        c == '.' || c == '-' || c == '*' || c == '_') {
-      luaL_addchar(b, (char)tolower(c));
+    if (!escape || (KEEP[c] & K_PCT)) {
+      luaL_addchar(b, (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c));
     } else {
       luaL_addchar(b, '%');
       luaL_addchar(b, hex[c >> 4]);
@@ -273,72 +283,132 @@ static void add_lower(luaL_Buffer *b, const char *s, size_t n, int escape) {
   }
 }
 
-/* Read the array of {name, value} pairs at `idx` into strings kept alive by
- * the array itself; returns the count. Values go through tostring. */
-static int read_pairs(lua_State *L, int idx, const char ***names, const char ***values,
-                      size_t **vlens) {
-  int i, n;
+/* The few pairs of a usual call live in C stack arrays; more get one userdata. */
+#define SMALL_PAIRS 16
+typedef struct pairs {
+  int n;
+  const char **names, **values;
+  size_t *vlens;
+  int *order;
+  const char *sn[SMALL_PAIRS], *sv[SMALL_PAIRS];
+  size_t svl[SMALL_PAIRS];
+  int so[SMALL_PAIRS];
+} pairs;
+
+/* Keep a converted string alive in the anchor table at `anchor` (made on first use: the pairs
+ * of a call are strings already, and a string held by the caller's pair table stays alive). */
+static void anchor_top(lua_State *L, int anchor, int *k) {
+  if (*k == 0) { lua_createtable(L, 4, 0); lua_replace(L, anchor); }
+  lua_rawseti(L, anchor, ++*k);
+}
+
+/* Read the array of {name, value} pairs at `idx`; returns the count. Values go through
+ * the scalar text of the wire (numbers, booleans). No Lua code runs while the strings
+ * are used, so the caller's tables keep them alive. Leaves one slot (the anchor) pushed. */
+static int read_pairs(lua_State *L, int idx, pairs *p) {
+  int i, n, k = 0, anchor;
   luaL_checktype(L, idx, LUA_TTABLE);
   n = (int)lua_rawlen(L, idx);
-  lua_newtable(L); /* anchor for converted values */
-  *names = (const char **)lua_newuserdata(L, sizeof(char *) * (size_t)(n ? n : 1));
-  *values = (const char **)lua_newuserdata(L, sizeof(char *) * (size_t)(n ? n : 1));
-  *vlens = (size_t *)lua_newuserdata(L, sizeof(size_t) * (size_t)(n ? n : 1));
+  p->n = n;
+  lua_pushnil(L); /* the anchor's slot */
+  anchor = lua_gettop(L);
+  if (n <= SMALL_PAIRS) {
+    p->names = p->sn; p->values = p->sv; p->vlens = p->svl; p->order = p->so;
+  } else {
+    size_t np = (size_t)n;
+    char *m = (char *)lua_newuserdata(L, np * (2 * sizeof(char *) + sizeof(size_t) + sizeof(int)));
+    p->names = (const char **)m;
+    p->values = (const char **)(m + np * sizeof(char *));
+    p->vlens = (size_t *)(m + 2 * np * sizeof(char *));
+    p->order = (int *)(m + 2 * np * sizeof(char *) + np * sizeof(size_t));
+    lua_replace(L, anchor); /* the slot holds the arrays until an anchor table is needed */
+    lua_createtable(L, 4, 0);
+    lua_pushvalue(L, anchor);
+    lua_rawseti(L, -2, ++k);
+    lua_replace(L, anchor);
+  }
   for (i = 0; i < n; i++) {
     lua_rawgeti(L, idx, i + 1);
     if (!lua_istable(L, -1)) luaL_error(L, "pair %d is not a {name, value} table", i + 1);
     lua_rawgeti(L, -1, 1);
-    (*names)[i] = luaL_checkstring(L, -1);
-    lua_rawseti(L, -6, 2 * i + 1);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      p->names[i] = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    } else {
+      p->names[i] = luaL_checkstring(L, -1);
+      anchor_top(L, anchor, &k);
+    }
     lua_rawgeti(L, -1, 2);
-    if (!lc_push_scalar_text(L, -1)) luaL_error(L, "pair %d: value must be a string, number or boolean", i + 1);
-    (*values)[i] = lua_tolstring(L, -1, &(*vlens)[i]);
-    lua_rawseti(L, -7, 2 * i + 2); /* anchor: pair, value and text sit above it */
-    lua_pop(L, 2);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      p->values[i] = lua_tolstring(L, -1, &p->vlens[i]);
+      lua_pop(L, 1);
+    } else {
+      if (!lc_push_scalar_text(L, -1)) luaL_error(L, "pair %d: value must be a string, number or boolean", i + 1);
+      p->values[i] = lua_tolstring(L, -1, &p->vlens[i]);
+      anchor_top(L, anchor, &k);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
   }
   return n;
 }
 
 /* query_encode({{name, value}, ...}) -> "name=pct(value)&..." in the given order */
 static int l_query_encode(lua_State *L) {
-  const char **names, **values;
-  size_t *vlens;
-  int i, n = read_pairs(L, 1, &names, &values, &vlens);
+  pairs p;
+  int i, n = read_pairs(L, 1, &p);
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   for (i = 0; i < n; i++) {
     if (i) luaL_addchar(&b, '&');
-    luaL_addstring(&b, names[i]);
+    luaL_addstring(&b, p.names[i]);
     luaL_addchar(&b, '=');
-    add_escaped(&b, values[i], vlens[i], ".-*_", 0);
+    add_escaped(&b, p.values[i], p.vlens[i], K_PCT, 0);
   }
   luaL_pushresult(&b);
   return 1;
 }
 
-static const char **sort_names;
-static int cmp_idx(const void *a, const void *b) {
-  int ia = *(const int *)a, ib = *(const int *)b, c = strcmp(sort_names[ia], sort_names[ib]);
-  return c ? c : (ia > ib) - (ia < ib); /* repeated names keep their order */
+/* Stable sort of order[0..n) by name (byte-wise): insertion for the usual few pairs, merge
+ * through `tmp` above that. No global state: two Lua states may sign at the same time. */
+static void sort_by_name(int *order, int *tmp, int n, const char *const *names) {
+  int i, j, w, lo, mid, hi, *src = order, *dst = tmp, *t;
+  if (n <= SMALL_PAIRS) {
+    for (i = 1; i < n; i++) {
+      int v = order[i];
+      for (j = i; j > 0 && strcmp(names[order[j - 1]], names[v]) > 0; j--) order[j] = order[j - 1];
+      order[j] = v;
+    }
+    return;
+  }
+  for (w = 1; w < n; w *= 2) {
+    for (lo = 0; lo < n; lo += 2 * w) {
+      mid = lo + w < n ? lo + w : n;
+      hi = lo + 2 * w < n ? lo + 2 * w : n;
+      for (i = lo, j = mid, t = dst + lo; i < mid || j < hi;)
+        *t++ = (j >= hi || (i < mid && strcmp(names[src[i]], names[src[j]]) <= 0)) ? src[i++] : src[j++];
+    }
+    t = src; src = dst; dst = t;
+  }
+  if (src != order) memcpy(order, src, sizeof(int) * (size_t)n);
 }
 
 /* canonical_query(pairs) -> the CloudStack-style string to sign: pairs sorted
  * by name (byte-wise, as sent), values pct-encoded, joined, lower-cased. */
 static int l_canonical_query(lua_State *L) {
-  const char **names, **values;
-  size_t *vlens;
-  int i, n = read_pairs(L, 1, &names, &values, &vlens);
-  int *order = (int *)lua_newuserdata(L, sizeof(int) * (size_t)(n ? n : 1));
+  pairs p;
+  int i, n = read_pairs(L, 1, &p), *tmp = NULL;
   luaL_Buffer b;
-  for (i = 0; i < n; i++) order[i] = i;
-  sort_names = names; /* qsort has no context argument; no Lua call happens while it runs */
-  qsort(order, (size_t)n, sizeof(int), cmp_idx);
+  if (n > SMALL_PAIRS) tmp = (int *)lua_newuserdata(L, sizeof(int) * (size_t)n);
+  for (i = 0; i < n; i++) p.order[i] = i;
+  sort_by_name(p.order, tmp, n, p.names);
   luaL_buffinit(L, &b);
   for (i = 0; i < n; i++) {
+    int o = p.order[i];
     if (i) luaL_addchar(&b, '&');
-    add_lower(&b, names[order[i]], strlen(names[order[i]]), 0);
+    add_lower(&b, p.names[o], strlen(p.names[o]), 0);
     luaL_addchar(&b, '=');
-    add_lower(&b, values[order[i]], vlens[order[i]], 1);
+    add_lower(&b, p.values[o], p.vlens[o], 1);
   }
   luaL_pushresult(&b);
   return 1;
