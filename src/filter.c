@@ -906,24 +906,6 @@ static void js_ws(jscan *s) {
   while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t')) s->p++;
 }
 
-/* as src/jsondec.c: well-formed UTF-8 only (no overlong forms, surrogates, past U+10FFFF) */
-static int js_utf8(const unsigned char *p, const unsigned char *end) {
-  size_t left = (size_t)(end - p);
-  unsigned c = p[0];
-  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
-    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F)) return 0;
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
-    if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F)) return 0;
-    return 4;
-  }
-  return 0;
-}
-
 /* a string without escapes (an escape leaves the item to the parser) */
 static int js_string(jscan *s, const char **a, size_t *n) {
   const char *q = ++s->p;
@@ -932,7 +914,7 @@ static int js_string(jscan *s, const char **a, size_t *n) {
     if (c == '"') { *a = s->p; *n = (size_t)(q - s->p); s->p = q + 1; return 1; }
     if (c < 0x20 || c == '\\') return 0;
     if (c >= 0x80) {
-      int l = js_utf8((const unsigned char *)q, (const unsigned char *)s->end);
+      int l = lc_utf8_len(q, s->end);
       if (!l) return 0;
       q += l;
     } else {

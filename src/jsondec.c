@@ -60,26 +60,6 @@ static int hex4(const char *s, unsigned *out) {
   return 1;
 }
 
-/* Length of the well-formed UTF-8 sequence at p (lead byte >= 0x80), 0 if
- * ill-formed: overlong forms, surrogates and code points past U+10FFFF too. */
-static int utf8_len(const char *s, const char *end) {
-  const unsigned char *p = (const unsigned char *)s;
-  size_t left = (size_t)(end - s);
-  unsigned c = p[0];
-  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
-    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F)) return 0;
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
-    if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F)) return 0;
-    return 4;
-  }
-  return 0;
-}
-
 static void add_utf8(luaL_Buffer *b, unsigned cp) {
   if (cp < 0x80) luaL_addchar(b, (char)cp);
   else if (cp < 0x800) { luaL_addchar(b, (char)(0xC0 | (cp >> 6))); luaL_addchar(b, (char)(0x80 | (cp & 0x3F))); }
@@ -103,7 +83,7 @@ static int parse_string(jp *j) {
     int n;
     while (q < j->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x80) q++;
     if (q >= j->end || (unsigned char)*q < 0x80) break;
-    if (!(n = utf8_len(q, j->end))) { j->p = q; return jfail(j, "invalid UTF-8 in string"); }
+    if (!(n = lc_utf8_len(q, j->end))) { j->p = q; return jfail(j, "invalid UTF-8 in string"); }
     q += n;
   }
   if (q < j->end && *q == '"') { /* no escapes: the common case */
@@ -119,7 +99,7 @@ static int parse_string(jp *j) {
     if (c == '"') { j->p++; luaL_pushresult(&b); return 1; }
     if (c < 0x20) return jfail(j, "control character in string");
     if (c >= 0x80) {
-      int n = utf8_len(j->p, j->end);
+      int n = lc_utf8_len(j->p, j->end);
       if (!n) return jfail(j, "invalid UTF-8 in string");
       luaL_addlstring(&b, j->p, (size_t)n);
       j->p += n;

@@ -43,6 +43,28 @@ static inline int lc_buf_addc(lc_buf *b, char c) {
   if (b->len < b->cap || lc_buf_reserve(b, 1)) { b->data[b->len++] = c; return 1; }
   return 0;
 }
+
+/* Length of the well-formed UTF-8 sequence at p (lead byte >= 0x80), 0 if ill-formed:
+ * overlong forms, surrogates and code points past U+10FFFF too. One rule for the JSON decoder
+ * and the filter's JSON scanner, so an item the filter passes is one the decoder accepts. */
+static inline int lc_utf8_len(const char *s, const char *end) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t left = (size_t)(end - s);
+  unsigned c = p[0];
+  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
+    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F)) return 0;
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
+    if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F)) return 0;
+    return 4;
+  }
+  return 0;
+}
+
 #define lc_buf_adds(b, s) lc_buf_add((b), (s), sizeof(s) - 1)
 
 /* Registry keys (addresses) of the sentinels shared by the codecs. */
