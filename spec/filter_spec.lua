@@ -288,7 +288,6 @@ describe("c:each / c:pages / c:call with where and fields", function()
 end)
 
 describe("call options", function()
-  local luacloud = require "luacloud"
   local function client()
     local sent = {}
     local c = assert(luacloud.new("reliacloud", { api_key = "k", secret_key = "s", endpoint = "http://127.0.0.1:9/client/api",
