@@ -47,6 +47,26 @@ local function counting(p)
 end
 
 describe("compute (offline)", function()
+  it("derives the capabilities: a method a driver lacks must say why, and that reason is the error", function()
+    local base = { states = {}, traits = { networks = false }, why = {} }
+    for _, m in ipairs(compute.METHODS) do base.why[m] = "not here" end
+    base.why.list_nodes = nil
+    base.list_nodes = function() return {} end
+    local caps = assert(compute.capabilities(base, "x"))
+    assert.is_true(caps.list_nodes)
+    assert.is_false(caps.get_node)
+    assert.is_false(caps.networks)
+    base.why.get_node = nil -- neither a function nor a reason: a driver bug, named
+    local none, err = compute.capabilities(base, "x")
+    assert.is_nil(none)
+    assert.equal("internal", err.kind)
+    assert.equal("get_node", err.op)
+    base.why.get_node, base.why.list_nodes = "not here", "but it has one" -- both
+    none, err = compute.capabilities(base, "x")
+    assert.is_nil(none)
+    assert.equal("list_nodes", err.op)
+  end)
+
   for _, p in ipairs(PROVIDERS) do
     it(p .. ": a capability for every method, unsupported ones answer nil, err without a request", function()
       local cx, sent = counting(p)
@@ -59,6 +79,7 @@ describe("compute (offline)", function()
           assert.equal(p, err.provider)
           assert.equal(m, err.op)
           assert.truthy(tostring(err):find(p, 1, true))
+          assert.truthy(err.message:find(require("luacloud.compute." .. p).why[m], 1, true), err.message)
         end
       end
       assert.equal(0, sent.n)

@@ -233,6 +233,26 @@ function Compute:run_step(step)
   return res
 end
 
+-- A driver's capabilities: what it is (driver.traits: networks, node_names, password, key, ...)
+-- and, per method, whether it has a function or a step for it. A method it lacks must say why
+-- (driver.why), which the "unsupported" error then gives; one without a reason is a driver bug.
+local function capabilities(driver, provider)
+  local caps = {}
+  for k, v in pairs(driver.traits or {}) do caps[k] = v end
+  for _, m in ipairs(M.METHODS) do
+    local has = type(driver[m]) == "function" or (driver.steps and driver.steps[m]) ~= nil
+    local why = driver.why and driver.why[m]
+    if has == (why ~= nil) then
+      return nil, Error.new { kind = "internal", provider = tostring(provider), op = m, message = "compute driver "
+        .. tostring(provider) .. ": " .. m .. (has and " is implemented but has a reason it is not"
+        or " has neither a function nor a reason it is unsupported (driver.why)") }
+    end
+    caps[m] = has
+  end
+  return caps
+end
+M.capabilities = capabilities
+
 --- luacloud.compute(provider, options) -> compute | nil, err
 -- options: the client options of luacloud.new (or options.client = an existing client), plus
 -- state (table or JSON file path: remembered node labels where the provider cannot name servers).
@@ -248,8 +268,10 @@ function M.compute(provider, opts)
   if not ok then
     return nil, Error.new { kind = "unsupported", provider = tostring(provider), message = "no compute mapping for " .. tostring(provider) }
   end
+  local caps, cerr = capabilities(driver, c.provider)
+  if not caps then return nil, cerr end
   local self = setmetatable({ provider = c.provider, client = c, driver = driver, opts = opts,
-    capabilities = driver.capabilities, states = driver.states, wait_opts = opts.wait }, Compute)
+    capabilities = caps, states = driver.states, wait_opts = opts.wait }, Compute)
   return self
 end
 

@@ -14,16 +14,9 @@ M.states = {
   Active = "running", -- refined by PowerState: Started running, Stopped/Paused stopped
 }
 
-M.capabilities = {
-  list_nodes = true, get_node = true, create_node = true, destroy_node = true, reboot_node = true,
-  start_node = true, stop_node = true, list_images = true, list_sizes = false, list_locations = true,
-  list_networks = true, create_network = false, destroy_network = false,
-  allocate_ip = false, attach_ip = true, release_ip = false, list_ips = false,
-  list_rules = false, create_rule = false, destroy_rule = false,
-  list_balancers = false, create_balancer = false, destroy_balancer = false,
-  balancer_attach = false, balancer_detach = false,
-  node_names = "description", networks = "existing", password = true, key = false,
-}
+-- What this cloud is; which methods it has follows from the functions below and M.why
+-- (luacloud.compute derives the capability table).
+M.traits = { node_names = "description", networks = "existing", password = true, key = false }
 
 M.why = {
   list_sizes = "sizes are free: give size = \"<cpus>x<memory GB>\"",

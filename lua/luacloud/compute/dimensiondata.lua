@@ -13,16 +13,9 @@ M.states = {
   NORMAL = "running", -- with isStarted=false: "stopped"
 }
 
-M.capabilities = {
-  list_nodes = true, get_node = true, create_node = true, destroy_node = true, reboot_node = true,
-  start_node = true, stop_node = true, list_images = true, list_sizes = false, list_locations = true,
-  list_networks = true, create_network = true, destroy_network = true,
-  allocate_ip = true, attach_ip = true, release_ip = true, list_ips = true,
-  list_rules = true, create_rule = true, destroy_rule = true,
-  list_balancers = true, create_balancer = true, destroy_balancer = true,
-  balancer_attach = true, balancer_detach = true,
-  node_names = true, networks = "objects", password = true, key = false,
-}
+-- What this cloud is; which methods it has follows from the functions below and M.why
+-- (luacloud.compute derives the capability table).
+M.traits = { node_names = true, networks = "objects", password = true, key = false }
 
 M.why = {
   list_sizes = "the image fixes CPU and memory (no server sizes)",

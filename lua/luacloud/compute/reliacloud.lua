@@ -11,14 +11,9 @@ M.states = {
   Creating = "pending", Migrating = "pending", HA = "rebooting", Destroyed = "terminated",
 }
 
-M.capabilities = {
-  list_nodes = true, get_node = true, create_node = true, destroy_node = true, reboot_node = true,
-  start_node = true, stop_node = true, list_images = true, list_sizes = true, list_locations = true,
-  list_networks = false, create_network = false, destroy_network = false,
-  allocate_ip = true, attach_ip = false, release_ip = true, list_ips = true,
-  list_rules = false, create_rule = false, destroy_rule = false,
-  list_balancers = true, create_balancer = true, destroy_balancer = true,
-  balancer_attach = true, balancer_detach = true,
+-- What this cloud is; which methods it has follows from the functions below and M.why
+-- (luacloud.compute derives the capability table).
+M.traits = {
   recipe_balancers = false, -- see why.recipe_balancers
   node_names = false, -- the API names servers; labels are remembered in opts.state
   networks = "implicit", -- a recipe network becomes the servers' networkDomain
