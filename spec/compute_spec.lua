@@ -47,6 +47,22 @@ local function counting(p)
 end
 
 describe("compute (offline)", function()
+  it("added(): the item a call added to a list, or an error naming the method when none is new", function()
+    local answers, calls = {}, {}
+    local cx = setmetatable({ call = function(_, op, params) calls[#calls + 1] = { op, params }; return {} end,
+      error = function(_, f) return f end }, { __index = compute.Compute })
+    local function list() return table.remove(answers, 1) end
+    answers = { { { id = "a" } }, { { id = "a" }, { id = "b" } } }
+    local got = assert(cx:added("allocate_ip", list, "reserve_public_ip_block", { net_id = "n" }, "id"))
+    assert.equal("b", got.id)
+    assert.same({ { "reserve_public_ip_block", { net_id = "n" } } }, calls)
+    answers = { { { id = "a" } }, { { id = "a" } } }
+    local none, err = cx:added("allocate_ip", list, "reserve_public_ip_block", {}, "id")
+    assert.is_nil(none)
+    assert.equal("allocate_ip", err.op)
+    assert.equal("api", err.kind)
+  end)
+
   it("derives the capabilities: a method a driver lacks must say why, and that reason is the error", function()
     local base = { states = {}, traits = { networks = false }, why = {} }
     for _, m in ipairs(compute.METHODS) do base.why[m] = "not here" end

@@ -181,6 +181,21 @@ function Compute:wait_until(node, want, opts)
   end, wopts)
 end
 
+--- What a call added to a list the API gives no id for in its answer: list, send op, list again
+-- and return the first item whose key was not there before (method names the error).
+function Compute:added(method, list, op, params, key)
+  local before, err = list()
+  if not before then return nil, err end
+  local res; res, err = self:call(op, params)
+  if not res then return nil, err end
+  local after; after, err = list()
+  if not after then return nil, err end
+  local seen = {}
+  for _, x in ipairs(before) do seen[x[key]] = true end
+  for _, x in ipairs(after) do if not seen[x[key]] then return x end end
+  return nil, self:error { kind = "api", op = method, message = "what " .. op .. " added is not listed" }
+end
+
 function Compute:not_found(what, id)
   return nil, self:error { kind = "not_found", op = what, message = "no node " .. tostring(id) }
 end

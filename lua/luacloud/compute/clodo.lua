@@ -137,16 +137,7 @@ end
 
 --- attach_ip(node): Add IP (a new public address on the server).
 function M.attach_ip(cx, n)
-  local before, err = M.list_ips(cx, n)
-  if not before then return nil, err end
-  local res; res, err = cx:call("add_ip", { id = id_of(n) })
-  if not res then return nil, err end
-  local after; after, err = M.list_ips(cx, n)
-  if not after then return nil, err end
-  local seen = {}
-  for _, ip in ipairs(before) do seen[ip.address] = true end
-  for _, ip in ipairs(after) do if not seen[ip.address] then return ip end end
-  return nil, cx:error { kind = "api", op = "attach_ip", message = "the new address is not listed" }
+  return cx:added("attach_ip", function() return M.list_ips(cx, n) end, "add_ip", { id = id_of(n) }, "address")
 end
 
 function M.release_ip(cx, ip)

@@ -220,16 +220,8 @@ end
 function M.allocate_ip(cx, opts)
   local net = opts and opts.network
   if not net then return nil, cx:error { kind = "validation", op = "allocate_ip", message = "dimensiondata reserves IPs on a network: give network" } end
-  local before, err = M.list_ips(cx, net)
-  if not before then return nil, err end
-  local res; res, err = cx:call("reserve_public_ip_block", { net_id = type(net) == "table" and net.id or net })
-  if not res then return nil, err end
-  local after; after, err = M.list_ips(cx, net)
-  if not after then return nil, err end
-  local seen = {}
-  for _, b in ipairs(before) do seen[b.id] = true end
-  for _, b in ipairs(after) do if not seen[b.id] then return b end end
-  return nil, cx:error { kind = "api", op = "allocate_ip", message = "the reserved block is not listed" }
+  return cx:added("allocate_ip", function() return M.list_ips(cx, net) end, "reserve_public_ip_block",
+    { net_id = type(net) == "table" and net.id or net }, "id")
 end
 
 function M.release_ip(cx, ip)
