@@ -33,10 +33,9 @@ static int digest2(EVP_MD_CTX *ctx, const unsigned char *a, size_t an, const uns
          EVP_DigestUpdate(ctx, b, bn) && EVP_DigestFinal_ex(ctx, out, &n);
 }
 
-static int hmac_sha1(const unsigned char *key, size_t kn, const unsigned char *msg, size_t mn,
+static int hmac_sha1(EVP_MD_CTX *ctx, const unsigned char *key, size_t kn, const unsigned char *msg, size_t mn,
                      unsigned char out[SHA_DIGEST_LENGTH]) {
   unsigned char k[64], pad[64], inner[SHA_DIGEST_LENGTH];
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   int i, ok = ctx != NULL;
   memset(k, 0, sizeof k);
   if (ok && kn > sizeof k) ok = digest2(ctx, key, kn, (const unsigned char *)"", 0, k);
@@ -45,18 +44,35 @@ static int hmac_sha1(const unsigned char *key, size_t kn, const unsigned char *m
   ok = ok && digest2(ctx, pad, 64, msg, mn, inner);
   for (i = 0; i < 64; i++) pad[i] = k[i] ^ 0x5c;
   ok = ok && digest2(ctx, pad, 64, inner, sizeof inner, out);
-  EVP_MD_CTX_free(ctx);
   OPENSSL_cleanse(k, sizeof k);
   OPENSSL_cleanse(pad, sizeof pad);
+  OPENSSL_cleanse(inner, sizeof inner);
   return ok;
+}
+
+/* One digest context per Lua state (an upvalue of hmac_sha1), made on first use: a fresh
+ * context per call allocated and freed OpenSSL's provider state every time. A Lua state runs
+ * one C function at a time, so two clients (or light threads) never use it together. */
+typedef struct { EVP_MD_CTX *ctx; } md_box;
+
+static int md_box_gc(lua_State *L) {
+  md_box *b = (md_box *)lua_touserdata(L, 1);
+  if (b->ctx) { EVP_MD_CTX_free(b->ctx); b->ctx = NULL; }
+  return 0;
 }
 
 static int l_hmac_sha1(lua_State *L) {
   size_t kn, mn;
   const char *k = luaL_checklstring(L, 1, &kn), *m = luaL_checklstring(L, 2, &mn);
+  md_box *box = (md_box *)lua_touserdata(L, lua_upvalueindex(1));
   unsigned char out[SHA_DIGEST_LENGTH];
-  if (!hmac_sha1((const unsigned char *)k, kn, (const unsigned char *)m, mn, out))
+  if (!box->ctx) box->ctx = EVP_MD_CTX_new();
+  if (!hmac_sha1(box->ctx, (const unsigned char *)k, kn, (const unsigned char *)m, mn, out)) {
+    /* a context left half-way by a failure is not reused */
+    EVP_MD_CTX_free(box->ctx);
+    box->ctx = NULL;
     return lc_pushfail(L, "hmac_sha1 failed");
+  }
   lua_pushlstring(L, (const char *)out, sizeof out);
   return 1;
 }
@@ -167,7 +183,6 @@ static int l_basic_auth(lua_State *L) {
 }
 
 static const luaL_Reg funcs[] = {
-  {"hmac_sha1", l_hmac_sha1},
   {"sha1", l_sha1},
   {"md5_hex", l_md5_hex},
   {"hex", l_hex},
@@ -177,4 +192,15 @@ static const luaL_Reg funcs[] = {
   {NULL, NULL}
 };
 
-void lc_open_sign(lua_State *L) { luaL_setfuncs(L, funcs, 0); }
+void lc_open_sign(lua_State *L) {
+  md_box *box;
+  luaL_setfuncs(L, funcs, 0);
+  box = (md_box *)lua_newuserdata(L, sizeof(md_box));
+  box->ctx = NULL;
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, md_box_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_pushcclosure(L, l_hmac_sha1, 1);
+  lua_setfield(L, -2, "hmac_sha1");
+}

@@ -26,6 +26,7 @@ struct session {
   char *ca_file, *proxy, *user_agent;
   curl_off_t max_response;
   CURL *idle[16];          /* easy handles kept for reuse: set-up cost off the hot path */
+  unsigned char idle_get[16]; /* idle[i] last sent a plain GET: only per-request options differ */
   int nidle;
   int live;                /* easy handles checked out to transfers; the share is freed when 0 */
 };
@@ -36,6 +37,7 @@ typedef struct xfer {
   lc_buf body, head;
   curl_off_t max;
   int too_large, done, started;
+  int plain_get;           /* set up as a GET without a body, nothing refused */
   CURLcode rc;
   const char *refused;     /* set up failed before sending: the error kind ("protocol", "transport") */
   char errbuf[CURL_ERROR_SIZE];
@@ -101,6 +103,7 @@ static void xfer_free(session *s, xfer *x) {
 /* Give a finished transfer's easy handle back to the session for reuse. */
 static void xfer_recycle(session *s, xfer *x) {
   if (x->easy && x->done && s->multi && s->nidle < (int)(sizeof s->idle / sizeof s->idle[0])) {
+    s->idle_get[s->nidle] = (unsigned char)(x->plain_get && !x->refused);
     s->idle[s->nidle++] = x->easy;
     x->easy = NULL;
     s->live--;
@@ -112,7 +115,7 @@ static int batch_gc(lua_State *L) {
   batch *b = (batch *)lua_touserdata(L, 1);
   int i;
   for (i = 0; i < b->n; i++) xfer_free(b->s, &b->x[i]);
-  free(b->x);
+  if (b->x != (xfer *)(void *)(b + 1)) free(b->x);
   b->x = NULL;
   b->n = 0;
   return 0;
@@ -161,19 +164,85 @@ static void refuse(xfer *x, const char *kind, CURLcode rc, const char *msg, cons
 #define SETOPT(opt, val) do { CURLcode r_ = curl_easy_setopt(e, opt, val); \
     if (r_ != CURLE_OK) refuse(x, "transport", r_, "libcurl refused option " #opt ": ", curl_easy_strerror(r_)); } while (0)
 
+/* The options every request of a session sets alike (after curl_easy_reset or on a new handle). */
+static void session_options(session *s, xfer *x, CURL *e) {
+#if LIBCURL_VERSION_NUM >= 0x075500
+  SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+  SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+  SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  SETOPT(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  SETOPT(CURLOPT_SHARE, s->share);
+  SETOPT(CURLOPT_NOSIGNAL, 1L);
+  SETOPT(CURLOPT_FOLLOWLOCATION, 0L); /* redirects are the engine's decision */
+  SETOPT(CURLOPT_ACCEPT_ENCODING, "");
+  SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+  SETOPT(CURLOPT_SSL_VERIFYPEER, s->verify_tls ? 1L : 0L);
+  SETOPT(CURLOPT_SSL_VERIFYHOST, s->verify_tls ? 2L : 0L);
+  if (s->ca_file) SETOPT(CURLOPT_CAINFO, s->ca_file);
+  if (s->proxy) SETOPT(CURLOPT_PROXY, s->proxy);
+  if (s->user_agent) SETOPT(CURLOPT_USERAGENT, s->user_agent);
+  if (s->max_response >= 0) SETOPT(CURLOPT_MAXFILESIZE_LARGE, s->max_response);
+  SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+  SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+}
+
+/* The request's headers as a curl_slist (with "Expect:" first). May raise. */
+static void header_list(lua_State *L, xfer *x, int t) {
+  x->hdrs = curl_slist_append(NULL, "Expect:");
+  if (!x->hdrs) luaL_error(L, "out of memory");
+  lua_getfield(L, t, "headers");
+  if (lua_istable(L, -1)) {
+    luaL_Buffer b;
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      struct curl_slist *n;
+      const char *k, *v;
+      size_t kn, vn;
+      /* type checks, not luaL_checkstring: converting the key would break lua_next */
+      if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "header names must be strings");
+      k = lua_tolstring(L, -2, &kn);
+      v = luaL_checklstring(L, -1, &vn);
+      if (strpbrk(k, "\r\n:") || strpbrk(v, "\r\n")) luaL_error(L, "header '%s' contains a line break or colon", k);
+      luaL_buffinit(L, &b);
+      luaL_addlstring(&b, k, kn);
+      luaL_addlstring(&b, ": ", 2);
+      luaL_addlstring(&b, v, vn);
+      luaL_pushresult(&b);
+      n = curl_slist_append(x->hdrs, lua_tostring(L, -1));
+      if (!n) luaL_error(L, "out of memory");
+      x->hdrs = n;
+      lua_pop(L, 2);
+    }
+  }
+  lua_pop(L, 1);
+}
+
 /* Configure one transfer from the request table at index t. May raise: the
  * easy handle is owned by the batch userdata, whose __gc cleans up. Strings
  * handed to libcurl without copy (the body) stay referenced by the request
- * table on the Lua stack for the whole call. */
+ * table on the Lua stack for the whole call. A reused handle whose last
+ * request was a plain GET keeps its session options and method when this one
+ * is a plain GET too (the keep-alive loop of small calls): only the options
+ * of this request are set again. Anything else starts from curl_easy_reset. */
 static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
   const char *url, *method;
   size_t blen = 0, url_len;
   const char *body = NULL;
+  int was_get = 0, get;
   CURL *e;
   luaL_checktype(L, t, LUA_TTABLE);
+  lua_getfield(L, t, "method");
+  method = lua_isnil(L, -1) ? "GET" : luaL_checkstring(L, -1);
+  lua_getfield(L, t, "body");
+  if (!lua_isnil(L, -1)) body = luaL_checklstring(L, -1, &blen);
+  get = strcmp(method, "GET") == 0 && !body;
   if (s->nidle > 0) {
-    e = s->idle[--s->nidle];
-    curl_easy_reset(e);
+    --s->nidle;
+    e = s->idle[s->nidle];
+    was_get = s->idle_get[s->nidle];
+    if (!(was_get && get)) { curl_easy_reset(e); was_get = 0; }
   } else {
     e = curl_easy_init();
     /* the cookie engine survives curl_easy_reset; enabling it again on a
@@ -184,6 +253,7 @@ static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
   if (e) s->live++;
   if (!e) luaL_error(L, "curl_easy_init failed");
   x->max = s->max_response;
+  x->plain_get = get;
   lua_getfield(L, t, "url");
   url = lua_tostring(L, -1);
   if (!url) luaL_error(L, "request needs a url");
@@ -199,24 +269,17 @@ static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
   }
   SETOPT(CURLOPT_URL, url); /* libcurl copies strings */
   lua_pop(L, 1);
-#if LIBCURL_VERSION_NUM >= 0x075500
-  SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-  SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-  SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-  SETOPT(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-  lua_getfield(L, t, "method");
-  method = lua_isnil(L, -1) ? "GET" : luaL_checkstring(L, -1);
+  if (!was_get) session_options(s, x, e);
   /* libcurl silently resends a request whose reused connection died before
    * any answer byte (Curl_retry_request, up to 5 times, possibly onto other
    * pooled dead connections) although the server may have acted on it. A
    * fresh connection is never retried that way, so a request that must not
-   * be repeated never goes on a reused one. */
-  if (!idempotent(L, t, method)) SETOPT(CURLOPT_FRESH_CONNECT, 1L);
-  lua_getfield(L, t, "body");
-  if (!lua_isnil(L, -1)) body = luaL_checklstring(L, -1, &blen);
-  if (strcmp(method, "GET") == 0 && !body) {
+   * be repeated never goes on a reused one. Set both ways: a reused handle
+   * keeps the last value. */
+  SETOPT(CURLOPT_FRESH_CONNECT, idempotent(L, t, method) ? 0L : 1L);
+  if (was_get) {
+    /* the handle's method is GET already */
+  } else if (get) {
     SETOPT(CURLOPT_HTTPGET, 1L);
   } else if (strcmp(method, "HEAD") == 0) {
     SETOPT(CURLOPT_NOBODY, 1L);
@@ -229,27 +292,7 @@ static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
     if (strcmp(method, "POST") != 0) SETOPT(CURLOPT_CUSTOMREQUEST, method);
   }
   lua_pop(L, 2);
-  x->hdrs = curl_slist_append(NULL, "Expect:");
-  if (!x->hdrs) luaL_error(L, "out of memory");
-  lua_getfield(L, t, "headers");
-  if (lua_istable(L, -1)) {
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-      struct curl_slist *n;
-      const char *k, *v;
-      /* type checks, not luaL_checkstring: converting the key would break lua_next */
-      if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "header names must be strings");
-      k = lua_tostring(L, -2);
-      v = luaL_checkstring(L, -1);
-      if (strpbrk(k, "\r\n:") || strpbrk(v, "\r\n")) luaL_error(L, "header '%s' contains a line break or colon", k);
-      lua_pushfstring(L, "%s: %s", k, v);
-      n = curl_slist_append(x->hdrs, lua_tostring(L, -1));
-      if (!n) luaL_error(L, "out of memory");
-      x->hdrs = n;
-      lua_pop(L, 2);
-    }
-  }
-  lua_pop(L, 1);
+  header_list(L, x, t);
   {
     /* libcurl builds the request line and headers in a buffer of at most
      * 1 MiB and reports more as "Out of memory": say what is wrong instead */
@@ -265,23 +308,11 @@ static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
   SETOPT(CURLOPT_HTTPHEADER, x->hdrs);
   SETOPT(CURLOPT_TIMEOUT_MS, ms_field(L, t, "timeout", s->timeout_ms));
   SETOPT(CURLOPT_CONNECTTIMEOUT_MS, ms_field(L, t, "connect_timeout", s->connect_timeout_ms));
-  SETOPT(CURLOPT_SHARE, s->share);
-  SETOPT(CURLOPT_NOSIGNAL, 1L);
-  SETOPT(CURLOPT_FOLLOWLOCATION, 0L); /* redirects are the engine's decision */
-  SETOPT(CURLOPT_ACCEPT_ENCODING, "");
-  SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
-  SETOPT(CURLOPT_SSL_VERIFYPEER, s->verify_tls ? 1L : 0L);
-  SETOPT(CURLOPT_SSL_VERIFYHOST, s->verify_tls ? 2L : 0L);
-  if (s->ca_file) SETOPT(CURLOPT_CAINFO, s->ca_file);
-  if (s->proxy) SETOPT(CURLOPT_PROXY, s->proxy);
-  if (s->user_agent) SETOPT(CURLOPT_USERAGENT, s->user_agent);
-  if (x->max >= 0) SETOPT(CURLOPT_MAXFILESIZE_LARGE, x->max);
-  SETOPT(CURLOPT_WRITEFUNCTION, on_body);
   SETOPT(CURLOPT_WRITEDATA, x);
-  SETOPT(CURLOPT_HEADERFUNCTION, on_header);
   SETOPT(CURLOPT_HEADERDATA, x);
   SETOPT(CURLOPT_PRIVATE, x);
-  if (!x->refused) SETOPT(CURLOPT_ERRORBUFFER, x->errbuf); /* else errbuf holds the reason */
+  /* else errbuf holds the reason; a reused handle must not keep the last transfer's buffer */
+  SETOPT(CURLOPT_ERRORBUFFER, x->refused ? NULL : x->errbuf);
 }
 
 /* Read finished transfers, whoever started them (a batch, or a pending
@@ -343,9 +374,13 @@ static const char *err_kind(xfer *x) {
   }
 }
 
+/* The response headers as one table, names lower-cased: sized for its lines at once (filled
+ * from an empty table it was rehashed three times for a usual answer). */
 static void push_headers(lua_State *L, lc_buf *h) {
-  const char *p = h->data, *end = h->data + h->len;
-  lua_newtable(L);
+  const char *p = h->data, *end = h->data + h->len, *q;
+  int lines = 0;
+  for (q = p; q && q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++) lines++;
+  lua_createtable(L, 0, lines > 1 ? lines - 1 : 0); /* less the status line */
   while (p && p < end) {
     const char *eol = memchr(p, '\n', (size_t)(end - p)), *colon, *v, *ve;
     if (!eol) eol = end;
@@ -354,7 +389,10 @@ static void push_headers(lua_State *L, lc_buf *h) {
       size_t i, kn = (size_t)(colon - p);
       char key[256];
       if (kn < sizeof key) {
-        for (i = 0; i < kn; i++) key[i] = (char)tolower((unsigned char)p[i]);
+        for (i = 0; i < kn; i++) {
+          unsigned char c = (unsigned char)p[i];
+          key[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c); /* ASCII, as the C locale */
+        }
         v = colon + 1;
         ve = eol;
         while (v < ve && (*v == ' ' || *v == '\t')) v++;
@@ -405,7 +443,7 @@ static int push_result(lua_State *L, xfer *x) {
   {
     long status = 0;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-    lua_createtable(L, 0, 3);
+    lua_createtable(L, 0, 5);
     lua_pushinteger(L, status);
     lua_setfield(L, -2, "status");
     lua_pushlstring(L, x->body.data ? x->body.data : "", x->body.len);
@@ -426,15 +464,21 @@ static int push_result(lua_State *L, xfer *x) {
   return 1;
 }
 
+/* A batch's transfers: one request's lives in the userdata itself (no calloc per call). */
 static batch *new_batch(lua_State *L, session *s, int n) {
-  batch *b = (batch *)lua_newuserdata(L, sizeof(batch));
+  batch *b = (batch *)lua_newuserdata(L, sizeof(batch) + (n == 1 ? sizeof(xfer) : 0));
   b->n = 0;
   b->s = s;
   b->x = NULL;
   luaL_getmetatable(L, BATCH_MT);
   lua_setmetatable(L, -2);
-  b->x = (xfer *)calloc((size_t)(n ? n : 1), sizeof(xfer));
-  if (!b->x) luaL_error(L, "out of memory");
+  if (n == 1) {
+    b->x = (xfer *)(void *)(b + 1);
+    memset(b->x, 0, sizeof(xfer));
+  } else {
+    b->x = (xfer *)calloc((size_t)(n ? n : 1), sizeof(xfer));
+    if (!b->x) luaL_error(L, "out of memory");
+  }
   b->n = n;
   return b;
 }
