@@ -205,26 +205,67 @@ local function call_format(self, entry, values)
   return self.format
 end
 
+-- An entry's path template split once: literal parts around each {placeholder} (the same
+-- pattern the path was filled with by gsub), what each placeholder is (the org id, the format
+-- segment, a parameter) and its snake_case key. Per entry, weak: entries are catalog tables.
+local path_plans = setmetatable({}, { __mode = "k" })
+local function path_plan(entry, path)
+  local t = path_plans[entry]
+  if t and t.path == path then return t end
+  t = { path = path, n = 0, lits = {}, phs = {}, keys = {}, kinds = {} }
+  local fkey = protocol.format_key(entry, snake)
+  local at = 1
+  while true do
+    local i, j, ph = path:find("{([^}]+)}", at)
+    if not i then break end
+    local n = t.n + 1
+    t.n, t.lits[n], t.phs[n], t.keys[n] = n, path:sub(at, i - 1), ph, snake(ph)
+    t.kinds[n] = (ph == "org-id" or ph == "orgId") and "org" or (fkey and snake(ph) == fkey) and "format" or "value"
+    at = j + 1
+  end
+  t.lits[t.n + 1] = path:sub(at)
+  path_plans[entry] = t
+  return t
+end
+
+-- the org id as a path segment, encoded once per client (while it stays the same id)
+local function org_segment(self)
+  local org = tostring(self.org_id or "")
+  if org == "{org-id}" then return org end -- a dry run's placeholder stays readable
+  local memo = rawget(self, "_org_segment")
+  if memo and memo[1] == org then return memo[2] end
+  local enc = core.urlencode(org)
+  rawset(self, "_org_segment", { org, enc })
+  return enc
+end
+
 local function fill_path(self, entry, path, values, wire)
   if not path:find("{", 1, true) then return path end -- nothing to fill (ReliaCloud's ?command=...)
-  local missing
-  local fkey = protocol.format_key(entry, snake)
-  local filled = path:gsub("{([^}]+)}", function(ph)
-    if ph == "org-id" or ph == "orgId" then
-      local org = tostring(self.org_id or "")
-      return org == "{org-id}" and org or core.urlencode(org) -- a dry run's placeholder stays readable
+  local t = path_plan(entry, path)
+  local n, lits, missing = t.n, t.lits, nil
+  if n == 0 then return path end
+  local parts = n > 2 and {} or nil
+  local s1, s2
+  for i = 1, n do
+    local kind, s = t.kinds[i]
+    if kind == "org" then
+      s = org_segment(self)
+    elseif kind == "format" then
+      s = core.urlencode((self.catalog.format_segments or {})[wire] or wire)
+    else
+      local v = values[t.keys[i]]
+      if v == nil then v = values[t.phs[i]] end
+      if v == nil then missing = missing or t.phs[i]; s = "" else s = core.urlencode(tostring(v)) end
     end
-    if fkey and snake(ph) == fkey then
-      return core.urlencode((self.catalog.format_segments or {})[wire] or wire)
-    end
-    local v = values[snake(ph)]
-    if v == nil then v = values[ph] end
-    if v == nil then missing = missing or ph return "" end
-    return core.urlencode(tostring(v))
-  end)
+    if parts then parts[2 * i - 1], parts[2 * i] = lits[i], s elseif i == 1 then s1 = s else s2 = s end
+  end
   if missing then return nil, missing end
-  return filled
+  if n == 1 then return lits[1] .. s1 .. lits[2] end
+  if n == 2 then return lits[1] .. s1 .. lits[2] .. s2 .. lits[3] end
+  parts[2 * n + 1] = lits[n + 1]
+  return table.concat(parts)
 end
+M.fill_path = fill_path
 
 -- the body style of a call: entry.body, "json|xml" resolved to the call's wire format
 local function body_format(entry, wire)
@@ -240,6 +281,22 @@ local function base_of(self, entry)
   return rawget(self, "base_url") or self.endpoint -- rawget: a miss would run client_index every call
 end
 
+-- protocol.encode's options, per client and entry (a client's namespace is a function of the
+-- entry): one table per call before, with the namespace string built each time
+local NO_NS = { snake = snake }
+local function encode_opts(self, entry)
+  local nsf = rawget(self, "namespace")
+  if not nsf then return NO_NS end
+  local cache = rawget(self, "_encode_opts")
+  if not cache or cache.fn ~= nsf then -- a namespace function set anew: the old options go
+    cache = { fn = nsf, by = setmetatable({}, { __mode = "k" }) }
+    rawset(self, "_encode_opts", cache)
+  end
+  local o = cache.by[entry]
+  if not o then o = { snake = snake, ns = nsf(entry) }; cache.by[entry] = o end
+  return o
+end
+
 --- Build the request of an entry from validated params. The call's wire format travels on the
 -- request (req.format), never on the client: light threads may share one client.
 -- req.path is the filled path, req.base the base URL it was put after (see Client:ready).
@@ -251,8 +308,10 @@ function Client:build(entry, values, placement)
   end
   local base = not path:match("^https?://") and base_of(self, entry) or nil
   -- send_method: what is sent where the document allows two methods (a body on a GET is fragile)
+  -- params and op (Client:template) sized in: set afterwards, they rehashed the table every call
   local req = { method = entry.send_method or entry.method or "GET", url = (base or "") .. path, path = path, base = base,
-                headers = {}, query = {}, timeout = self.opts.timeout or entry.timeout, format = wire }
+                headers = {}, query = {}, timeout = self.opts.timeout or entry.timeout, format = wire,
+                params = nil, op = nil }
   local accept = self.catalog.accept
   if accept then req.headers.Accept = accept[wire] end
   -- a GET that changes state: no cache on the way may answer it
@@ -260,7 +319,7 @@ function Client:build(entry, values, placement)
   for _, p in ipairs(placement.header) do req.headers[p.name] = tostring(p.value) end
   for _, p in ipairs(placement.query) do protocol.add_query(req.query, p) end
   local ok, err, param = protocol.encode(self.catalog, entry, body_format(entry, wire), wire, placement.body, req,
-    { snake = snake, ns = rawget(self, "namespace") and self.namespace(entry) or nil })
+    encode_opts(self, entry))
   if not ok then return nil, self:error { kind = "validation", message = err, param = param } end
   return req
 end
@@ -279,26 +338,6 @@ M.finish_url = finish_url
 
 -- dotted paths split once (bounded: M.get_path is public, so paths may come from callers)
 local split_path = util.memo(util.split, 1024)
-
---- Walk a dotted path, creating empty lists where the catalog promises one.
-local function ensure_list(t, path)
-  if type(t) ~= "table" then return end
-  local node = t
-  local keys = split_path(path)
-  for i = 1, #keys - 1 do
-    local v = node[keys[i]]
-    if type(v) ~= "table" then v = {}; node[keys[i]] = v end
-    if getmetatable(v) == core.array_mt then return end -- a list of containers: left as is
-    node = v
-  end
-  local last = keys[#keys]
-  local v = node[last]
-  if v == nil or v == "" or v == core.null then
-    node[last] = setmetatable({}, core.array_mt)
-  elseif type(v) ~= "table" or getmetatable(v) ~= core.array_mt then
-    node[last] = setmetatable({ v }, core.array_mt)
-  end
-end
 
 local list_cache = setmetatable({}, { __mode = "k" })
 local function list_names(entry)
@@ -344,25 +383,9 @@ function Client:decode_body(entry, resp, fmt)
   return value, root
 end
 
--- the paths normalize walks, per entry: the dotted lists (a plain name is the decoder's), then items
-local walks = setmetatable({}, { __mode = "k" })
-local function walks_of(entry)
-  local w = walks[entry]
-  if w then return w end
-  w = {}
-  local r = entry.response or {}
-  for _, l in ipairs(r.lists or {}) do if l:find(".", 1, true) then w[#w + 1] = l end end
-  if r.items then w[#w + 1] = r.items end
-  walks[entry] = w
-  return w
-end
-
+--- The lists, aliases and booleans an entry's answer promises: the one normaliser, protocol.normalize.
 function Client:normalize(entry, value)
-  if type(value) == "table" then
-    local w = walks_of(entry)
-    for i = 1, #w do ensure_list(value, w[i]) end
-  end
-  return value
+  return protocol.normalize(entry, value)
 end
 
 M.safe_to_repeat = retry.safe_to_repeat

@@ -494,45 +494,63 @@ end
 M.xml_shape = shape
 
 -- ------------------------------------------------------------------------------------------
--- Answers decoded to the JSON shape: lists the catalog promises, aliases, booleans
+-- The one list normaliser (every provider: the engine's Client:normalize is this function). An
+-- answer decoded to its JSON shape gets the lists its entry promises, from response keys alone:
+-- * `items` and the dotted names of `lists`: paths whose last key is always a list (a plain list
+--   name is the decoders' `lists` option); a list of containers met on the way is left as is;
+-- * `list_paths`, in their place: paths in the shape of an API whose JSON leaves out a list's item
+--   level ({"nets":[..]} for <nets><net/>..</nets>, Clodo): a list met where the path names a
+--   container that is not one of `lists` (the answer's root too) stands for that container;
+-- * a plain name of `lists` that the answer's root holds empty ("", null: CenturyLink's XML
+--   <Capabilities/>) is an empty list, as the JSON decoder makes it;
+-- * `field_alias` = { [path] = { json_key = "xml_key" } }, `booleans` (0|1, "1"|"", true|false
+--   fields of the promised lists' items), `value` = true (the root element holds the value).
 -- ------------------------------------------------------------------------------------------
 
 local split, set_of = util.split, util.set
 
--- make node[keys[i..]] a list; an array met at a non-list level stands for the dropped XML level
-local function ensure(node, keys, i, listset)
+-- util.is_array, with the decoders' mark and an object's missing [1] answered without a walk
+-- (this runs on every call of every provider)
+local function is_list(v)
+  if type(v) ~= "table" then return false end
+  if getmetatable(v) == ARRAY then return true end
+  return v[1] ~= nil and util.is_array(v)
+end
+
+-- make node[keys[i..]] a list
+local NULL = core.null
+
+local function ensure(node, keys, i, plan)
   if type(node) ~= "table" then return end
-  if util.is_array(node) then
-    for _, item in ipairs(node) do ensure(item, keys, i, listset) end
+  if is_list(node) then -- a promised list on the way: each of its items holds the rest of the path
+    for _, item in ipairs(node) do ensure(item, keys, i, plan) end
     return
   end
   local k = keys[i]
   local v = node[k]
   if i == #keys then
-    if v == nil or v == "" or v == core.null then
-      node[k] = array()
-    elseif not util.is_array(v) then
-      node[k] = array({ v })
-    else
-      setmetatable(v, ARRAY)
+    if v == nil or v == "" or v == NULL then
+      node[k] = setmetatable({}, ARRAY)
+    elseif getmetatable(v) ~= ARRAY then -- the decoders' lists are marked already
+      node[k] = is_list(v) and setmetatable(v, ARRAY) or setmetatable({ v }, ARRAY)
     end
     return
   end
-  if v == nil or v == core.null or v == "" then
-    -- a missing container of a promised list: the list is empty
+  if v == nil or v == "" or v == NULL then -- a missing container of a promised list: the list is empty
     v = {}
     node[k] = v
   end
-  if util.is_array(v) and not listset[k] then
-    node[k] = { [keys[i + 1]] = v }
+  if is_list(v) and not plan.lists[k] then
+    if not plan.dropped then return end -- a list of containers: left as is
+    node[k] = { [keys[i + 1]] = v } -- the container the JSON left out
     v = node[k]
   end
-  ensure(v, keys, i + 1, listset)
+  ensure(v, keys, i + 1, plan)
 end
 
 local function each_item(node, keys, i, fn)
   if type(node) ~= "table" then return end
-  if util.is_array(node) then
+  if is_list(node) then
     for _, item in ipairs(node) do each_item(item, keys, i, fn) end
     return
   end
@@ -545,39 +563,68 @@ local function to_bool(v)
   return false
 end
 
---- The JSON shape of an answer from the entry's response keys (the same for both formats):
--- list_paths (dotted paths whose last key is always a list; a list met at a level that is not
--- one of response.lists stands for the XML level the JSON dropped: {"nets":[..]} = <nets><net/>..),
--- or items; field_alias = { [path] = { json_key = "xml_key" } }; booleans (0|1, "1"|"", true|false
--- fields of every promised list's items); value = true: the root element holds the value.
+-- what normalize does for an entry, read once (entries are immutable data)
+local plans = setmetatable({}, { __mode = "k" })
+local NO_RESPONSE = {}
+local function plan_of(entry)
+  local plan = plans[entry]
+  if plan then return plan end
+  local r = entry.response or NO_RESPONSE
+  plan = { paths = {}, roots = {}, aliases = {}, lists = set_of(r.lists), dropped = r.list_paths ~= nil }
+  for _, l in ipairs(r.lists or {}) do
+    if l:find(".", 1, true) then
+      if not r.list_paths then plan.paths[#plan.paths + 1] = split(l) end
+    else
+      plan.roots[#plan.roots + 1] = l
+    end
+  end
+  for _, l in ipairs(r.list_paths or { r.items }) do plan.paths[#plan.paths + 1] = split(l) end
+  -- the root itself is the items list when the JSON left out the root's level
+  plan.root_items = plan.dropped and r.items and not r.items:find(".", 1, true) and r.items or nil
+  for path, a in pairs(r.field_alias or {}) do plan.aliases[#plan.aliases + 1] = { split(path), a } end
+  plan.booleans = r.booleans
+  plan.value = r.value and r.root or nil
+  plans[entry] = plan
+  return plan
+end
+
+local function alias(aliases)
+  return function(item)
+    for from, to in pairs(aliases) do
+      if item[to] == nil and item[from] ~= nil and type(item[from]) ~= "table" then item[to] = item[from] end
+    end
+  end
+end
+
+--- The answer `value` of `entry` with the lists, aliases and booleans its response keys promise
+-- (in place where it is a table); an empty answer ("", null) is an empty table.
 function M.normalize(entry, value)
-  local r = entry.response or {}
-  if r.value then
-    return { [r.root] = value }
+  local plan = plans[entry] or plan_of(entry)
+  if plan.value then return { [plan.value] = value } end
+  if value == nil or value == "" or value == NULL then
+    value = {}
+  elseif type(value) ~= "table" then
+    return value
   end
-  if value == "" or value == nil or value == core.null then value = {} end
-  if type(value) ~= "table" then return value end
-  if util.is_array(value) and r.items and not r.items:find(".", 1, true) then
-    value = { [r.items] = value }
+  if plan.root_items and is_list(value) then value = { [plan.root_items] = value } end
+  local roots = plan.roots
+  for i = 1, #roots do
+    local v = value[roots[i]]
+    if v == "" or v == NULL then value[roots[i]] = setmetatable({}, ARRAY) end
   end
-  local listset = set_of(r.lists)
-  for _, p in ipairs(r.list_paths or (r.items and { r.items }) or {}) do
-    ensure(value, split(p), 1, listset)
-  end
-  for p, aliases in pairs(r.field_alias or {}) do
-    each_item(value, split(p), 1, function(item)
-      for from, to in pairs(aliases) do
-        if item[to] == nil and item[from] ~= nil and type(item[from]) ~= "table" then item[to] = item[from] end
-      end
-    end)
-  end
-  -- every promised list (list_ips: private.ip as well as public.ip) gets its booleans
-  for _, p in ipairs(r.booleans and (r.list_paths or { r.items }) or {}) do
-    each_item(value, split(p), 1, function(item)
-      for _, b in ipairs(r.booleans) do
-        if item[b] ~= nil then item[b] = to_bool(item[b]) end
-      end
-    end)
+  local paths = plan.paths
+  for i = 1, #paths do ensure(value, paths[i], 1, plan) end
+  local aliases = plan.aliases
+  for i = 1, #aliases do each_item(value, aliases[i][1], 1, alias(aliases[i][2])) end
+  local booleans = plan.booleans
+  if booleans then
+    for i = 1, #paths do
+      each_item(value, paths[i], 1, function(item)
+        for _, b in ipairs(booleans) do
+          if item[b] ~= nil then item[b] = to_bool(item[b]) end
+        end
+      end)
+    end
   end
   return value
 end

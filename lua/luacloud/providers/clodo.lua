@@ -17,7 +17,6 @@
 local core = require "luacloud.core"
 local retry = require "luacloud.retry"
 local util = require "luacloud.util"
-local protocol = require "luacloud.protocol"
 
 local M = {}
 
@@ -141,8 +140,6 @@ end
 -- Decoding
 ---------------------------------------------------------------------------------------------
 
-local normalize = protocol.normalize
-
 local function body_format(c, resp)
   local ct = header(resp, "Content-Type") or ""
   if ct:find("xml", 1, true) then return "xml" end
@@ -228,7 +225,7 @@ function M.retry_after(c, method, path)
   local v = decode_raw(c, entry, resp)
   if type(v) ~= "table" then return nil end
   if type(v.limits) == "table" and next(v, "limits") == nil and next(v) == "limits" then v = v.limits end
-  v = normalize(entry, v)
+  v = c:normalize(entry, v)
   local best
   for _, l in ipairs(v.rate and v.rate.limit or {}) do
     if rule_matches(l, method, path) and tonumber(l.remaining) and tonumber(l.remaining) <= 0 then
@@ -289,7 +286,7 @@ function M.decode(c, entry, resp)
         message = "authentication failed: wrong user or key (ошибка авторизации)" }
     end
     if entry.empty_on and status == entry.empty_on then
-      return normalize(entry, {}) -- "no servers found" / "not found" of a list: an empty list
+      return c:normalize(entry, {}) -- "no servers found" / "not found" of a list: an empty list
     end
     return nil, M.error_from(c, entry, resp)
   end
@@ -304,7 +301,7 @@ function M.decode(c, entry, resp)
     local k, inner = next(v)
     if k == r.root and next(v, k) == nil then v = inner end
   end
-  return normalize(entry, v)
+  return c:normalize(entry, v)
 end
 
 return M
