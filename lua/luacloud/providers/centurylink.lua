@@ -16,7 +16,7 @@ local util = require "luacloud.util"
 
 local M = {}
 
-local array, to_int, is_empty = util.array, util.integer, util.is_empty
+local to_int = util.integer
 
 function M.init(c)
   local o = c.opts
@@ -60,10 +60,6 @@ function M.decode_body(c, entry, body, fmt)
     for _, l in ipairs(r.lists or {}) do lists[l] = true end
     v, root = core.json_decode(body, { lists = lists })
     if v == nil then return nil, root end
-  end
-  -- promised lists exist even when the server left them out
-  for _, l in ipairs(r.lists or {}) do
-    if type(v) == "table" and v[l] ~= nil and (is_empty(v[l])) then v[l] = array() end
   end
   return fix_envelope(v, fmt, c and c.catalog or require("luacloud.catalog.centurylink")), root
 end
