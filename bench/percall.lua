@@ -1,7 +1,9 @@
 -- The per-call path in a loop, for callgrind (bench/PROFILE.md): validate, build, sign,
 -- decode, normalize, with a transport that answers a canned response (no socket, so the count
 -- is the client's own work) or the nginx simulator (`nginx`).
---   lua5.4 bench/percall.lua CASE N [nginx]
+--   lua5.4 bench/percall.lua CASE N [nginx [floor]]
+-- `nginx floor`: the floor of make bench instead (a reused handle GETting the case's signed URL,
+-- lua-cjson decoding the answer): use it with rc_zones_json
 -- CASE: rc_zones (ReliaCloud list_zones, XML), rc_zones_json (the same in JSON),
 --       dd_networks (Dimension Data GET list_networks_with_location, XML)
 -- Per-call instructions: the difference of two runs (N = 100 and 1100) over 1000, which takes
@@ -60,6 +62,13 @@ function M.client(case, endpoint, credentials)
   return assert(luacloud.new(case.provider, o))
 end
 
+--- the signed URL of one call of the case (a dry run of the same client options)
+function M.dry_url(case, endpoint)
+  local o = { endpoint = endpoint, dry_run = true }
+  for k, v in pairs(case.opts) do o[k] = v end
+  return assert(luacloud.new(case.provider, o)):call(case.op, case.params).request.url
+end
+
 function M.loop(c, case, n)
   local op, params = case.op, case.params
   for _ = 1, n do assert(c:call(op, params)) end
@@ -73,7 +82,22 @@ if arg and arg[0] and arg[0]:match("percall%.lua$") then
     local sim = support.start()
     local c = M.client(case, sim.endpoints[case.provider], sim.credentials[case.provider])
     if case.provider == "dimensiondata" then c.org_id = nil end -- the simulator's own org id
-    local ok, err = pcall(M.loop, c, case, n)
+    local ok, err
+    if arg[4] == "floor" then -- make bench's floor: the signed URL GET on a reused handle + lua-cjson
+      local cjson = require "cjson"
+      local core = require "luacloud.core"
+      local url = assert(c:call(case.op, case.params) and M.dry_url(case, sim.endpoints[case.provider]))
+      local s = core.session { timeout = 10 }
+      ok, err = pcall(function()
+        for _ = 1, n do
+          local r = assert(s:request { url = url })
+          assert(r.status == 200 and cjson.decode(r.body))
+        end
+      end)
+      s:close()
+    else
+      ok, err = pcall(M.loop, c, case, n)
+    end
     sim.stop()
     assert(ok, err)
   else

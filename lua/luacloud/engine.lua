@@ -306,7 +306,8 @@ function Client:build(entry, values, placement)
   if not path then
     return nil, self:error { kind = "validation", message = "missing required path parameter '" .. snake(missing) .. "'" }
   end
-  local base = not path:match("^https?://") and base_of(self, entry) or nil
+  -- a catalog path starts with "/" (no pattern match for those; Clodo's may be a full URL)
+  local base = not (path:byte(1) ~= 47 and path:match("^https?://")) and base_of(self, entry) or nil
   -- send_method: what is sent where the document allows two methods (a body on a GET is fragile)
   -- params and op (Client:template) sized in: set afterwards, they rehashed the table every call
   local req = { method = entry.send_method or entry.method or "GET", url = (base or "") .. path, path = path, base = base,
@@ -316,8 +317,9 @@ function Client:build(entry, values, placement)
   if accept then req.headers.Accept = accept[wire] end
   -- a GET that changes state: no cache on the way may answer it
   if entry.state_changing then req.headers["Cache-Control"] = "no-cache" end
-  for _, p in ipairs(placement.header) do req.headers[p.name] = tostring(p.value) end
-  for _, p in ipairs(placement.query) do protocol.add_query(req.query, p) end
+  local ph, pq = placement.header, placement.query -- validate's arrays: numeric loops, no ipairs calls
+  for i = 1, #ph do req.headers[ph[i].name] = tostring(ph[i].value) end
+  for i = 1, #pq do protocol.add_query(req.query, pq[i]) end
   local ok, err, param = protocol.encode(self.catalog, entry, body_format(entry, wire), wire, placement.body, req,
     encode_opts(self, entry))
   if not ok then return nil, self:error { kind = "validation", message = err, param = param } end
