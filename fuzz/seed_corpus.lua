@@ -30,6 +30,15 @@ local function add(target, data)
   f:close()
 end
 
+-- a document for a decoder and for its filtered target, which reads two bytes (predicate;
+-- projection and items name) before the document: a few such pairs per document
+local FILTERED = { xml_decode = "xml_filter", json_decode = "json_filter" }
+local function add_doc(target, data)
+  add(target, data)
+  if not data then return end
+  for _, p in ipairs { "\0\4", "\3\5", "\2\21", "\8\14" } do add(FILTERED[target], p .. data) end
+end
+
 -- balanced {...} / [...] from position i, strings skipped
 local function json_block(s, i)
   local depth, j, in_str = 0, i, false
@@ -68,17 +77,17 @@ local function xml_blocks(s, emit)
   end
 end
 
-for _, t in ipairs({ "xml_decode", "json_decode", "csv_decode", "query_decode", "urldecode", "gunzip",
+for _, t in ipairs({ "xml_decode", "json_decode", "xml_filter", "json_filter", "csv_decode", "query_decode", "urldecode", "gunzip",
                      "json_encode", "xml_encode", "form_encode", "query_encode", "sign" }) do
   os.execute(("mkdir -p '%s/%s'"):format(dir, t))
 end
 
 for _, path in ipairs(list("ls " .. seeds_dir .. "/*")) do
   local s = read(path) or ""
-  xml_blocks(s, function(x) add("xml_decode", x) end)
+  xml_blocks(s, function(x) add_doc("xml_decode", x) end)
   for i in s:gmatch("()\n%s*[{%[]") do
     local b = json_block(s, s:find("[{%[]", i))
-    if b and #b > 2 then add("json_decode", b) end
+    if b and #b > 2 then add_doc("json_decode", b) end
   end
   for q in s:gmatch("%?([%w_%%&=.~+-]+=[%w_%%&=.~+-]*)") do
     add("query_decode", q)
@@ -92,7 +101,7 @@ local ext_target = { xml = "xml_decode", json = "json_decode", csv = "csv_decode
 for _, path in ipairs(list("find " .. root .. "/spec/fixtures -type f")) do
   local data = read(path)
   local t = ext_target[path:match("%.(%w+)$") or ""]
-  if t then add(t, data) end
+  if t then (FILTERED[t] and add_doc or add)(t, data) end
   add(path:find("%.xml$") and "xml_encode" or "json_encode", data and data:sub(1, 512))
   add("sign", data and data:sub(1, 256))
 end

@@ -96,6 +96,61 @@ function T.json_decode(s)
   expect(same(back, v), "decode(encode(decode(s))) differs")
 end
 
+-- The filtered decoders (c:call's where/fields): an item is decided from libxml2 events or
+-- JSON text before it becomes a table. Property: the result's items are what the unfiltered
+-- decode gives through f:apply (the same predicate on Lua tables). Byte 1 picks the predicate,
+-- byte 2 the projection and the items name, the rest is the document.
+local WHERE = {
+  { id = "1" }, { name = { glob = "*a*" } }, { ["disk.speed"] = "FAST" }, { cpuCount = { ge = 2 } },
+  { "not", { location = "NA1" } }, { "or", { id = { ["in"] = { "a", "2" } } }, { ["x._text"] = "y" } },
+  { location = { ["not"] = { "NA1", "NA3" } }, ["a.b"] = { exists = false } },
+  { name = { exists = true } }, { ["a.b"] = { prefix = "x" } }, { id = { ne = "2" }, isStarted = true }, {},
+}
+local FIELDS = { nil, { "id" }, { "name", "disk" }, { "a.b", "x._text", "id" } }
+local ITEMS = { "item", "server", "a", "virtualmachine", "network", "image", "zone", "Server" }
+
+local function filter_case(s)
+  local b1, b2 = s:byte(1) or 0, s:byte(2) or 0
+  local f = assert(core.filter(WHERE[b1 % #WHERE + 1], FIELDS[b2 % #FIELDS + 1]))
+  local items = ITEMS[(b2 // #FIELDS) % #ITEMS + 1]
+  return f, items, { [items] = true, disk = true, a = true }, s:sub(3), b1 % 2 == 0
+end
+
+-- the items list: at the root, or (JSON "*.name") under the one wrapper key
+local function items_of(v, items, wrapped)
+  if type(v) ~= "table" then return nil end
+  if not wrapped then return v[items] end
+  local key, x = next(v)
+  if key == nil or next(v, key) ~= nil or type(x) ~= "table" then return nil end
+  return x[items]
+end
+
+local function check_filtered(name, f, full, v, items, wrapped)
+  if v == nil or full == nil then
+    expect((v == nil) == (full == nil), name .. ": filtered and unfiltered decodes disagree on failing")
+    return
+  end
+  local want, got = items_of(full, items, wrapped), items_of(v, items, wrapped)
+  if type(want) ~= "table" then return end -- no list where the filter looked: nothing filtered
+  if getmetatable(want) ~= core.array_mt then want = setmetatable({ want }, core.array_mt) end
+  expect(same(f:apply(want), got or {}), name .. ": filtered items differ from f:apply of the full decode")
+end
+
+function T.xml_filter(s)
+  local f, items, lists, doc, lower = filter_case(s)
+  local v = decoded("xml_decode(filter)", pcall(core.xml_decode, doc, { lists = lists, filter = f, items = items, lower = lower }))
+  local full = core.xml_decode(doc, { lists = lists, lower = lower })
+  check_filtered("xml_decode", f, full, v, items)
+end
+
+function T.json_filter(s)
+  local f, items, lists, doc, wrapped = filter_case(s)
+  local path = wrapped and ("*." .. items) or items
+  local v = decoded("json_decode(filter)", pcall(core.json_decode, doc, { lists = lists, filter = f, items = path }))
+  local full = core.json_decode(doc, { lists = lists })
+  check_filtered("json_decode", f, full, v, items, wrapped)
+end
+
 function T.csv_decode(s)
   local v = decoded("csv_decode", pcall(core.csv_decode, s))
   if v ~= nil then expect(type(v) == "table", "csv_decode gave a " .. type(v)) end

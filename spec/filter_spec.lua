@@ -319,3 +319,22 @@ describe("call options", function()
     assert.equal(1, #sent)
   end)
 end)
+
+describe("core.json_decode with a filter", function()
+  -- found by fuzz/targets.lua json_filter: a string or number at the items path was kept whatever
+  -- the predicate said (only objects were decided), so c:call's answer differed from f:apply's
+  it("decides an item that is not an object as f:apply does", function()
+    local lists = { server = true }
+    for _, doc in ipairs { '{"r":{"server":"x"}}', '{"r":{"server":[5,{"name":"a"},"b",[1],null]}}' } do
+      for _, where in ipairs { { name = "a" }, {}, { name = { exists = false } } } do
+        local f = assert(core.filter(where))
+        local full = assert(core.json_decode(doc, { lists = lists }))
+        local v = assert(core.json_decode(doc, { lists = lists, filter = f, items = "*.server" }))
+        assert.same(f:apply(full.r.server), v.r.server)
+      end
+    end
+    local v = assert(core.json_decode('{"r":{"server":["x",{"name":"a"}]}}',
+      { lists = lists, filter = assert(core.filter { name = "a" }), items = "*.server" }))
+    assert.same({ { name = "a" } }, v.r.server)
+  end)
+end)

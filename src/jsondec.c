@@ -23,11 +23,13 @@ typedef struct jp {
   lua_State *L;
   const char *p, *end, *start;
   int depth, max_depth, lists;
-  /* opts.filter: objects at the items path (opts.items, dotted, "*" any key) are kept
+  /* opts.filter: the items at the items path (opts.items, dotted, "*" any key) are kept
    * or dropped by src/filter.c as soon as they are parsed; at: how much of the path
-   * the value being parsed is at (-1: off it) */
+   * the value being parsed is at (-1: off it). An item is the value there, or each
+   * element when that value is the list (in_list: parsing the list's elements), of any
+   * type: f:apply decides a string or a nested array too, so the decoder must. */
   lc_filter *filt;
-  int at, ncomp;
+  int at, ncomp, in_list;
   const char *comp[8];
   size_t comp_len[8];
   char err[128];
@@ -250,8 +252,12 @@ static int member_at(jp *j, int at) {
   return n == j->comp_len[at] && !memcmp(k, j->comp[at], n) ? at + 1 : -1;
 }
 
+static int filter_item(jp *j);
+
 static int parse_array(jp *j) {
-  int n = 0, at = j->at;
+  int n = 0, at = j->at, in_list = j->in_list;
+  /* the list of items, or (inside it) an item that is an array, whose elements are off the path */
+  int list = j->filt && at == j->ncomp && !in_list;
   j->p++;
   lua_newtable(j->L);
   mark_array(j->L);
@@ -259,8 +265,12 @@ static int parse_array(jp *j) {
   if (j->p < j->end && *j->p == ']') { j->p++; return 1; }
   for (;;) {
     int r;
-    j->at = at;
-    if (!(r = parse_value(j))) return 0;
+    j->at = list || at != j->ncomp ? at : -1;
+    j->in_list = list;
+    r = parse_value(j);
+    j->in_list = in_list;
+    if (!r) return 0;
+    if (r == 1 && list && lua_type(j->L, -1) == LUA_TTABLE && lc_is_array(j->L, -1)) r = filter_item(j);
     if (r == 1) lua_rawseti(j->L, -2, ++n);
     skip_ws(j);
     if (j->p >= j->end) return jfail(j, "unterminated array");
@@ -324,7 +334,7 @@ static int literal(jp *j, const char *word, size_t n) {
   return 1;
 }
 
-/* an object at the items path: 1 (kept, projected), 2 (dropped, nothing pushed) */
+/* an item (on the stack top): 1 (kept, projected), 2 (dropped, nothing pushed) */
 static int filter_item(jp *j) {
   if (!lc_filter_match_value(j->L, j->filt, -1)) { lua_pop(j->L, 1); return 2; }
   lc_filter_project_value(j->L, j->filt, -1);
@@ -352,12 +362,13 @@ static int parse_value(jp *j) {
       j->depth--;
       if (r && at == j->ncomp && j->filt && lua_type(j->L, -1) == LUA_TTABLE && !lc_is_array(j->L, -1)) return filter_item(j);
       return r;
-    case '"': return parse_string(j);
-    case 't': if (!literal(j, "true", 4)) return 0; lua_pushboolean(j->L, 1); return 1;
-    case 'f': if (!literal(j, "false", 5)) return 0; lua_pushboolean(j->L, 0); return 1;
-    case 'n': if (!literal(j, "null", 4)) return 0; lua_pushlightuserdata(j->L, LC_NULL); return 1;
-    default: return parse_number(j);
+    case '"': r = parse_string(j); break;
+    case 't': if (!literal(j, "true", 4)) return 0; lua_pushboolean(j->L, 1); r = 1; break;
+    case 'f': if (!literal(j, "false", 5)) return 0; lua_pushboolean(j->L, 0); r = 1; break;
+    case 'n': if (!literal(j, "null", 4)) return 0; lua_pushlightuserdata(j->L, LC_NULL); r = 1; break;
+    default: r = parse_number(j);
   }
+  return r && at == j->ncomp && j->filt ? filter_item(j) : r;
 }
 
 /* json_decode(s [, opts]) -> value | nil, msg */
