@@ -549,6 +549,17 @@ function Client:template(id, entry, params)
   return req
 end
 
+--- One attempt of an operation, in a context of its own, never repeated: a hook's login inside
+-- another call goes the call's path (validate, build, prepare, send, decode) while the outer call
+-- alone classifies and retries what fails, so each of its attempts sends one login.
+function Client:once(id, params)
+  local entry = self.catalog.operations[id]
+  local ctx = enter(self, id)
+  local req, err = self:template(id, entry, params)
+  if not req then return leave(self, ctx, nil, err) end
+  return leave(self, ctx, self:attempt(entry, req))
+end
+
 local function call_in(self, ctx, id, entry, params)
   local req, terr = self:template(id, entry, params)
   if not req then

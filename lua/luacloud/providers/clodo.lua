@@ -15,7 +15,6 @@
 --   resetTime of the exhausted limit (err.rate_limited); luacloud.retry retries what is safe to repeat.
 -- * waiting (/requests/<id>, a server's status) is catalog data (catalog.waiters).
 local core = require "luacloud.core"
-local retry = require "luacloud.retry"
 local util = require "luacloud.util"
 
 local M = {}
@@ -94,23 +93,9 @@ function M.login(c)
     keep_token(c, { token = "{token}", url = "{management-url}", issued = c.clock(), lifetime = math.huge })
     return { token = "{token}", management_url = "{management-url}" }
   end
-  local req = {
-    method = "GET", url = c.endpoint .. "/",
-    headers = { ["X-Auth-User"] = c.clodo_user, ["X-Auth-Key"] = c.clodo_key,
-                Accept = c.catalog.accept[c.format] },
-  }
-  local resp, terr = c:send(req)
-  if not resp then
-    return nil, retry.transport_error(c, terr, { op = "authenticate" })
-  end
-  if resp.status == 401 or resp.status == 403 then
-    return nil, c:error { op = "authenticate", kind = "auth", status = resp.status, code = resp.status, login = true,
-      message = "authentication failed: wrong user or key (ошибка авторизации)" }
-  end
-  if resp.status < 200 or resp.status > 299 then
-    return nil, M.error_from(c, c.operations.authenticate, resp)
-  end
-  return read_auth(c, resp)
+  -- the catalog's authenticate entry (GET <endpoint>/ with the credentials as its header params),
+  -- sent once by the engine; the call that needed the token retries what may be retried
+  return c:once("authenticate", { ["X-Auth-User"] = c.clodo_user, ["X-Auth-Key"] = c.clodo_key })
 end
 
 -- the request of the call in progress, kept per call (light threads share a client)
@@ -281,7 +266,7 @@ end
 function M.decode(c, entry, resp)
   local status = resp.status or 0
   if status < 200 or status > 299 then
-    if status == 401 and entry.endpoint == "auth" then
+    if (status == 401 or status == 403) and entry.endpoint == "auth" then
       return nil, c:error { kind = "auth", status = status, code = status, login = true,
         message = "authentication failed: wrong user or key (ошибка авторизации)" }
     end
