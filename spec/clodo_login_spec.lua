@@ -123,3 +123,30 @@ describe("clodo login on the engine's path", function()
     assert.are.equal(2, logins)
   end)
 end)
+
+describe("clodo's rate-limit lookup on the engine's path", function()
+  it("reads GET /limits as the catalog's get_limits entry, with the token, once per refusal", function()
+    local reset = os.time() + 7
+    local c, sent = client(function(req)
+      if req.url == ENDPOINT .. "/" then return token_answer(req) end
+      if req.url == MGMT .. "/limits" then
+        return { status = 200, headers = { ["content-type"] = "application/json" }, body =
+          '{"limits":{"rate":[{"verb":"GET","URI":"*","regex":".*","value":60,"remaining":0,"unit":"MINUTE","resetTime":'
+          .. reset .. '}],"absolute":{}}}' }
+      end
+      return { status = 413, headers = { ["content-type"] = "application/json" },
+               body = '{"overLimit":{"code":413,"message":"Over Limit","details":"wait"}}' }
+    end, { retries = 0 })
+    local res, err = c:list_images()
+    assert.is_nil(res)
+    assert.is_true(err.rate_limited)
+    assert.is_true(err.retry_after > 0 and err.retry_after <= 7)
+    assert.are.equal(reset, err.details.limit.resetTime)
+    local limits = {}
+    for _, r in ipairs(sent) do if r.url == MGMT .. "/limits" then limits[#limits + 1] = r end end
+    assert.are.equal(1, #limits)
+    assert.are.equal("get_limits", limits[1].op) -- the entry's request, not a hand-built one
+    assert.are.equal("tok", limits[1].headers["X-Auth-Token"])
+    assert.are.equal("list_images", err.op)
+  end)
+end)

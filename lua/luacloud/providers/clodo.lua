@@ -202,15 +202,10 @@ end
 
 --- Reads /limits and returns seconds to wait for a request (method, path), and the limit.
 function M.retry_after(c, method, path)
-  local entry = c.operations.get_limits
   if not token_valid(c) then return nil end
-  local resp = c:send({ method = "GET", url = c.clodo_token.url .. entry.path,
-    headers = { Accept = c.catalog.accept[c.format], ["X-Auth-Token"] = c.clodo_token.token } })
-  if not resp or resp.status < 200 or resp.status > 299 then return nil end
-  local v = decode_raw(c, entry, resp)
+  -- the catalog's get_limits entry, sent once by the engine (its own 413 reads no limits again)
+  local v = c:once("get_limits", {})
   if type(v) ~= "table" then return nil end
-  if type(v.limits) == "table" and next(v, "limits") == nil and next(v) == "limits" then v = v.limits end
-  v = c:normalize(entry, v)
   local best
   for _, l in ipairs(v.rate and v.rate.limit or {}) do
     if rule_matches(l, method, path) and tonumber(l.remaining) and tonumber(l.remaining) <= 0 then
