@@ -27,6 +27,7 @@ typedef struct xdec {
   lc_buf text;   /* text of the open elements, innermost last */
   lc_buf scratch;
   lc_buf item;   /* filter: the events of the item being captured */
+  lc_buf frames; /* replay's frame array */
   int depth, max_depth, failed, code; /* code: libxml2 error number, 0 for our own */
   char err[256];
   /* a projecting filter (opts.filter with fields): inside an item, an element on no path of
@@ -42,6 +43,9 @@ typedef struct xdec {
    * parser's dictionary, which lives as long as this decode, so an address is one name */
   const xmlChar *want_name[16];
   signed char want[16]; /* inside an item: the element at this depth has a child on the tape */
+  /* bit per depth: the open element at that depth has text other than blanks on the tape; blanks
+   * before it are trimmed from the element's text whatever follows, so they are not recorded */
+  unsigned char texted[10000 / 8 + 2];
 } xdec;
 
 static inline void put_u32(lc_buf *b, size_t v) {
@@ -132,6 +136,7 @@ static void on_start(void *ud, const xmlChar *local, const xmlChar *prefix, cons
   (void)prefix; (void)uri; (void)nns; (void)ns; (void)ndef;
   if (d->failed) return;
   if (++d->depth > d->max_depth) { fail(d, "xml: document nested too deeply"); return; }
+  d->texted[d->depth >> 3] &= (unsigned char)~(1u << (d->depth & 7));
   if (d->prune_f && prune_start(d, local)) return;
   lc_buf_addc(&d->tape, 'S');
   put_u32(&d->tape, strlen((const char *)local));
@@ -160,6 +165,12 @@ static void on_end(void *ud, const xmlChar *local, const xmlChar *prefix, const 
 static void on_chars(void *ud, const xmlChar *ch, int len) {
   xdec *d = (xdec *)ud;
   if (d->failed || d->depth == 0 || d->prune) return;
+  if (!(d->texted[d->depth >> 3] & (1u << (d->depth & 7)))) {
+    int i = 0;
+    while (i < len && isspace(ch[i])) i++;
+    if (i == len) return;
+    d->texted[d->depth >> 3] |= (unsigned char)(1u << (d->depth & 7));
+  }
   lc_buf_addc(&d->tape, 'T');
   put_u32(&d->tape, (size_t)len);
   lc_buf_add(&d->tape, ch, (size_t)len);
@@ -189,68 +200,95 @@ static xmlEntityPtr on_entity(void *ud, const xmlChar *name) {
   return xmlGetPredefinedEntity(name);
 }
 
-/* One parser context per Lua state is kept between calls: creating one costs
- * more than parsing a small response. It is checked out of the registry while
- * in use (so a Lua error frees it with its xdec) and returned after a parse. */
-static const char ctxt_key = 0;
-
-typedef struct ctxt_box { xmlParserCtxtPtr ctxt; int uses; } ctxt_box;
+/* What a decode needs besides its input is kept per Lua state between calls:
+ * the parser context (creating one costs more than parsing a small response)
+ * and the buffers (tape, text, frames). A decode borrows them (busy) and gives
+ * them back when it ends, also when a Lua error ended it: the parse and the
+ * replay run under lua_pcall and the error is raised again after the give-back.
+ * A decode started while they are borrowed (a finalizer that decodes, run by
+ * the collector during a replay) uses its own and frees them. */
+typedef struct xstate {
+  xmlParserCtxtPtr ctxt;
+  int uses, busy;
+  lc_buf tape, text, scratch, item, frames;
+} xstate;
 /* its name dictionary only grows: start afresh now and then */
 #define CTXT_MAX_USES 1000
+/* a buffer grown larger than this by one big document is not kept */
+#define KEEP_BUF (256 * 1024)
 
-static int ctxt_box_gc(lua_State *L) {
-  ctxt_box *b = (ctxt_box *)lua_touserdata(L, 1);
-  if (b->ctxt) { xmlFreeParserCtxt(b->ctxt); b->ctxt = NULL; }
-  return 0;
-}
+static const char state_key = 0;
+#if LUA_VERSION_NUM < 502
+static const char run_key = 0;
+#endif
 
-static xmlParserCtxtPtr checkout_ctxt(lua_State *L) {
-  xmlParserCtxtPtr c = NULL;
-  LC_RAWGETP(L, LUA_REGISTRYINDEX, &ctxt_key);
-  if (lua_isuserdata(L, -1)) {
-    ctxt_box *b = (ctxt_box *)lua_touserdata(L, -1);
-    c = b->ctxt;
-    b->ctxt = NULL;
-  }
-  lua_pop(L, 1);
-  return c;
-}
-
-static void checkin_ctxt(lua_State *L, xmlParserCtxtPtr c) {
-  ctxt_box *b;
-  LC_RAWGETP(L, LUA_REGISTRYINDEX, &ctxt_key);
-  if (!lua_isuserdata(L, -1)) {
-    lua_pop(L, 1);
-    b = (ctxt_box *)lua_newuserdata(L, sizeof(ctxt_box));
-    b->ctxt = NULL;
-    b->uses = 0;
-    lua_newtable(L);
-    lua_pushcfunction(L, ctxt_box_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    LC_RAWSETP(L, LUA_REGISTRYINDEX, &ctxt_key);
-  }
-  b = (ctxt_box *)lua_touserdata(L, -1);
-  if (b->ctxt) xmlFreeParserCtxt(b->ctxt);
-  /* the name dictionary only grows (and libxml2 caps it): start afresh when it is big */
-  if (++b->uses > CTXT_MAX_USES || (c->dict && xmlDictSize(c->dict) > 4096)) {
-    xmlFreeParserCtxt(c);
-    c = NULL;
-    b->uses = 0;
-  }
-  b->ctxt = c;
-  lua_pop(L, 1);
-}
-
-static int xdec_gc(lua_State *L) {
-  xdec *d = (xdec *)lua_touserdata(L, 1);
+static void xdec_free(xdec *d) {
   if (d->ctxt) { xmlFreeParserCtxt(d->ctxt); d->ctxt = NULL; }
   lc_buf_free(&d->tape);
   lc_buf_free(&d->text);
   lc_buf_free(&d->scratch);
   lc_buf_free(&d->item);
+  lc_buf_free(&d->frames);
+}
+
+static int xstate_gc(lua_State *L) {
+  xstate *b = (xstate *)lua_touserdata(L, 1);
+  if (b->ctxt) { xmlFreeParserCtxt(b->ctxt); b->ctxt = NULL; }
+  lc_buf_free(&b->tape);
+  lc_buf_free(&b->text);
+  lc_buf_free(&b->scratch);
+  lc_buf_free(&b->item);
+  lc_buf_free(&b->frames);
   return 0;
+}
+
+/* this Lua state's xstate, made on first use; NULL when it is borrowed */
+static xstate *borrow(lua_State *L, xdec *d) {
+  xstate *b;
+  LC_RAWGETP(L, LUA_REGISTRYINDEX, &state_key);
+  b = (xstate *)lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (!b) {
+    b = (xstate *)lua_newuserdata(L, sizeof(xstate));
+    memset(b, 0, sizeof *b);
+    if (luaL_newmetatable(L, "luacloud.xml_decoder")) {
+      lua_pushcfunction(L, xstate_gc);
+      lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    LC_RAWSETP(L, LUA_REGISTRYINDEX, &state_key);
+  }
+  if (b->busy) return NULL;
+  b->busy = 1;
+  d->ctxt = b->ctxt; b->ctxt = NULL;
+  d->tape = b->tape; d->text = b->text; d->scratch = b->scratch; d->item = b->item; d->frames = b->frames;
+  lc_buf_init(&b->tape); lc_buf_init(&b->text); lc_buf_init(&b->scratch); lc_buf_init(&b->item); lc_buf_init(&b->frames);
+  return b;
+}
+
+static void keep_buf(lc_buf *to, lc_buf *from) {
+  if (from->oom || from->cap > KEEP_BUF) { lc_buf_free(from); lc_buf_init(to); return; }
+  *to = *from;
+  to->len = 0;
+}
+
+/* the end of a decode: what was borrowed goes back (the context only after a
+ * parse that went well, and while its dictionary is small), the rest is freed */
+static void give_back(xstate *b, xdec *d, int keep_ctxt) {
+  if (!b) { xdec_free(d); return; }
+  if (d->ctxt && keep_ctxt && ++b->uses <= CTXT_MAX_USES && !(d->ctxt->dict && xmlDictSize(d->ctxt->dict) > 4096)) {
+    b->ctxt = d->ctxt;
+  } else {
+    if (d->ctxt) xmlFreeParserCtxt(d->ctxt);
+    b->uses = 0;
+  }
+  d->ctxt = NULL;
+  keep_buf(&b->tape, &d->tape);
+  keep_buf(&b->text, &d->text);
+  keep_buf(&b->scratch, &d->scratch);
+  keep_buf(&b->item, &d->item);
+  keep_buf(&b->frames, &d->frames);
+  b->busy = 0;
 }
 
 /* ---- replay: Lua stack holds [name, value] per open element ---- */
@@ -264,6 +302,7 @@ typedef struct replay {
   lua_State *L;
   xdec *d;
   int lists, lower, base;  /* stack index of lists set (0 = none); base = first frame slot */
+  int mt;                  /* stack index of the array metatable */
   frame *frames;
   int nframes, cap;
   int have_root;
@@ -295,6 +334,15 @@ static void push_name(replay *r, const char *s, size_t n) {
 }
 
 static int slot_name(replay *r, int i) { return r->base + 2 * i; }
+
+/* whether the table on the top of the stack is one of our arrays (the metatable is on the stack) */
+static int top_is_array(replay *r) {
+  int k;
+  if (!lua_getmetatable(r->L, -1)) return 0;
+  k = lua_rawequal(r->L, -1, r->mt);
+  lua_pop(r->L, 1);
+  return k;
+}
 
 static void ensure_table(replay *r, int i) {
   if (!r->frames[i].created) {
@@ -348,13 +396,13 @@ static void close_frame(replay *r) {
         lua_createtable(L, 1, 0);
         lua_pushvalue(L, vslot);
         lua_rawseti(L, -2, 1);
-        lc_push_array_mt(L);
+        lua_pushvalue(L, r->mt);
         lua_setmetatable(L, -2);
       } else {
         lua_pushvalue(L, vslot);
       }
       lua_rawset(L, pslot);
-    } else if (lua_type(L, -1) == LUA_TTABLE && lc_is_array(L, -1)) {
+    } else if (lua_type(L, -1) == LUA_TTABLE && top_is_array(r)) {
       lua_pushvalue(L, vslot);
       lua_rawseti(L, -2, (int)lua_rawlen(L, -2) + 1);
       lua_pop(L, 1);
@@ -364,7 +412,7 @@ static void close_frame(replay *r) {
       lua_rawseti(L, -2, 1);
       lua_pushvalue(L, vslot);
       lua_rawseti(L, -2, 2);
-      lc_push_array_mt(L);
+      lua_pushvalue(L, r->mt);
       lua_setmetatable(L, -2);
       lua_pushvalue(L, nslot);
       lua_insert(L, -2);
@@ -415,7 +463,7 @@ static void filter_item(replay *r, const char *ev, size_t len) {
     if (!lua_isnil(L, -1)) { lua_pop(L, 2); return; }
     lua_pop(L, 1);
     lua_newtable(L);
-    lc_push_array_mt(L);
+    lua_pushvalue(L, r->mt);
     lua_setmetatable(L, -2);
     lua_rawset(L, pslot);
     return;
@@ -461,15 +509,12 @@ static void replay_tape(replay *r) {
       uint32_t n = get_u32(&p), na, k;
       if (r->have_root) luaL_error(L, "xml: content after the root element");
       if (r->nframes > 0) ensure_table(r, r->nframes - 1);
-      if (r->nframes == r->cap) {
-        frame *nf;
+      if (r->nframes == r->cap) { /* C memory, given back or freed when the decode ends */
         int ncap = r->cap ? r->cap * 2 : 32;
-        nf = (frame *)lua_newuserdata(L, sizeof(frame) * (size_t)ncap);
-        if (r->nframes) memcpy(nf, r->frames, sizeof(frame) * (size_t)r->nframes);
-        /* keep the frame array alive in the registry-like anchor below the frames */
-        lua_replace(L, r->base - 1);
-        r->frames = nf;
-        r->cap = ncap;
+        d->frames.len = sizeof(frame) * (size_t)r->nframes;
+        if (!lc_buf_reserve(&d->frames, sizeof(frame) * (size_t)(ncap - r->nframes))) luaL_error(L, "xml: out of memory");
+        r->frames = (frame *)(void *)d->frames.data;
+        r->cap = (int)(d->frames.cap / sizeof(frame));
       }
       if (!lua_checkstack(L, 8)) luaL_error(L, "xml: document nested too deeply");
       if (r->filt && at_items(r, p - 4)) { d->item.len = 0; r->fstart = p - 5; p = capture(r, p - 5); continue; }
@@ -507,35 +552,83 @@ static void replay_tape(replay *r) {
   d->tape.len = 0;
 }
 
+/* what decode_run needs from l_xml_decode */
+typedef struct run {
+  replay *r;
+  const char *s;
+  size_t n, off;
+  int parse_only, noparser;
+} run;
+
+/* The parse and the replay, under lua_pcall: stack 1 lists (or nil), 2 the array metatable,
+ * 3 the run; returns value, root name, or nothing when the parse failed (d->failed). */
+static int decode_run(lua_State *L) {
+  run *a = (run *)lua_touserdata(L, 3);
+  replay *r = a->r;
+  xdec *d = r->d;
+  xmlSAXHandler sax;
+  size_t n = a->n, off = 0;
+  r->L = L;
+  r->lists = lua_istable(L, 1) ? 1 : 0;
+  r->mt = 2;
+  r->base = 4;
+  memset(&sax, 0, sizeof sax);
+  sax.initialized = XML_SAX2_MAGIC;
+  sax.internalSubset = on_subset;
+  sax.getEntity = on_entity;
+  sax.serror = on_error;
+  if (!a->parse_only) {
+    sax.startElementNs = on_start;
+    sax.endElementNs = on_end;
+    sax.characters = on_chars;
+    sax.cdataBlock = on_chars;
+  }
+  if (d->ctxt) {
+    d->ctxt->userData = d; /* before the reset: it may report errors */
+    if (xmlCtxtResetPush(d->ctxt, NULL, 0, NULL, NULL) != 0) { xmlFreeParserCtxt(d->ctxt); d->ctxt = NULL; }
+  }
+  if (!d->ctxt) d->ctxt = xmlCreatePushParserCtxt(&sax, d, NULL, 0, NULL);
+  if (!d->ctxt) { a->noparser = 1; return 0; }
+  /* NOENT makes libxml2 hand attribute values over with "&amp;" resolved
+   * (else it keeps "&#38;"); safe because DOCTYPEs, hence entity
+   * declarations, are refused: only the predefined entities exist */
+  xmlCtxtUseOptions(d->ctxt, XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOENT);
+  do {
+    size_t take = n - off > CHUNK ? CHUNK : n - off;
+    int last = off + take == n;
+    xmlParseChunk(d->ctxt, a->s + off, (int)take, last);
+    off += take;
+    if (d->tape.oom) fail(d, "xml: out of memory");
+    if (d->failed) break;
+    replay_tape(r); /* no libxml2 frame below: it may raise */
+  } while (off < n);
+  a->off = off;
+  if (d->failed || a->parse_only || !r->have_root) return 0;
+  lua_pushvalue(L, r->base + 1);
+  lua_pushvalue(L, r->base);
+  return 2;
+}
+
 /* xml_decode(s [, opts]) -> value, root_name | nil, msg */
 static int l_xml_decode(lua_State *L) {
-  size_t n, off = 0, max_size = 64u << 20;
+  size_t n, max_size = 64u << 20;
   const char *s = luaL_checklstring(L, 1, &n);
-  xmlSAXHandler sax;
-  int parse_only = 0;
-  xdec *d;
+  xstate *b;
+  xdec d;
   replay r;
+  run a;
   memset(&r, 0, sizeof r);
-  r.L = L;
+  memset(&d, 0, sizeof d);
+  memset(&a, 0, sizeof a);
+  d.max_depth = 64;
   lua_settop(L, 2);
-  d = (xdec *)lua_newuserdata(L, sizeof(xdec)); /* 3 */
-  memset(d, 0, sizeof *d);
-  d->max_depth = 64;
-  if (luaL_newmetatable(L, "luacloud.xml_decoder")) { /* built once per Lua state */
-    lua_pushcfunction(L, xdec_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
   if (lua_istable(L, 2)) {
-    lua_getfield(L, 2, "lists"); /* 4 */
-    if (lua_istable(L, 4)) r.lists = 4;
+    lua_getfield(L, 2, "lists"); /* 3 */
     lua_getfield(L, 2, "lower");
     r.lower = lua_toboolean(L, -1);
-    d->max_depth = lc_opt_clamped(L, 2, "max_depth", 64, 0, 10000);
-    lua_pushnil(L);
+    d.max_depth = lc_opt_clamped(L, 2, "max_depth", 64, 0, 10000);
     lua_getfield(L, 2, "parse_only"); /* benchmarks: libxml2 alone, no callbacks */
-    parse_only = lua_toboolean(L, -1);
-    lua_pop(L, 1);
+    a.parse_only = lua_toboolean(L, -1);
     lua_getfield(L, 2, "max_size");
     if (lua_isnumber(L, -1)) {
       lua_Number m = lua_tonumber(L, -1);
@@ -546,14 +639,14 @@ static int l_xml_decode(lua_State *L) {
     lua_getfield(L, 2, "items");
     if (lua_type(L, -1) == LUA_TSTRING) r.items = lua_tolstring(L, -1, &r.items_len); else r.filt = NULL;
     if (r.filt && lc_filter_projects(r.filt)) {
-      d->prune_f = r.filt;
-      d->items = r.items;
-      d->items_len = r.items_len;
-      d->lower = r.lower;
+      d.prune_f = r.filt;
+      d.items = r.items;
+      d.items_len = r.items_len;
+      d.lower = r.lower;
     }
-    lua_pop(L, 5);
+    lua_settop(L, 3);
   } else {
-    lua_pushnil(L); /* 4 */
+    lua_pushnil(L); /* 3 */
   }
   if (n > max_size) return lc_pushfail(L, "xml: document of %d bytes exceeds the limit of %d", (int)n, (int)max_size);
   {
@@ -561,61 +654,46 @@ static int l_xml_decode(lua_State *L) {
     while (i < n && isspace((unsigned char)s[i])) i++;
     if (i == n) return lc_pushfail(L, "xml: empty document");
   }
-  lua_pushnil(L); /* 5: anchor of the frame array */
-  r.base = 6;
-  r.d = d;
-  memset(&sax, 0, sizeof sax);
-  sax.initialized = XML_SAX2_MAGIC;
-  sax.startElementNs = on_start;
-  sax.endElementNs = on_end;
-  sax.characters = on_chars;
-  sax.cdataBlock = on_chars;
-  sax.internalSubset = on_subset;
-  sax.getEntity = on_entity;
-  sax.serror = on_error;
-  if (parse_only) {
-    sax.startElementNs = NULL;
-    sax.endElementNs = NULL;
-    sax.characters = NULL;
-    sax.cdataBlock = NULL;
+  r.d = &d;
+  a.r = &r;
+  a.s = s;
+  a.n = n;
+  /* parse_only (benchmarks) needs a context without callbacks: one of its own */
+  b = a.parse_only ? NULL : borrow(L, &d);
+#if LUA_VERSION_NUM >= 502
+  lua_pushcfunction(L, decode_run);
+#else
+  LC_RAWGETP(L, LUA_REGISTRYINDEX, &run_key); /* a C closure made once per state (5.1 allocates one per push) */
+  if (!lua_isfunction(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushcfunction(L, decode_run);
+    lua_pushvalue(L, -1);
+    LC_RAWSETP(L, LUA_REGISTRYINDEX, &run_key);
   }
-  d->ctxt = parse_only ? NULL : checkout_ctxt(L);
-  if (d->ctxt) {
-    d->ctxt->userData = d; /* before the reset: it may report errors */
-    if (xmlCtxtResetPush(d->ctxt, NULL, 0, NULL, NULL) != 0) { xmlFreeParserCtxt(d->ctxt); d->ctxt = NULL; }
+#endif
+  lua_pushvalue(L, 3);
+  lc_push_array_mt(L);
+  lua_pushlightuserdata(L, &a);
+  if (lua_pcall(L, 3, 2, 0) != 0) { /* out of memory while replaying: give back, then raise */
+    give_back(b, &d, 0);
+    return lua_error(L);
   }
-  if (!d->ctxt) d->ctxt = xmlCreatePushParserCtxt(&sax, d, NULL, 0, NULL);
-  if (!d->ctxt) return lc_pushfail(L, "xml: cannot create a parser");
-  /* NOENT makes libxml2 hand attribute values over with "&amp;" resolved
-   * (else it keeps "&#38;"); safe because DOCTYPEs, hence entity
-   * declarations, are refused: only the predefined entities exist */
-  xmlCtxtUseOptions(d->ctxt, XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOENT);
-  do {
-    size_t take = n - off > CHUNK ? CHUNK : n - off;
-    int last = off + take == n;
-    xmlParseChunk(d->ctxt, s + off, (int)take, last);
-    off += take;
-    if (d->tape.oom) fail(d, "xml: out of memory");
-    if (d->failed) break;
-    replay_tape(&r);
-  } while (off < n);
-  if (parse_only && !d->failed) { lua_pushboolean(L, 1); return 1; }
-  if (!d->failed && !r.have_root) {
-    d->failed = 1;
-    snprintf(d->err, sizeof d->err, "xml: %s", n ? "document is truncated" : "empty document");
+  if (a.noparser) { give_back(b, &d, 0); return lc_pushfail(L, "xml: cannot create a parser"); }
+  if (a.parse_only && !d.failed) { give_back(b, &d, 0); lua_pushboolean(L, 1); return 1; }
+  if (!d.failed && !r.have_root) {
+    d.failed = 1;
+    snprintf(d.err, sizeof d.err, "xml: %s", n ? "document is truncated" : "empty document");
   }
-  if (d->failed && off >= n && d->depth > 0 && !r.have_root &&
-      (d->code == XML_ERR_DOCUMENT_END || d->code == XML_ERR_TAG_NOT_FINISHED || d->code == XML_ERR_GT_REQUIRED || strstr(d->err, "Premature end")))
-    snprintf(d->err, sizeof d->err, "xml: document is truncated (%d element(s) left open)", d->depth);
-  if (d->failed) {
+  if (d.failed && a.off >= n && d.depth > 0 && !r.have_root &&
+      (d.code == XML_ERR_DOCUMENT_END || d.code == XML_ERR_TAG_NOT_FINISHED || d.code == XML_ERR_GT_REQUIRED || strstr(d.err, "Premature end")))
+    snprintf(d.err, sizeof d.err, "xml: document is truncated (%d element(s) left open)", d.depth);
+  if (d.failed) {
+    give_back(b, &d, 0);
     lua_pushnil(L);
-    lua_pushstring(L, d->err);
+    lua_pushstring(L, d.err);
     return 2;
   }
-  if (parse_only) xmlFreeParserCtxt(d->ctxt); else checkin_ctxt(L, d->ctxt);
-  d->ctxt = NULL;
-  lua_pushvalue(L, 7);
-  lua_pushvalue(L, 6);
+  give_back(b, &d, 1);
   return 2;
 }
 
