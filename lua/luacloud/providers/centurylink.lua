@@ -9,9 +9,7 @@
 -- JSON shape in luacloud.protocol (response.xml_items/xml_repeated/xml_rename, xml_types); this
 -- module keeps the Logon session and the StatusCode envelope.
 local core = require "luacloud.core"
-local retry = require "luacloud.retry"
 local protocol = require "luacloud.protocol"
-local validate = require "luacloud.validate"
 local util = require "luacloud.util"
 
 local M = {}
@@ -81,18 +79,9 @@ function M.logon(c)
     c.session = { since = c.clock() }
     return {}
   end
-  local entry = c.operations.logon
-  -- APIKey and Password default to the client's api_key and password (catalog `option`)
-  local placement, verr = validate.check(c, "logon", entry, {})
-  if not placement then return nil, verr end
-  local req, berr = c:build(entry, placement.values, placement)
-  if not req then return nil, berr end
-  req.headers.Accept = req.headers["Content-Type"]
-  local resp, terr = c:send(req)
-  if not resp then
-    return nil, retry.transport_error(c, terr, { op = "logon" })
-  end
-  local res, err = M.decode(c, entry, resp, "logon")
+  -- the catalog's logon entry (APIKey and Password default to the client's api_key and password,
+  -- catalog `option`), sent once by the engine; the call that needed the session retries
+  local res, err = c:once("logon", {})
   if not res then
     -- 100 on Logon means bad credentials: kind auth, never retried (luacloud.retry)
     return nil, err
