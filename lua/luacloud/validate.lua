@@ -113,6 +113,14 @@ lookup = function(entry)
   return l[1], l[2], l[3]
 end
 local NO_SPECS = {}
+-- a placement list no parameter went to: one shared table (most calls fill one list of three, or
+-- none); it is never written: a list is made when its first parameter comes
+local NO_PARAMS = setmetatable({}, { __newindex = function() error("validate: a shared empty placement list", 2) end })
+local function list_of(placement, where)
+  local list = placement[where]
+  if list == NO_PARAMS then list = {}; placement[where] = list end
+  return list
+end
 
 -- Rules between parameters, as catalog data (checked on the body params, defaults included):
 -- entry.one_of = { {a, b}, ... }: exactly one of each group; spec.exclusive: the only body param of
@@ -166,16 +174,19 @@ function M.check(client, id, entry, params)
   params = params or NO_SPECS
   local specs = entry.params or NO_SPECS
   local by_key, phs, plan = lookup(entry)
-  local given, values = {}, {}
+  -- both made on first need: a call without parameters (a listing) makes neither
+  local given, values = nil, NO_PARAMS
   for k, v in pairs(params) do
     if k ~= "_raw" then
       local spec = type(k) == "string" and by_key[k]
       if spec then
+        given = given or {}
         if given[spec.name] ~= nil then
           return fail(client, { param = spec.name, message = "parameter '" .. spec.name .. "' given twice (as '" .. k .. "')" })
         end
         given[spec.name] = v
       elseif type(k) == "string" and (phs[k] or phs[snake(k)]) then
+        if values == NO_PARAMS then values = {} end
         values[snake(k)] = v
       else
         local names = {}
@@ -186,10 +197,10 @@ function M.check(client, id, entry, params)
       end
     end
   end
-  local placement = { values = values, header = {}, query = {}, body = {} }
+  local placement = { values = values, header = NO_PARAMS, query = NO_PARAMS, body = NO_PARAMS }
   local spec_keys, lists, wires = plan.keys, plan.lists, plan.wires
   for i, spec in ipairs(specs) do
-    local v = given[spec.name]
+    local v = given and given[spec.name]
     if v == nil and spec.option then v = client.opts[spec.option] end -- e.g. clodo's X-Auth-User <- opts.user
     if v == nil and spec.default ~= nil then v = spec.default end
     if v == nil or v == core.null then
@@ -211,9 +222,10 @@ function M.check(client, id, entry, params)
       end
       local where = lists[i]
       if where == "values" then
+        if values == NO_PARAMS then values = {}; placement.values = values end
         values[spec_keys[i]] = v
       else
-        local list = placement[where]
+        local list = list_of(placement, where)
         local value
         if spec.multi and type(v) == "table" then
           value = {}
@@ -236,8 +248,9 @@ function M.check(client, id, entry, params)
     local keys = {}
     for k in pairs(params._raw) do keys[#keys + 1] = k end
     table.sort(keys)
+    local body = list_of(placement, "body")
     for _, k in ipairs(keys) do -- a list repeats the parameter (Dimension Data IN filters)
-      placement.body[#placement.body + 1] = { name = k, value = params._raw[k], multi = type(params._raw[k]) == "table" or nil }
+      body[#body + 1] = { name = k, value = params._raw[k], multi = type(params._raw[k]) == "table" or nil }
     end
   end
   if not plan.ruled then return placement end
