@@ -3,7 +3,6 @@
 -- err.message = the server's text (`errortext`, `description`, an HTML page's message, X-Description),
 -- else the document's text for the status; err.details = { errorcode, cserrorcode, errortext, wrapper, doc }.
 local core = require "luacloud.core"
-local retry = require "luacloud.retry"
 local util = require "luacloud.util"
 
 local M = {}
@@ -35,21 +34,9 @@ function M.login(c)
     c.session = { key = "{session}" }
     return { sessionkey = "{session}" }
   end
-  local o = c.opts
-  local req = {
-    method = "POST",
-    url = c.endpoint,
-    headers = { ["Content-Type"] = "application/x-www-form-urlencoded" },
-    -- POST keeps the password out of URLs and logs
-    body = "command=login&username=" .. core.pct(o.username) .. "&password=" .. core.pct(o.password)
-           .. (c.format == "json" and "&response=json" or ""),
-  }
-  local entry = c.operations.login
-  local resp, terr = c:send(req)
-  if not resp then
-    return nil, retry.transport_error(c, terr, { op = "login" })
-  end
-  local res, err = M.decode(c, entry, resp, "login")
+  -- the catalog's login entry on the engine's path, sent once (prepare makes it a form POST, so
+  -- the password is in no URL or log); the call that needed the session retries what may be
+  local res, err = c:once("login", { username = c.opts.username, password = c.opts.password })
   if not res then return nil, err end
   c.session = { key = type(res) == "table" and res.sessionkey or nil, timeout = tonumber(type(res) == "table" and res.timeout) }
   return res
@@ -198,7 +185,8 @@ function M.decode(c, entry, resp, op)
 end
 
 function M.reauth(c, entry, err)
-  if c.auth_mode ~= "session" or entry.command == "login" then return false end
+  -- a refused login is wrong credentials, not an expired session: sending them again cannot help
+  if c.auth_mode ~= "session" or entry.command == "login" or err.op == "login" then return false end
   c.session = nil
   c.cookies:clear()
   return true -- prepare logs in again on the retry
