@@ -6,7 +6,7 @@ local providers = require "luacloud.providers"
 -- keys the engine, validate.lua, the CLI and the docs generator read (docs/DESIGN.md)
 local COMMON = {
   entry = { "name", "aliases", "section", "method", "path", "body", "params", "response", "paging", "async",
-            "deprecated", "errors", "safe", "idempotent", "timeout", "xml_root", "body_root", "body_order", "command" },
+            "deprecated", "errors", "safe", "idempotent", "timeout", "xml_root", "body_root", "body_order", "command", "login" },
   param = { "name", "required", "type", "doc", "location", "option", "multi", "attribute", "aliases", "wire_name",
             "enum", "min", "max", "max_len", "default", "secret" },
   response = { "root", "lists", "items" },

@@ -560,6 +560,15 @@ function Client:once(id, params)
   return leave(self, ctx, self:attempt(entry, req))
 end
 
+-- An auth error from a login (the catalog's entry marked login = true: the call itself, or the
+-- login a hook sent inside it) means wrong credentials, not an expired session: logging in again
+-- would send them once more for nothing, so no provider re-authenticates on it.
+local function login_refused(self, entry, err)
+  if entry.login then return true end
+  local from = type(err.op) == "string" and self.catalog.operations[err.op]
+  return from and from.login or false
+end
+
 local function call_in(self, ctx, id, entry, params)
   local req, terr = self:template(id, entry, params)
   if not req then
@@ -574,7 +583,7 @@ local function call_in(self, ctx, id, entry, params)
     local res, err = self:attempt(entry, req)
     if res ~= nil then return res end
     retry.classify(self, entry, req, err)
-    if err.kind == "auth" and not reauthed and self.hooks.reauth then
+    if err.kind == "auth" and not reauthed and self.hooks.reauth and not login_refused(self, entry, err) then
       reauthed = true
       local ok, rerr = self.hooks.reauth(self, entry, err)
       if not ok then return nil, rerr or err end

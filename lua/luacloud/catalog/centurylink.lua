@@ -204,6 +204,7 @@ return {
       aliases = { "Logon" },
       section = "Authentication API Methods > Logon",
       method = "POST", path = "/REST/Auth/Logon/",
+      login = true, -- refused: wrong credentials, never re-authenticated
       -- no /{format} segment: the format follows the Content-Type only
       body = "json|xml",
       xml_root = "LogonRequest",

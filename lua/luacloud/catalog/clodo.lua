@@ -89,6 +89,7 @@ return {
       path = "/",
       body = "none",
       endpoint = "auth", -- sent to the auth host root, not to X-Server-Management-Url
+      login = true, -- refused: wrong credentials, never re-authenticated
       params = {
         { name = "X-Auth-User", location = "header", required = true, type = "string", option = "user",
           doc = "логин пользователя (user login)" },

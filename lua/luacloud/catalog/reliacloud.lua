@@ -442,6 +442,7 @@ return {
       },
       response = { root = "login", lists = {}, items = nil },
       auth = "none",                     -- not signed; the response sets the JSESSIONID cookie
+      login = true,                      -- refused: wrong credentials, never re-authenticated
       paging = false, async = false, deprecated = false, idempotent = false, safe = false,
       errors = errors{ 401, 430, 530 },
     },

@@ -153,9 +153,7 @@ function M.decode(c, entry, resp, op)
 end
 
 function M.reauth(c, entry, err)
-  if entry.name == "Auth/Logon" or entry.name == "Auth/Logout" then return false end
-  -- the automatic Logon itself was refused: the credentials are wrong, another Logon will not help
-  if err and err.op == "logon" then return false end
+  if entry.name == "Auth/Logout" then return false end
   c.session = nil
   c.cookies:clear()
   local ok, lerr = M.logon(c)

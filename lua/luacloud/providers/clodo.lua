@@ -115,8 +115,7 @@ function M.prepare(c, entry, req)
   return true
 end
 
-function M.reauth(c, entry, err)
-  if entry.endpoint == "auth" or err.login then return false end
+function M.reauth(c)
   c.clodo_token = nil -- prepare authenticates again (once: the engine replays a call only once)
   return true
 end
@@ -262,7 +261,7 @@ function M.decode(c, entry, resp)
   local status = resp.status or 0
   if status < 200 or status > 299 then
     if (status == 401 or status == 403) and entry.endpoint == "auth" then
-      return nil, c:error { kind = "auth", status = status, code = status, login = true,
+      return nil, c:error { kind = "auth", status = status, code = status,
         message = "authentication failed: wrong user or key (ошибка авторизации)" }
     end
     if entry.empty_on and status == entry.empty_on then

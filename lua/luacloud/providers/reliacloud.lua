@@ -185,8 +185,7 @@ function M.decode(c, entry, resp, op)
 end
 
 function M.reauth(c, entry, err)
-  -- a refused login is wrong credentials, not an expired session: sending them again cannot help
-  if c.auth_mode ~= "session" or entry.command == "login" or err.op == "login" then return false end
+  if c.auth_mode ~= "session" then return false end
   c.session = nil
   c.cookies:clear()
   return true -- prepare logs in again on the retry
