@@ -116,10 +116,9 @@ local NO_SPECS = {}
 -- a placement list no parameter went to: one shared table (most calls fill one list of three, or
 -- none); it is never written: a list is made when its first parameter comes
 local NO_PARAMS = setmetatable({}, { __newindex = function() error("validate: a shared empty placement list", 2) end })
-local function list_of(placement, where)
+local function add_to(placement, where, p)
   local list = placement[where]
-  if list == NO_PARAMS then list = {}; placement[where] = list end
-  return list
+  if list == NO_PARAMS then placement[where] = { p } else list[#list + 1] = p end
 end
 
 -- Rules between parameters, as catalog data (checked on the body params, defaults included):
@@ -199,7 +198,8 @@ function M.check(client, id, entry, params)
   end
   local placement = { values = values, header = NO_PARAMS, query = NO_PARAMS, body = NO_PARAMS }
   local spec_keys, lists, wires = plan.keys, plan.lists, plan.wires
-  for i, spec in ipairs(specs) do
+  for i = 1, #specs do -- numeric: ipairs is a C call per spec
+    local spec = specs[i]
     local v = given and given[spec.name]
     if v == nil and spec.option then v = client.opts[spec.option] end -- e.g. clodo's X-Auth-User <- opts.user
     if v == nil and spec.default ~= nil then v = spec.default end
@@ -208,8 +208,10 @@ function M.check(client, id, entry, params)
         return fail(client, { param = spec.name, message = "missing required parameter '" .. spec.name .. "'" })
       end
     else
-      local ok_count, count_err = check_count(client, spec, v)
-      if not ok_count then return nil, count_err end
+      if type(v) == "table" then
+        local ok_count, count_err = check_count(client, spec, v)
+        if not ok_count then return nil, count_err end
+      end
       if spec.multi and type(v) == "table" then
         -- a repeated parameter (Dimension Data IN filters): check every value
         for _, each in ipairs(v) do
@@ -225,7 +227,6 @@ function M.check(client, id, entry, params)
         if values == NO_PARAMS then values = {}; placement.values = values end
         values[spec_keys[i]] = v
       else
-        local list = list_of(placement, where)
         local value
         if spec.multi and type(v) == "table" then
           value = {}
@@ -233,7 +234,7 @@ function M.check(client, id, entry, params)
         else
           value = wire(spec, v)
         end
-        list[#list + 1] = { name = wires[i], value = value, attribute = spec.attribute, multi = spec.multi }
+        add_to(placement, where, { name = wires[i], value = value, attribute = spec.attribute, multi = spec.multi })
       end
     end
   end
@@ -248,9 +249,8 @@ function M.check(client, id, entry, params)
     local keys = {}
     for k in pairs(params._raw) do keys[#keys + 1] = k end
     table.sort(keys)
-    local body = list_of(placement, "body")
     for _, k in ipairs(keys) do -- a list repeats the parameter (Dimension Data IN filters)
-      body[#body + 1] = { name = k, value = params._raw[k], multi = type(params._raw[k]) == "table" or nil }
+      add_to(placement, "body", { name = k, value = params._raw[k], multi = type(params._raw[k]) == "table" or nil })
     end
   end
   if not plan.ruled then return placement end
