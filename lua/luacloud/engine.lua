@@ -511,7 +511,8 @@ end
 local MAX_URL_VALUE = 65536
 
 local function too_long(list, limit) -- not a closure in oversized: it runs on every call
-  for _, p in ipairs(list) do
+  for i = 1, #list do -- numeric: ipairs is a C call per element, three lists a call
+    local p = list[i]
     if type(p.value) == "string" and #p.value > limit then return p.name end
   end
 end
