@@ -12,13 +12,7 @@ local values = require("spec.support.xml_values")
 local DIR = "spec/fixtures/dimensiondata/"
 local ORG = "1831c1a9-9c03-44df-a5a4-f2a4662d6bde"
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("spec.support.sim").read
 
 -- the repaired copy when there is one
 local function fixture(base)

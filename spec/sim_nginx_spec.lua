@@ -22,13 +22,7 @@ local function sh(cmd)
   return out:gsub("__rc=%d+%s*$", ""), rc
 end
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read_file = require("spec.support.sim").read
 
 -- curl(url, extra_args) -> { status, body, headers (lower-case), time, rc }
 local function curl(url, extra)

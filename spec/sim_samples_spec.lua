@@ -18,13 +18,7 @@ if why then -- pending, not failing
   end)
 end
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("spec.support.sim").read
 
 -- op -> { file = ..., ext = "xml"|"json"|"csv" }: the repaired copy when there is one
 local function samples(provider, ext)

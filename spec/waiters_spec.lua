@@ -13,13 +13,7 @@ local CREDS = {
   clodo = { user = "u", key = "k" },
 }
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = require("spec.support.sim").read
 
 local function client(prov)
   local o = { transport = function() return { status = 200, headers = {}, body = "" } end, sleep = function() end }

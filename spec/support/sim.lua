@@ -14,6 +14,15 @@ local function sh(cmd)
 end
 M.sh = sh
 
+--- The bytes of a file, or nil when it cannot be opened.
+function M.read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
 local function exists(path)
   local f = io.open(path, "rb")
   if f then f:close() end
