@@ -98,8 +98,7 @@ function M.prepare(c, entry, req)
   end
   if c.auth_mode == "key" then
     q[n + 1] = key_pair(c)
-    -- M.signature inline (one Lua call less per call; its canonical string is not needed here)
-    q[n + 2] = { "signature", core.b64encode(core.hmac_sha1(c.opts.secret_key, core.canonical_query(q))) }
+    q[n + 2] = { "signature", (M.signature(c.opts.secret_key, q)) }
   else
     if not c.session and entry.command ~= "logout" then
       local ok, err = M.login(c)
