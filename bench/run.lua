@@ -181,6 +181,24 @@ local function calls_bench()
       r.calls / r.b, ratio, 1 / r.high, 1 / r.low, ratio >= 0.9 and "MET" or "MISSED"))
     judge("calls/s over keep-alive vs raw libcurl", ("%.2fx (%.2f-%.2fx; %.0f / %.0f /s)"):format(ratio, 1 / r.high,
       1 / r.low, r.calls / r.b, r.calls / r.a), ">= 0.9x", ratio >= 0.9)
+    -- the limit of any client that returns the answer as tables: the same GET on a reused handle
+    -- (core.session) and core.xml_decode, nothing else (no validation, signing, hooks)
+    local s = core.session { timeout = 10 }
+    local lists = { lists = { zone = true } }
+    local function limit(n)
+      local t0 = core.now()
+      for _ = 1, n do
+        local resp = assert(s:request { url = signed })
+        assert(resp.status == 200 and core.xml_decode(resp.body, lists))
+      end
+      return core.now() - t0
+    end
+    local l = paired(raw, limit, CALLS, BATCH)
+    print(("GET + xml_decode only (limit) %8.0f calls/s   %.2fx (quartiles %.2f-%.2fx)"):format(l.calls / l.b, 1 / l.median,
+      1 / l.high, 1 / l.low))
+    judge("GET + xml_decode only vs raw libcurl (the limit)", ("%.2fx (%.0f / %.0f /s)"):format(1 / l.median,
+      l.calls / l.b, l.calls / l.a), "printed", nil)
+    s:close()
   end)
   sim.stop()
   if not ok then fail("calls bench", err) end
@@ -387,7 +405,8 @@ local SMOKE_ENV = { BENCH_SERVERS = 1000, BENCH_REPS = 1, BENCH_CALLS = 200, BEN
                     BENCH_FILTER_SERVERS = 1000, BENCH_FILTER_HTTP = 2000, BENCH_FILTER_ROUNDS = 1, BENCH_REF = "none" }
 -- the rows a run must have (a section that skipped a figure without failing is caught here)
 -- (Lua patterns: "%-" is a dash)
-local EXPECTED = { "JSON decode", "XML decode", "libxml2 parse only", "calls/s over keep%-alive", "small calls vs",
+local EXPECTED = { "JSON decode", "XML decode", "libxml2 parse only", "calls/s over keep%-alive", "GET %+ xml_decode only",
+                   "small calls vs",
                    "inside nginx: cosocket", "fan%-out .*libcurl multi", "fan%-out .*cosockets", "fan%-out .*nginx, libcurl",
                    "filtered walk, .*replayed", "filtered JSON", "filtered walk over HTTP.*CPU", "filtered walk over HTTP.*RSS",
                    "unfiltered walk.*wall", "unfiltered walk.*CPU" }
