@@ -105,6 +105,21 @@ describe("OpenResty example under load (simulators slowed by 500 ms)", function(
     assert.is_true(all < (slowest + sum) / 2, ("all four: %.0f ms, slowest alone: %.0f ms, sum: %.0f ms")
       :format(all * 1000, slowest * 1000, sum * 1000))
   end)
+
+  -- make bench's fan-out figure comes from /fanout: its calls must really overlap, in both
+  -- transports, and every one of them must succeed (the handler asserts each result)
+  it("/fanout runs its batch concurrently through cosockets and through libcurl", function()
+    local n, conc = 10, 10
+    local r, v = get(s, ("%s/fanout?n=%d&c=%d"):format(app.base, n, conc))
+    assert.are.equal(200, r.status, r.body)
+    for _, mode in ipairs({ "ngx", "curl" }) do
+      assert.is_number(v[mode], mode)
+      assert.are.equal(3, select(2, v[mode .. "_rounds"]:gsub("%S+", "")), mode .. " rounds: " .. tostring(v[mode .. "_rounds"]))
+      -- one after the other takes n latencies (5 s); at most half of that, and never less than
+      -- one latency (the calls did reach the slowed simulator)
+      assert.is_true(v[mode] >= 0.5 and v[mode] < n * 0.5 / 2, ("%s: best of 3 rounds %.2f s"):format(mode, v[mode]))
+    end
+  end)
 end)
 
 describe("OpenResty example", function()
