@@ -112,7 +112,7 @@ function M.run_json()
   for i = 1, 10000 do
     vms[i] = { id = i, name = ("vm-%05d"):format(i), displayname = "web tier " .. i, state = i % 3 == 0 and "Stopped" or "Running",
       zoneid = 1 + i % 4, cpunumber = 1 + i % 8, memory = 1024 * (1 + i % 4), created = "2012-05-25T20:48:23-0700",
-      nic = setmetatable({ { id = i, ipaddress = ("10.1.%d.%d"):format(i // 250, i % 250), netmask = "255.255.255.0" } }, core.array_mt) }
+      nic = setmetatable({ { id = i, ipaddress = ("10.1.%d.%d"):format(math.floor(i / 250), i % 250), netmask = "255.255.255.0" } }, core.array_mt) }
   end
   local doc = core.json_encode({ listvirtualmachinesresponse = { count = #vms, virtualmachine = setmetatable(vms, core.array_mt) } })
   local lists = { virtualmachine = true, nic = true }
@@ -165,8 +165,9 @@ function M.run_http(ref)
     local ep = sim.endpoints.dimensiondata or (sim.base .. "/dimensiondata")
     local function walk(mode, tree)
       local out = support.sh(("%s -e 'package.path=\"%s/lua/?.lua;%s/lua/?/init.lua;spec/?.lua;\"..package.path; "
-        .. "package.cpath=\"%s/build/?.so;\"..package.cpath; dofile(\"bench/filter_walk.lua\").child(\"%s\", \"%s\", \"%s\", \"%s\")'")
-        :format(arg and arg[-1] or "lua5.4", tree or ".", tree or ".", tree or ".", mode, ep, cr.username, cr.password))
+        .. "package.cpath=\"%s/%s/?.so;\"..package.cpath; dofile(\"bench/filter_walk.lua\").child(\"%s\", \"%s\", \"%s\", \"%s\")'")
+        :format(arg and arg[-1] or "lua5.4", tree or ".", tree or ".", tree or ".", jit and "build-luajit" or "build", mode, ep,
+          cr.username, cr.password))
       local m, seen, kept, cpu, wall, rss = out:match("(%a) (%d+) (%d+) ([%d.]+) ([%d.]+) (%d+)")
       assert(m, out)
       return { seen = tonumber(seen), kept = tonumber(kept), cpu = tonumber(cpu), wall = tonumber(wall), rss = tonumber(rss) }

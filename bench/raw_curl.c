@@ -43,6 +43,9 @@ static double raw_run(CURL *e, int n) {
 #ifdef RAW_CURL_LUA
 #include <lua.h>
 #include <lauxlib.h>
+#if LUA_VERSION_NUM < 504 /* LuaJIT (make bench LUA=luajit) */
+#define lua_newuserdatauv(L, n, u) lua_newuserdata(L, n)
+#endif
 
 static int h_run(lua_State *L) {
   CURL **e = luaL_checkudata(L, 1, "raw_curl");
@@ -77,7 +80,8 @@ int luaopen_raw_curl(lua_State *L) {
   luaL_setfuncs(L, h, 0);
   lua_pushvalue(L, -1);
   lua_setfield(L, -2, "__index");
-  luaL_newlib(L, f);
+  lua_newtable(L);
+  luaL_setfuncs(L, f, 0);
   return 1;
 }
 #else

@@ -168,7 +168,7 @@ function M.run()
     -- a sample may catch a connection the server just closed next to its successor (one more fd
     -- for a moment); a leaked fd never goes away, so the fewest fds seen late must not exceed
     -- the most seen early
-    local k = math.max(1, math.min(5, #fd // 4))
+    local k = math.max(1, math.min(5, math.floor(#fd / 4)))
     local early, late = 0, math.huge
     for i = 1, k do early, late = math.max(early, fd[i]), math.min(late, fd[#fd - i + 1]) end
     local fd_ok = late <= early
