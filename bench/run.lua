@@ -317,7 +317,7 @@ local function fanout_bench()
       for _, r in ipairs(res) do assert(r.result, r.err and r.err.message) end
       min, rounds[round] = math.min(min, w), ("%.0f"):format(w * 1e3)
     end
-    local ratio = fanout_line("c:batch, libcurl multi (Lua 5.4)", min, table.concat(rounds, " "))
+    local ratio = fanout_line("c:batch, libcurl multi (" .. (jit and jit.version or _VERSION) .. ")", min, table.concat(rounds, " "))
     judge("fan-out 200 @ 20, 20 ms: c:batch over libcurl multi", ("%.2fx (%.0f ms)"):format(ratio, min * 1e3),
       "<= 1.25x ideal", ratio <= 1.25)
     c:close()
@@ -421,7 +421,8 @@ end
 
 local function machine()
   local cpu = sh1("grep -m1 'model name' /proc/cpuinfo"):gsub("^.-:%s*", "")
-  return ("%s, %s cores, %s; load %s; %s UTC; commit %s%s"):format(sh1("uname -srm"), sh1("nproc"), cpu,
+  return ("%s; %s, %s cores, %s; load %s; %s UTC; commit %s%s"):format(jit and jit.version or _VERSION, sh1("uname -srm"),
+    sh1("nproc"), cpu,
     sh1("cut -d' ' -f1-3 /proc/loadavg"), sh1("date -u '+%Y-%m-%d %H:%M'"), sh1("git rev-parse --short HEAD"),
     sh1("git status --short -- src lua bench | head -1") ~= "" and " + uncommitted changes" or "")
 end
