@@ -172,7 +172,8 @@ static int proxy_env(void) {
   char **e;
   for (e = environ; *e; e++) {
     const char *v = *e;
-    if ((v[0] | 32) != 'h' && (v[0] | 32) != 'a') continue;
+    int c0 = v[0] | 32, c1 = c0 ? v[1] | 32 : 0;
+    if (!((c0 == 'h' && c1 == 't') || (c0 == 'a' && c1 == 'l'))) continue;
     if (strncasecmp(v, "http_proxy=", 11) == 0 || strncasecmp(v, "https_proxy=", 12) == 0 ||
         strncasecmp(v, "all_proxy=", 10) == 0) return 1;
   }
@@ -190,12 +191,9 @@ static size_t target_at(session *s, const char *url) {
   if (*p != '/' || (size_t)(p - url) >= 256) return 0;
   {
     const unsigned char *t = (const unsigned char *)p;
-    int in_path = 1;
-    for (; *t; t++) {
-      if (*t <= 0x20 || *t >= 0x7f || *t == '#') return 0;
-      if (*t == '?') in_path = 0;
-      else if (in_path && *t == '.' && t[-1] == '/') return 0;
-    }
+    for (; *t && *t != '?'; t++) /* the path: no dot segment either */
+      if (*t <= 0x20 || *t >= 0x7f || *t == '#' || (*t == '.' && t[-1] == '/')) return 0;
+    for (; *t; t++) if (*t <= 0x20 || *t >= 0x7f || *t == '#') return 0;
   }
   return proxy_env() ? 0 : (size_t)(p - url);
 }
