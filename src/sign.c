@@ -1,78 +1,68 @@
 /* Digest, HMAC and Base64 primitives (OpenSSL). */
+/* SHA1_Init/Update/Final (deprecated by OpenSSL 3, still there): a SHA_CTX is a plain struct,
+ * so a key's HMAC pad states are copied with memcpy; an EVP context copy allocates. */
+#define OPENSSL_API_COMPAT 0x10101000L
 #include <string.h>
-#include <openssl/hmac.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <openssl/md5.h>
-#include <pthread.h>
 #include <openssl/crypto.h>
 #include "lc.h"
 
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-static EVP_MD *fetched_sha1;
-static void sha1_fetch(void) { fetched_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL); }
-#endif
+/* The SHA-1 states after the key's inner and outer pad blocks (RFC 2104) of the last key
+ * used: a client signs every request with one key, so each HMAC then hashes the message and
+ * the inner digest only, not two more pad blocks. One per Lua state (an upvalue of
+ * hmac_sha1, the key itself the other): a Lua state runs one C function at a time. */
+typedef struct { SHA_CTX ipad, opad; int ready; } hmac_box;
 
-/* OpenSSL 3's one-shot HMAC() looks the algorithm up on every call (a third
- * of a small signed call's signing time); SHA-1 is fetched once instead and
- * HMAC (RFC 2104) is computed with two digests. */
-static const EVP_MD *sha1_md(void) {
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once(&once, sha1_fetch);
-  return fetched_sha1 ? fetched_sha1 : EVP_sha1();
-#else
-  return EVP_sha1();
-#endif
+static int hmac_box_gc(lua_State *L) {
+  hmac_box *b = (hmac_box *)lua_touserdata(L, 1);
+  OPENSSL_cleanse(b, sizeof *b);
+  return 0;
 }
 
-static int digest2(EVP_MD_CTX *ctx, const unsigned char *a, size_t an, const unsigned char *b, size_t bn,
-                   unsigned char *out) {
-  unsigned int n = 0;
-  return EVP_DigestInit_ex(ctx, sha1_md(), NULL) && EVP_DigestUpdate(ctx, a, an) &&
-         EVP_DigestUpdate(ctx, b, bn) && EVP_DigestFinal_ex(ctx, out, &n);
-}
-
-static int hmac_sha1(EVP_MD_CTX *ctx, const unsigned char *key, size_t kn, const unsigned char *msg, size_t mn,
-                     unsigned char out[SHA_DIGEST_LENGTH]) {
-  unsigned char k[64], pad[64], inner[SHA_DIGEST_LENGTH];
-  int i, ok = ctx != NULL;
+static int hmac_keyed(hmac_box *b, const unsigned char *key, size_t kn) {
+  unsigned char k[64], pad[64];
+  int i, ok = 1;
   memset(k, 0, sizeof k);
-  if (ok && kn > sizeof k) ok = digest2(ctx, key, kn, (const unsigned char *)"", 0, k);
-  else if (ok) memcpy(k, key, kn);
+  if (kn > sizeof k) ok = SHA1(key, kn, k) != NULL;
+  else memcpy(k, key, kn);
   for (i = 0; i < 64; i++) pad[i] = k[i] ^ 0x36;
-  ok = ok && digest2(ctx, pad, 64, msg, mn, inner);
+  ok = ok && SHA1_Init(&b->ipad) && SHA1_Update(&b->ipad, pad, 64);
   for (i = 0; i < 64; i++) pad[i] = k[i] ^ 0x5c;
-  ok = ok && digest2(ctx, pad, 64, inner, sizeof inner, out);
+  ok = ok && SHA1_Init(&b->opad) && SHA1_Update(&b->opad, pad, 64);
   OPENSSL_cleanse(k, sizeof k);
   OPENSSL_cleanse(pad, sizeof pad);
-  OPENSSL_cleanse(inner, sizeof inner);
+  b->ready = ok;
   return ok;
 }
 
-/* One digest context per Lua state (an upvalue of hmac_sha1), made on first use: a fresh
- * context per call allocated and freed OpenSSL's provider state every time. A Lua state runs
- * one C function at a time, so two clients (or light threads) never use it together. */
-typedef struct { EVP_MD_CTX *ctx; } md_box;
-
-static int md_box_gc(lua_State *L) {
-  md_box *b = (md_box *)lua_touserdata(L, 1);
-  if (b->ctx) { EVP_MD_CTX_free(b->ctx); b->ctx = NULL; }
-  return 0;
+static int hmac_sha1(const hmac_box *b, const unsigned char *msg, size_t mn, unsigned char out[SHA_DIGEST_LENGTH]) {
+  SHA_CTX c;
+  unsigned char inner[SHA_DIGEST_LENGTH];
+  int ok;
+  memcpy(&c, &b->ipad, sizeof c);
+  ok = SHA1_Update(&c, msg, mn) && SHA1_Final(inner, &c);
+  memcpy(&c, &b->opad, sizeof c);
+  ok = ok && SHA1_Update(&c, inner, sizeof inner) && SHA1_Final(out, &c);
+  OPENSSL_cleanse(&c, sizeof c);
+  OPENSSL_cleanse(inner, sizeof inner);
+  return ok;
 }
 
 static int l_hmac_sha1(lua_State *L) {
   size_t kn, mn;
   const char *k = luaL_checklstring(L, 1, &kn), *m = luaL_checklstring(L, 2, &mn);
-  md_box *box = (md_box *)lua_touserdata(L, lua_upvalueindex(1));
+  hmac_box *box = (hmac_box *)lua_touserdata(L, lua_upvalueindex(1));
   unsigned char out[SHA_DIGEST_LENGTH];
-  if (!box->ctx) box->ctx = EVP_MD_CTX_new();
-  if (!hmac_sha1(box->ctx, (const unsigned char *)k, kn, (const unsigned char *)m, mn, out)) {
-    /* a context left half-way by a failure is not reused */
-    EVP_MD_CTX_free(box->ctx);
-    box->ctx = NULL;
-    return lc_pushfail(L, "hmac_sha1 failed");
+  if (!box->ready || !lua_rawequal(L, 1, lua_upvalueindex(2))) {
+    lua_pushnil(L); /* the key of the pad states, once they are made */
+    lua_replace(L, lua_upvalueindex(2));
+    if (!hmac_keyed(box, (const unsigned char *)k, kn)) return lc_pushfail(L, "hmac_sha1 failed");
+    lua_pushvalue(L, 1);
+    lua_replace(L, lua_upvalueindex(2));
   }
+  if (!hmac_sha1(box, (const unsigned char *)m, mn, out)) return lc_pushfail(L, "hmac_sha1 failed");
   lua_pushlstring(L, (const char *)out, sizeof out);
   return 1;
 }
@@ -193,14 +183,15 @@ static const luaL_Reg funcs[] = {
 };
 
 void lc_open_sign(lua_State *L) {
-  md_box *box;
+  hmac_box *box;
   luaL_setfuncs(L, funcs, 0);
-  box = (md_box *)lua_newuserdata(L, sizeof(md_box));
-  box->ctx = NULL;
+  box = (hmac_box *)lua_newuserdata(L, sizeof(hmac_box));
+  memset(box, 0, sizeof *box);
   lua_createtable(L, 0, 1);
-  lua_pushcfunction(L, md_box_gc);
+  lua_pushcfunction(L, hmac_box_gc);
   lua_setfield(L, -2, "__gc");
   lua_setmetatable(L, -2);
-  lua_pushcclosure(L, l_hmac_sha1, 1);
+  lua_pushnil(L);
+  lua_pushcclosure(L, l_hmac_sha1, 2);
   lua_setfield(L, -2, "hmac_sha1");
 }
