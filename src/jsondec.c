@@ -19,6 +19,9 @@
 #include <math.h>
 #include "lc.h"
 
+#define JP_KEYS 256
+#define JP_KEYS_SCANNED 16 /* keys of one object compared in C; later ones are looked up */
+
 typedef struct jp {
   lua_State *L;
   const char *p, *end, *start;
@@ -30,6 +33,17 @@ typedef struct jp {
    * type: f:apply decides a string or a nested array too, so the decoder must. */
   lc_filter *filt;
   int at, ncomp, in_list;
+  /* size hint for the next object (an array's elements are usually alike: the key count of
+   * the previous one) and the key count of the last object read */
+  int hint, last_keys;
+  /* the keys of the objects being read, for the duplicate check without a table lookup */
+  int ktop;
+  const char *kp[JP_KEYS];
+  size_t kl[JP_KEYS];
+  /* opts.lists as strings (nlist < 0: too many, or not only strings; look them up) */
+  int nlist;
+  const char *lp[8];
+  size_t ll[8];
   const char *comp[8];
   size_t comp_len[8];
   char err[128];
@@ -255,7 +269,7 @@ static int member_at(jp *j, int at) {
 static int filter_item(jp *j);
 
 static int parse_array(jp *j) {
-  int n = 0, at = j->at, in_list = j->in_list;
+  int n = 0, at = j->at, in_list = j->in_list, hint = 0;
   /* the list of items, or (inside it) an item that is an array, whose elements are off the path */
   int list = j->filt && at == j->ncomp && !in_list;
   j->p++;
@@ -267,7 +281,11 @@ static int parse_array(jp *j) {
     int r;
     j->at = list || at != j->ncomp ? at : -1;
     j->in_list = list;
+    j->hint = hint;
+    j->last_keys = 0;
     r = parse_value(j);
+    hint = j->last_keys < 64 ? j->last_keys : 64;
+    j->hint = 0;
     j->in_list = in_list;
     if (!r) return 0;
     if (r == 1 && list && lua_type(j->L, -1) == LUA_TTABLE && lc_is_array(j->L, -1)) r = filter_item(j);
@@ -290,40 +308,68 @@ static void force_list(lua_State *L) {
   else lua_remove(L, -2);
 }
 
+/* whether the key on the stack top is one of opts.lists */
+static int listed_key(jp *j, const char *k, size_t n) {
+  int i;
+  if (j->nlist < 0) {
+    lua_pushvalue(j->L, -1);
+    lua_rawget(j->L, j->lists);
+    i = lua_toboolean(j->L, -1);
+    lua_pop(j->L, 1);
+    return i;
+  }
+  for (i = 0; i < j->nlist; i++) if (j->ll[i] == n && memcmp(j->lp[i], k, n) == 0) return 1;
+  return 0;
+}
+
+/* whether the key on the stack top (k, n) is in the object below the value on top already:
+ * the object's first keys are compared in C (they stay alive in the object), others looked up */
+static int duplicate_key(jp *j, int base, int nkeys, const char *k, size_t n) {
+  int i;
+  if (nkeys < JP_KEYS_SCANNED && j->ktop < JP_KEYS && j->ktop == base + nkeys) {
+    for (i = base; i < j->ktop; i++) if (j->kl[i] == n && (j->kp[i] == k || memcmp(j->kp[i], k, n) == 0)) return 1;
+    j->kp[j->ktop] = k;
+    j->kl[j->ktop++] = n;
+    return 0;
+  }
+  lua_pushvalue(j->L, -2);
+  lua_rawget(j->L, -4);
+  i = !lua_isnil(j->L, -1);
+  lua_pop(j->L, 1);
+  return i;
+}
+
 static int parse_object(jp *j) {
   lua_State *L = j->L;
-  int at = j->at;
+  int at = j->at, nkeys = 0, base = j->ktop;
   j->p++;
-  lua_newtable(L);
+  lua_createtable(L, 0, j->hint);
+  j->hint = 0;
   skip_ws(j);
-  if (j->p < j->end && *j->p == '}') { j->p++; return 1; }
+  if (j->p < j->end && *j->p == '}') { j->p++; j->last_keys = 0; return 1; }
   for (;;) {
     int listed = 0, r;
+    const char *k;
+    size_t kn;
     skip_ws(j);
     if (j->p >= j->end || *j->p != '"') return jfail(j, "expected a string key");
     if (!parse_string(j)) return 0;
+    k = lua_tolstring(L, -1, &kn);
     skip_ws(j);
     if (j->p >= j->end || *j->p != ':') return jfail(j, "expected ':'");
     j->p++;
-    if (j->lists) {
-      lua_pushvalue(L, -1);
-      lua_rawget(L, j->lists);
-      listed = lua_toboolean(L, -1);
-      lua_pop(L, 1);
-    }
+    if (j->lists) listed = listed_key(j, k, kn);
     j->at = member_at(j, at);
     if (!(r = parse_value(j))) return 0;
     if (r == 2) { lua_newtable(L); mark_array(L); } /* the one item was dropped */
     if (listed && !(lua_type(L, -1) == LUA_TTABLE && lc_is_array(L, -1))) force_list(L);
-    lua_pushvalue(L, -2);
-    lua_rawget(L, -4);
-    if (!lua_isnil(L, -1)) return jfail(j, "duplicate key in object");
-    lua_pop(L, 1);
+    if (duplicate_key(j, base, nkeys, k, kn)) return jfail(j, "duplicate key in object");
+    nkeys++;
     lua_rawset(L, -3);
     skip_ws(j);
     if (j->p >= j->end) return jfail(j, "unterminated object");
     if (*j->p == ',') { j->p++; continue; }
-    if (*j->p == '}') { j->p++; return 1; }
+    if (*j->p == '}') { j->p++; j->ktop = base; j->last_keys = nkeys; return 1; }
     return jfail(j, "expected ',' or '}'");
   }
 }
@@ -384,7 +430,19 @@ int lc_json_decode(lua_State *L) {
   lua_settop(L, 2);
   if (lua_istable(L, 2)) {
     lua_getfield(L, 2, "lists"); /* 3 */
-    if (lua_istable(L, 3)) j.lists = 3;
+    if (lua_istable(L, 3)) {
+      j.lists = 3;
+      lua_pushnil(L);
+      while (lua_next(L, 3)) { /* the keys stay alive in opts.lists */
+        if (lua_toboolean(L, -1)) {
+          if (lua_type(L, -2) == LUA_TSTRING && j.nlist >= 0 && j.nlist < 8) {
+            j.lp[j.nlist] = lua_tolstring(L, -2, &j.ll[j.nlist]);
+            j.nlist++;
+          } else if (lua_type(L, -2) == LUA_TSTRING) j.nlist = -1;
+        }
+        lua_pop(L, 1);
+      }
+    }
     /* the parser recurses on the C stack: never deeper than 1000 */
     j.max_depth = lc_opt_clamped(L, 2, "max_depth", 128, 0, 1000);
     lua_getfield(L, 2, "filter"); /* kept alive by opts, as items */
