@@ -20,6 +20,7 @@
 
 #define CHUNK (64 * 1024)
 #define PRUNE_MAX 32
+#define HINT_DEPTH 32 /* tables presized by depth (replay's hint) */
 
 typedef struct xdec {
   xmlParserCtxtPtr ctxt;
@@ -211,6 +212,7 @@ typedef struct xstate {
   xmlParserCtxtPtr ctxt;
   int uses, busy;
   lc_buf tape, text, scratch, item, frames;
+  int hint[HINT_DEPTH]; /* the last decode's table sizes: a client decodes answers of few shapes */
 } xstate;
 /* its name dictionary only grows: start afresh now and then */
 #define CTXT_MAX_USES 1000
@@ -295,6 +297,7 @@ static void give_back(xstate *b, xdec *d, int keep_ctxt) {
 
 typedef struct frame {
   int created;   /* value slot holds a table (else still nil: text-only so far) */
+  int nkeys;     /* keys set in it so far */
   size_t text_off;
 } frame;
 
@@ -311,7 +314,46 @@ typedef struct replay {
   size_t items_len;
   int fdepth;                  /* open elements of the item being captured (0: none) */
   const char *fstart;          /* its first event while all of it is in this chunk's tape, else NULL (copied) */
+  /* opts.lists as C strings (nlist < 0: too many or not only strings: look them up) */
+  int nlist;
+  const char *lp[8];
+  size_t ll[8];
+  /* the key count of the last table closed at each depth: siblings are usually alike, so the
+   * next one is made that size at once instead of growing key by key */
+  int hint[HINT_DEPTH];
 } replay;
+
+/* opts.lists (at the stack index r->lists) read once into C */
+static void read_lists(replay *r) {
+  lua_State *L = r->L;
+  lua_pushnil(L);
+  while (lua_next(L, r->lists)) { /* the keys stay alive in opts.lists */
+    if (lua_toboolean(L, -1) && lua_type(L, -2) == LUA_TSTRING) {
+      if (r->nlist >= 0 && r->nlist < 8) {
+        r->lp[r->nlist] = lua_tolstring(L, -2, &r->ll[r->nlist]);
+        r->nlist++;
+      } else r->nlist = -1;
+    }
+    lua_pop(L, 1);
+  }
+}
+
+/* whether the element name at stack index `nslot` is one of opts.lists */
+static int listed_name(replay *r, int nslot) {
+  size_t n;
+  const char *k;
+  int i;
+  if (r->nlist < 0) {
+    lua_pushvalue(r->L, nslot);
+    lua_rawget(r->L, r->lists);
+    i = lua_toboolean(r->L, -1);
+    lua_pop(r->L, 1);
+    return i;
+  }
+  k = lua_tolstring(r->L, nslot, &n);
+  for (i = 0; i < r->nlist; i++) if (r->ll[i] == n && memcmp(r->lp[i], k, n) == 0) return 1;
+  return 0;
+}
 
 static uint32_t get_u32(const char **p) {
   uint32_t u;
@@ -346,7 +388,7 @@ static int top_is_array(replay *r) {
 
 static void ensure_table(replay *r, int i) {
   if (!r->frames[i].created) {
-    lua_newtable(r->L);
+    lua_createtable(r->L, 0, i < HINT_DEPTH ? r->hint[i] : 0);
     lua_replace(r->L, slot_name(r, i) + 1);
     r->frames[i].created = 1;
   }
@@ -378,19 +420,15 @@ static void close_frame(replay *r) {
   }
   r->d->text.len = r->frames[i].text_off;
   r->nframes--;
+  if (i < HINT_DEPTH && r->frames[i].created) r->hint[i] = r->frames[i].nkeys < 64 ? r->frames[i].nkeys : 64;
   if (i == 0) { r->have_root = 1; return; } /* root stays on the stack */
   {
-    int pslot = slot_name(r, i - 1) + 1, listed = 0;
-    if (r->lists) {
-      lua_pushvalue(L, nslot);
-      lua_rawget(L, r->lists);
-      listed = lua_toboolean(L, -1);
-      lua_pop(L, 1);
-    }
+    int pslot = slot_name(r, i - 1) + 1, listed = r->lists ? listed_name(r, nslot) : 0;
     lua_pushvalue(L, nslot);
     lua_rawget(L, pslot);
     if (lua_isnil(L, -1)) {
       lua_pop(L, 1);
+      r->frames[i - 1].nkeys++;
       lua_pushvalue(L, nslot);
       if (listed) {
         lua_createtable(L, 1, 0);
@@ -469,6 +507,7 @@ static void filter_item(replay *r, const char *ev, size_t len) {
     return;
   }
   r->frames[r->nframes].created = 1;
+  r->frames[r->nframes].nkeys = 0;
   r->frames[r->nframes].text_off = d->text.len;
   r->nframes++;
   close_frame(r);
@@ -522,6 +561,7 @@ static void replay_tape(replay *r) {
       p += n;
       lua_pushnil(L);
       r->frames[r->nframes].created = 0;
+      r->frames[r->nframes].nkeys = 0;
       r->frames[r->nframes].text_off = d->text.len;
       r->nframes++;
       na = get_u32(&p);
@@ -535,6 +575,7 @@ static void replay_tape(replay *r) {
         push_name(r, ks, kn);
         lua_pushlstring(L, p, vn);
         lua_rawset(L, -3);
+        r->frames[r->nframes - 1].nkeys++;
         p += vn;
       }
     } else if (ev == 'T') {
@@ -570,6 +611,7 @@ static int decode_run(lua_State *L) {
   size_t n = a->n, off = 0;
   r->L = L;
   r->lists = lua_istable(L, 1) ? 1 : 0;
+  if (r->lists) read_lists(r);
   r->mt = 2;
   r->base = 4;
   memset(&sax, 0, sizeof sax);
@@ -660,6 +702,7 @@ static int l_xml_decode(lua_State *L) {
   a.n = n;
   /* parse_only (benchmarks) needs a context without callbacks: one of its own */
   b = a.parse_only ? NULL : borrow(L, &d);
+  if (b) memcpy(r.hint, b->hint, sizeof r.hint);
 #if LUA_VERSION_NUM >= 502
   lua_pushcfunction(L, decode_run);
 #else
@@ -693,6 +736,7 @@ static int l_xml_decode(lua_State *L) {
     lua_pushstring(L, d.err);
     return 2;
   }
+  if (b) memcpy(b->hint, r.hint, sizeof r.hint);
   give_back(b, &d, 1);
   return 2;
 }
