@@ -538,17 +538,38 @@ static batch *new_batch(lua_State *L, session *s, int n) {
   return b;
 }
 
+/* The batch of one request that s:request reuses: idle in the registry under the session's
+ * address, taken out while in use, so that a nested call (a finalizer run by an allocation)
+ * or a call that raised half-way never shares it; such a one is left to its finalizer. */
+static batch *take_single(lua_State *L, session *s) {
+  batch *b;
+  LC_RAWGETP(L, LUA_REGISTRYINDEX, s);
+  b = (batch *)lua_touserdata(L, -1);
+  if (!b) {
+    lua_pop(L, 1);
+    return new_batch(L, s, 1);
+  }
+  lua_pushnil(L);
+  LC_RAWSETP(L, LUA_REGISTRYINDEX, s);
+  memset(b->x, 0, sizeof(xfer));
+  return b;
+}
+
 /* s:request(req) -> resp | nil, err */
 static int l_request(lua_State *L) {
   session *s = check_session(L, 1);
   batch *b;
   int r;
   lua_settop(L, 2);
-  b = new_batch(L, s, 1);
+  b = take_single(L, s); /* 3 */
   setup_xfer(L, s, &b->x[0], 2);
   run(s->multi, b->x, 1, 1);
   r = push_result(L, &b->x[0]);
   xfer_recycle(s, &b->x[0]);
+  if (s->multi) {
+    lua_pushvalue(L, 3);
+    LC_RAWSETP(L, LUA_REGISTRYINDEX, s);
+  }
   return r;
 }
 
@@ -652,6 +673,8 @@ static int l_clear_cookies(lua_State *L) {
 
 static int l_close(lua_State *L) {
   session *s = (session *)luaL_checkudata(L, 1, SESSION_MT);
+  lua_pushnil(L); /* the idle batch of s:request holds no handle: its finalizer frees nothing of s */
+  LC_RAWSETP(L, LUA_REGISTRYINDEX, s);
   while (s->nidle > 0) curl_easy_cleanup(s->idle[--s->nidle]);
   if (s->jar) { curl_easy_cleanup(s->jar); s->jar = NULL; }
   if (s->multi) { curl_multi_cleanup(s->multi); s->multi = NULL; }
