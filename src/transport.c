@@ -243,10 +243,14 @@ static void session_options(session *s, xfer *x, CURL *e) {
   SETOPT(CURLOPT_HEADERFUNCTION, on_header);
 }
 
-/* The request's headers as a curl_slist (with "Expect:" first). May raise. */
-static void header_list(lua_State *L, xfer *x, int t) {
-  x->hdrs = curl_slist_append(NULL, "Expect:");
-  if (!x->hdrs) luaL_error(L, "out of memory");
+/* The request's headers as a curl_slist, with "Expect:" first where libcurl could add
+ * "Expect: 100-continue" (a body to send: libcurl adds it for POST and PUT bodies only, so a
+ * plain GET goes without the entry, and without a list when it has no headers). May raise. */
+static void header_list(lua_State *L, xfer *x, int t, int expect) {
+  if (expect) {
+    x->hdrs = curl_slist_append(NULL, "Expect:");
+    if (!x->hdrs) luaL_error(L, "out of memory");
+  }
   lua_getfield(L, t, "headers");
   if (lua_istable(L, -1)) {
     luaL_Buffer b;
@@ -347,7 +351,7 @@ static void setup_xfer(lua_State *L, session *s, xfer *x, int t) {
     if (strcmp(method, "POST") != 0) SETOPT(CURLOPT_CUSTOMREQUEST, method);
   }
   lua_pop(L, 2);
-  header_list(L, x, t);
+  header_list(L, x, t, !get);
   {
     /* libcurl builds the request line and headers in a buffer of at most
      * 1 MiB and reports more as "Out of memory": say what is wrong instead */
