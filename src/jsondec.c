@@ -40,10 +40,7 @@ typedef struct jp {
   int ktop;
   const char *kp[JP_KEYS];
   size_t kl[JP_KEYS];
-  /* opts.lists as strings (nlist < 0: too many, or not only strings; look them up) */
-  int nlist;
-  const char *lp[8];
-  size_t ll[8];
+  lc_names names; /* opts.lists, read once */
   const char *comp[8];
   size_t comp_len[8];
   char err[128];
@@ -308,20 +305,6 @@ static void force_list(lua_State *L) {
   else lua_remove(L, -2);
 }
 
-/* whether the key on the stack top is one of opts.lists */
-static int listed_key(jp *j, const char *k, size_t n) {
-  int i;
-  if (j->nlist < 0) {
-    lua_pushvalue(j->L, -1);
-    lua_rawget(j->L, j->lists);
-    i = lua_toboolean(j->L, -1);
-    lua_pop(j->L, 1);
-    return i;
-  }
-  for (i = 0; i < j->nlist; i++) if (j->ll[i] == n && memcmp(j->lp[i], k, n) == 0) return 1;
-  return 0;
-}
-
 /* whether the key on the stack top (k, n) is in the object below the value on top already:
  * the object's first keys are compared in C (they stay alive in the object), others looked up */
 static int duplicate_key(jp *j, int base, int nkeys, const char *k, size_t n) {
@@ -358,7 +341,7 @@ static int parse_object(jp *j) {
     skip_ws(j);
     if (j->p >= j->end || *j->p != ':') return jfail(j, "expected ':'");
     j->p++;
-    if (j->lists) listed = listed_key(j, k, kn);
+    if (j->lists) listed = lc_names_has(L, &j->names, -1, k, kn);
     j->at = member_at(j, at);
     if (!(r = parse_value(j))) return 0;
     if (r == 2) { lua_newtable(L); mark_array(L); } /* the one item was dropped */
@@ -432,16 +415,7 @@ int lc_json_decode(lua_State *L) {
     lua_getfield(L, 2, "lists"); /* 3 */
     if (lua_istable(L, 3)) {
       j.lists = 3;
-      lua_pushnil(L);
-      while (lua_next(L, 3)) { /* the keys stay alive in opts.lists */
-        if (lua_toboolean(L, -1)) {
-          if (lua_type(L, -2) == LUA_TSTRING && j.nlist >= 0 && j.nlist < 8) {
-            j.lp[j.nlist] = lua_tolstring(L, -2, &j.ll[j.nlist]);
-            j.nlist++;
-          } else if (lua_type(L, -2) == LUA_TSTRING) j.nlist = -1;
-        }
-        lua_pop(L, 1);
-      }
+      lc_names_read(L, 3, &j.names);
     }
     /* the parser recurses on the C stack: never deeper than 1000 */
     j.max_depth = lc_opt_clamped(L, 2, "max_depth", 128, 0, 1000);

@@ -3,6 +3,7 @@
 #define LUACLOUD_LC_H
 
 #include <stddef.h>
+#include <string.h>
 #include <lua.h>
 #include <lauxlib.h>
 
@@ -66,6 +67,41 @@ static inline int lc_utf8_len(const char *s, const char *end) {
 }
 
 #define lc_buf_adds(b, s) lc_buf_add((b), (s), sizeof(s) - 1)
+
+/* A decoder's opts.lists (names -> true) read once into C: a name is compared with up to
+ * LC_NAMES strings, which stay alive in the table; with more (n < 0) it is looked up in the
+ * table (at the absolute index idx) instead. Non-string keys never match an element or key name. */
+#define LC_NAMES 8
+typedef struct { int n, idx; const char *p[LC_NAMES]; size_t l[LC_NAMES]; } lc_names;
+
+static inline void lc_names_read(lua_State *L, int idx, lc_names *ns) {
+  ns->n = 0;
+  ns->idx = idx;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_toboolean(L, -1) && lua_type(L, -2) == LUA_TSTRING) {
+      if (ns->n >= 0 && ns->n < LC_NAMES) {
+        ns->p[ns->n] = lua_tolstring(L, -2, &ns->l[ns->n]);
+        ns->n++;
+      } else ns->n = -1;
+    }
+    lua_pop(L, 1);
+  }
+}
+
+/* whether the name k (n bytes), also a string at stack index nidx, is one of ns */
+static inline int lc_names_has(lua_State *L, const lc_names *ns, int nidx, const char *k, size_t n) {
+  int i;
+  if (ns->n < 0) {
+    lua_pushvalue(L, nidx);
+    lua_rawget(L, ns->idx);
+    i = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return i;
+  }
+  for (i = 0; i < ns->n; i++) if (ns->l[i] == n && memcmp(ns->p[i], k, n) == 0) return 1;
+  return 0;
+}
 
 /* Registry keys (addresses) of the sentinels shared by the codecs. */
 extern const char lc_null_key;     /* JSON null lightuserdata lives at this address */

@@ -314,45 +314,17 @@ typedef struct replay {
   size_t items_len;
   int fdepth;                  /* open elements of the item being captured (0: none) */
   const char *fstart;          /* its first event while all of it is in this chunk's tape, else NULL (copied) */
-  /* opts.lists as C strings (nlist < 0: too many or not only strings: look them up) */
-  int nlist;
-  const char *lp[8];
-  size_t ll[8];
+  lc_names names; /* opts.lists, read once */
   /* the key count of the last table closed at each depth: siblings are usually alike, so the
    * next one is made that size at once instead of growing key by key */
   int hint[HINT_DEPTH];
 } replay;
 
-/* opts.lists (at the stack index r->lists) read once into C */
-static void read_lists(replay *r) {
-  lua_State *L = r->L;
-  lua_pushnil(L);
-  while (lua_next(L, r->lists)) { /* the keys stay alive in opts.lists */
-    if (lua_toboolean(L, -1) && lua_type(L, -2) == LUA_TSTRING) {
-      if (r->nlist >= 0 && r->nlist < 8) {
-        r->lp[r->nlist] = lua_tolstring(L, -2, &r->ll[r->nlist]);
-        r->nlist++;
-      } else r->nlist = -1;
-    }
-    lua_pop(L, 1);
-  }
-}
-
 /* whether the element name at stack index `nslot` is one of opts.lists */
 static int listed_name(replay *r, int nslot) {
   size_t n;
-  const char *k;
-  int i;
-  if (r->nlist < 0) {
-    lua_pushvalue(r->L, nslot);
-    lua_rawget(r->L, r->lists);
-    i = lua_toboolean(r->L, -1);
-    lua_pop(r->L, 1);
-    return i;
-  }
-  k = lua_tolstring(r->L, nslot, &n);
-  for (i = 0; i < r->nlist; i++) if (r->ll[i] == n && memcmp(r->lp[i], k, n) == 0) return 1;
-  return 0;
+  const char *k = lua_tolstring(r->L, nslot, &n);
+  return lc_names_has(r->L, &r->names, nslot, k, n);
 }
 
 static uint32_t get_u32(const char **p) {
@@ -611,7 +583,7 @@ static int decode_run(lua_State *L) {
   size_t n = a->n, off = 0;
   r->L = L;
   r->lists = lua_istable(L, 1) ? 1 : 0;
-  if (r->lists) read_lists(r);
+  if (r->lists) lc_names_read(L, r->lists, &r->names);
   r->mt = 2;
   r->base = 4;
   memset(&sax, 0, sizeof sax);
