@@ -130,28 +130,42 @@ static int prune_end(xdec *d) {
   return 0;
 }
 
+/* an event's bytes are counted first and reserved once: the pieces then go in by memcpy
+ * without a capacity check each (this runs for every element of every answer) */
+static char *put_raw(char *w, const void *p, size_t n) {
+  uint32_t u = (uint32_t)n;
+  memcpy(w, &u, 4);
+  memcpy(w + 4, p, n);
+  return w + 4 + n;
+}
+
 static void on_start(void *ud, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri,
                      int nns, const xmlChar **ns, int nattr, int ndef, const xmlChar **attrs) {
   xdec *d = (xdec *)ud;
   int i;
+  size_t ln, need;
+  uint32_t na = (uint32_t)nattr;
+  char *w;
   (void)prefix; (void)uri; (void)nns; (void)ns; (void)ndef;
   if (d->failed) return;
   if (++d->depth > d->max_depth) { fail(d, "xml: document nested too deeply"); return; }
   d->texted[d->depth >> 3] &= (unsigned char)~(1u << (d->depth & 7));
   if (d->prune_f && prune_start(d, local)) return;
-  lc_buf_addc(&d->tape, 'S');
-  put_u32(&d->tape, strlen((const char *)local));
-  lc_buf_add(&d->tape, local, strlen((const char *)local));
-  put_u32(&d->tape, (size_t)nattr);
+  ln = strlen((const char *)local);
+  need = 1 + 4 + ln + 4;
+  for (i = 0; i < nattr; i++) need += 8 + strlen((const char *)attrs[5 * i]) + (size_t)(attrs[5 * i + 4] - attrs[5 * i + 3]);
+  if (!lc_buf_reserve(&d->tape, need)) { fail(d, "xml: out of memory"); return; }
+  w = d->tape.data + d->tape.len;
+  *w++ = 'S';
+  w = put_raw(w, local, ln);
+  memcpy(w, &na, 4);
+  w += 4;
   for (i = 0; i < nattr; i++) {
     const xmlChar **a = attrs + 5 * i;
-    size_t kn = strlen((const char *)a[0]), vn = (size_t)(a[4] - a[3]);
-    put_u32(&d->tape, kn);
-    lc_buf_add(&d->tape, a[0], kn);
-    put_u32(&d->tape, vn);
-    lc_buf_add(&d->tape, a[3], vn);
+    w = put_raw(w, a[0], strlen((const char *)a[0]));
+    w = put_raw(w, a[3], (size_t)(a[4] - a[3]));
   }
-  if (d->tape.oom) fail(d, "xml: out of memory");
+  d->tape.len = (size_t)(w - d->tape.data);
 }
 
 static void on_end(void *ud, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri) {
@@ -172,10 +186,9 @@ static void on_chars(void *ud, const xmlChar *ch, int len) {
     if (i == len) return;
     d->texted[d->depth >> 3] |= (unsigned char)(1u << (d->depth & 7));
   }
-  lc_buf_addc(&d->tape, 'T');
-  put_u32(&d->tape, (size_t)len);
-  lc_buf_add(&d->tape, ch, (size_t)len);
-  if (d->tape.oom) fail(d, "xml: out of memory");
+  if (!lc_buf_reserve(&d->tape, 5 + (size_t)len)) { fail(d, "xml: out of memory"); return; }
+  d->tape.data[d->tape.len] = 'T';
+  d->tape.len = (size_t)(put_raw(d->tape.data + d->tape.len + 1, ch, (size_t)len) - d->tape.data);
 }
 
 static void on_subset(void *ud, const xmlChar *name, const xmlChar *eid, const xmlChar *sid) {
@@ -366,23 +379,34 @@ static void ensure_table(replay *r, int i) {
   }
 }
 
-static void trimmed(xdec *d, size_t off, const char **s, size_t *n) {
-  const char *a, *b;
-  if (!d->text.data) { *s = ""; *n = 0; return; } /* no text yet: NULL + 0 is undefined */
-  a = d->text.data + off;
-  b = d->text.data + d->text.len;
+static void trim(const char **s, size_t *n) {
+  const char *a = *s, *b = *s + *n;
   while (a < b && isspace((unsigned char)*a)) a++;
   while (b > a && isspace((unsigned char)b[-1])) b--;
   *s = a;
   *n = (size_t)(b - a);
 }
 
+static void trimmed(xdec *d, size_t off, const char **s, size_t *n) {
+  if (!d->text.data) { *s = ""; *n = 0; return; } /* no text yet: NULL + 0 is undefined */
+  *s = d->text.data + off;
+  *n = d->text.len - off;
+  trim(s, n);
+}
+
+static void close_with(replay *r, const char *ts, size_t tn);
+
 static void close_frame(replay *r) {
-  lua_State *L = r->L;
-  int i = r->nframes - 1, nslot = slot_name(r, i), vslot = nslot + 1;
   const char *ts;
   size_t tn;
-  trimmed(r->d, r->frames[i].text_off, &ts, &tn);
+  trimmed(r->d, r->frames[r->nframes - 1].text_off, &ts, &tn);
+  close_with(r, ts, tn);
+}
+
+/* close the innermost element, whose text (trimmed) is ts */
+static void close_with(replay *r, const char *ts, size_t tn) {
+  lua_State *L = r->L;
+  int i = r->nframes - 1, nslot = slot_name(r, i), vslot = nslot + 1;
   if (!r->frames[i].created) {
     lua_pushlstring(L, ts, tn);
     lua_replace(L, vslot);
@@ -552,6 +576,16 @@ static void replay_tape(replay *r) {
       }
     } else if (ev == 'T') {
       uint32_t n = get_u32(&p);
+      if (p + n < end && p[n] == 'E' && r->nframes > 0 && d->text.len == r->frames[r->nframes - 1].text_off) {
+        /* the element's one piece of text, then its end (a leaf, mostly): straight from the
+         * tape, not through the text buffer */
+        const char *ts = p;
+        size_t tn = n;
+        trim(&ts, &tn);
+        close_with(r, ts, tn);
+        p += n + 1;
+        continue;
+      }
       if (!lc_buf_add(&d->text, p, n)) luaL_error(L, "xml: out of memory");
       p += n;
     } else {
