@@ -91,15 +91,22 @@ local function co_key() return running() or MAIN end
 --- The context of the call running on this coroutine, or nil outside a call.
 function Client:context()
   local calls = rawget(self, "_calls")
-  return calls and calls[co_key()]
+  return calls and calls[running() or MAIN] -- co_key() inline: this runs twice a call
 end
 
 local function enter(self, op, f)
   local calls = rawget(self, "_calls")
   if not calls then calls = setmetatable({}, { __mode = "k" }); rawset(self, "_calls", calls) end
-  local key = co_key()
+  local key = running() or MAIN
   local outer = calls[key]
-  local limit = retry.deadline(self.opts)
+  -- retry.deadline(opts), inline (no tonumber calls for options left out)
+  local opts = self.opts
+  local limit, d = nil, opts.deadline
+  if d ~= nil then limit = tonumber(d) end
+  if not limit then
+    local t = opts.timeout
+    limit = 2 * (t ~= nil and tonumber(t) or 60)
+  end
   local deadline = self.clock() + limit
   -- a call made inside another (a login, a waiter's poll) never outlives the outer one
   if outer and outer.deadline < deadline then deadline = outer.deadline end
@@ -154,9 +161,11 @@ local function outgoing(self, req)
   if cookie and not req.headers.Cookie then req.headers.Cookie = cookie end
   req.timeout = req.timeout or self.opts.timeout
   -- no request of a call (logins included) may outlive the call's deadline
-  local ctx = self:context()
+  local calls = rawget(self, "_calls") -- self:context(), inline
+  local ctx = calls and calls[running() or MAIN]
   if ctx then
-    local left = math.max(0.001, ctx.deadline - self.clock())
+    local left = ctx.deadline - self.clock()
+    if left < 0.001 or left ~= left then left = 0.001 end -- math.max(0.001, left), NaN included
     if not req.timeout or req.timeout > left then req.timeout = left end
   end
   return self.opts.log ~= nil and core.now() or nil
@@ -168,7 +177,8 @@ local function incoming(self, req, t0, resp, err)
     self:log { event = "transport_error", method = req.method, url = req.url, ms = ms, message = err and err.message }
     return nil, err
   end
-  self.cookies:store(resp.headers and resp.headers["set-cookie"], req.url)
+  local set = resp.headers and resp.headers["set-cookie"]
+  if set then self.cookies:store(set, req.url) end -- Jar:store of no header does nothing
   if t0 then self:log { event = "response", method = req.method, url = req.url, status = resp.status, ms = ms } end
   return resp
 end
@@ -268,13 +278,6 @@ local function fill_path(self, entry, path, values, wire)
 end
 M.fill_path = fill_path
 
--- the body style of a call: entry.body, "json|xml" resolved to the call's wire format
-local function body_format(entry, wire)
-  local b = entry.body or "none"
-  if b == "json|xml" or b == "xml|json" then return wire end
-  return b
-end
-
 -- Where an entry's path goes: the base URL a hook learned at login (c.base_url: Clodo's management
 -- URL), else the endpoint; entry.endpoint = "auth" (the login itself) always goes to the endpoint.
 local function base_of(self, entry)
@@ -301,28 +304,75 @@ end
 --- Build the request of an entry from validated params. The call's wire format travels on the
 -- request (req.format), never on the client: light threads may share one client.
 -- req.path is the filled path, req.base the base URL it was put after (see Client:ready).
-function Client:build(entry, values, placement)
-  local wire = call_format(self, entry, values)
-  local path, missing = fill_path(self, entry, entry.path, values, wire)
-  if not path then
-    return nil, self:error { kind = "validation", message = "missing required path parameter '" .. snake(missing) .. "'" }
+-- What build reads of an entry on every call, read once (entries are immutable data): the key of
+-- the param that picks the format, the method, whether the path has placeholders (else it and
+-- whether it is a full URL are fixed), the body style unless it is the call's format, and
+-- whether protocol.encode would only add the body params to the query (protocol.plain).
+local build_plans = setmetatable({}, { __mode = "k" })
+local function build_plan(entry)
+  local b = build_plans[entry]
+  if b then return b end
+  local path, body = entry.path, entry.body or "none"
+  local fixed = not path:find("{", 1, true)
+  b = { fkey = protocol.format_key(entry, snake), method = entry.send_method or entry.method or "GET", fixed = fixed,
+        absolute = fixed and path:byte(1) ~= 47 and path:match("^https?://") ~= nil,
+        style = body ~= "json|xml" and body ~= "xml|json" and body or nil, plain = protocol.plain(entry, snake) }
+  build_plans[entry] = b
+  return b
+end
+
+local add_query = protocol.add_query
+
+-- a param's {name, value} pairs on a query list (protocol.add_query; a plain param inline)
+local function to_query(query, list)
+  for i = 1, #list do -- validate's arrays: numeric loops, no ipairs calls
+    local p = list[i]
+    if p.multi then add_query(query, p) else query[#query + 1] = { p.name, p.value } end
   end
-  -- a catalog path starts with "/" (no pattern match for those; Clodo's may be a full URL)
-  local base = not (path:byte(1) ~= 47 and path:match("^https?://")) and base_of(self, entry) or nil
-  -- send_method: what is sent where the document allows two methods (a body on a GET is fragile)
-  -- params and op (Client:template) sized in: set afterwards, they rehashed the table every call
-  local req = { method = entry.send_method or entry.method or "GET", url = (base or "") .. path, path = path, base = base,
-                headers = {}, query = {}, timeout = self.opts.timeout or entry.timeout, format = wire,
-                params = nil, op = nil }
+end
+
+function Client:build(entry, values, placement)
+  local b = build_plans[entry] or build_plan(entry)
+  local wire = b.fkey and call_format(self, entry, values) or self.format
+  local path, base = entry.path, nil
+  if b.fixed then
+    if not b.absolute then base = base_of(self, entry) end
+  else
+    local missing
+    path, missing = fill_path(self, entry, path, values, wire)
+    if not path then
+      return nil, self:error { kind = "validation", message = "missing required path parameter '" .. snake(missing) .. "'" }
+    end
+    -- a catalog path starts with "/" (no pattern match for those; Clodo's may be a full URL)
+    base = not (path:byte(1) ~= 47 and path:match("^https?://")) and base_of(self, entry) or nil
+  end
+  local headers, query = {}, {}
   local accept = self.catalog.accept
-  if accept then req.headers.Accept = accept[wire] end
+  if accept then headers.Accept = accept[wire] end
   -- a GET that changes state: no cache on the way may answer it
-  if entry.state_changing then req.headers["Cache-Control"] = "no-cache" end
-  local ph, pq = placement.header, placement.query -- validate's arrays: numeric loops, no ipairs calls
-  for i = 1, #ph do req.headers[ph[i].name] = tostring(ph[i].value) end
-  for i = 1, #pq do protocol.add_query(req.query, pq[i]) end
-  local ok, err, param = protocol.encode(self.catalog, entry, body_format(entry, wire), wire, placement.body, req,
-    encode_opts(self, entry))
+  if entry.state_changing then headers["Cache-Control"] = "no-cache" end
+  local ph = placement.header
+  for i = 1, #ph do headers[ph[i].name] = tostring(ph[i].value) end
+  to_query(query, placement.query)
+  -- send_method (b.method): what is sent where the document allows two methods (a body on a GET is fragile)
+  -- params and op (Client:template) sized in: set afterwards, they rehashed the table every call
+  local req = { method = b.method, url = (base or "") .. path, path = path, base = base,
+                headers = headers, query = query, timeout = self.opts.timeout or entry.timeout, format = wire,
+                params = nil, op = nil }
+  local style = b.style or wire
+  if b.plain and (style == "query" or style == "none") then
+    -- what protocol.encode does for these: the body params go to the query, and an operation
+    -- without body params may still send a body in this format (CenturyLink: "{}")
+    to_query(query, placement.body)
+    local empty = style == "none" and self.catalog.empty_body
+    empty = empty and empty[wire]
+    if empty then
+      req.body = empty
+      headers["Content-Type"] = protocol.content_type(self.catalog, wire)
+    end
+    return req
+  end
+  local ok, err, param = protocol.encode(self.catalog, entry, style, wire, placement.body, req, encode_opts(self, entry))
   if not ok then return nil, self:error { kind = "validation", message = err, param = param } end
   return req
 end
@@ -359,7 +409,6 @@ function Client:decode_body(entry, resp, fmt)
   local body = resp.body or ""
   fmt = fmt or self.format
   local value, root
-  if body:match("^%s*$") then return {}, nil end
   -- decoder options built once per client and entry (hot path)
   local cache = self._decode_opts
   if not cache then cache = setmetatable({}, { __mode = "k" }); self._decode_opts = cache end
@@ -368,12 +417,14 @@ function Client:decode_body(entry, resp, fmt)
     o = { lists = list_names(entry), lower = self.catalog.lower_names, max_size = self.opts.max_response }
     cache[entry] = o
   end
-  local ctx = self:context()
+  local calls = rawget(self, "_calls") -- self:context(), inline
+  local ctx = calls and calls[running() or MAIN]
+  local filtered = false
   if ctx and ctx.filter and entry.response and entry.response.items then -- where/fields: applied while decoding
     local items = entry.response.items
     if fmt ~= "xml" and self.hooks.json_wrapped then items = "*." .. items end
     o = { lists = o.lists, lower = o.lower, max_size = o.max_size, filter = ctx.filter, items = items }
-    ctx.filtered = true
+    filtered = true
   end
   if fmt == "xml" then
     value, root = core.xml_decode(body, o)
@@ -381,8 +432,12 @@ function Client:decode_body(entry, resp, fmt)
     value, root = core.json_decode(body, o)
   end
   if value == nil then
+    -- an answer of blanks alone is an empty table: both decoders refuse it, so it is looked for
+    -- only after a refusal (a pattern match per call before)
+    if body:match("^%s*$") then return {}, nil end
     return nil, self:error { kind = "decode", status = resp.status, message = "malformed response: " .. tostring(root) }
   end
+  if filtered then ctx.filtered = true end
   return value, root
 end
 
@@ -422,16 +477,13 @@ local function copy_request(t)
   -- the constructor sizes the table for a template's usual fields at once: filled one by one from
   -- {}, it was rehashed five times on every attempt
   -- a template has exactly the fields Client:build and Client:template give it (no pairs walk)
-  local req = { method = t.method, url = t.url, path = t.path, base = t.base, timeout = t.timeout, format = t.format,
-                body = t.body, params = t.params, op = t.op, headers = false, query = false }
-  local headers = {}
-  for k, v in pairs(t.headers) do headers[k] = v end
-  req.headers = headers
-  local tq = t.query
-  local query = {}
-  for i = 1, #tq do query[i] = tq[i] end
-  req.query = query
-  return req
+  -- headers: the request's own (outgoing adds a Cookie, prepare its auth headers); query: the
+  -- template's list itself, read-only by contract: prepare replaces req.query (ReliaCloud) and never
+  -- appends to it, finish_url replaces it (spec/percall_lua_spec.lua checks every provider's prepare)
+  local th, headers = t.headers, {}
+  if next(th) ~= nil then for k, v in pairs(th) do headers[k] = v end end
+  return { method = t.method, url = t.url, path = t.path, base = t.base, timeout = t.timeout, format = t.format,
+           body = t.body, params = t.params, op = t.op, headers = headers, query = t.query, idempotent = nil }
 end
 
 --- A request ready for the wire: hooks.prepare (signing, tokens) then the URL.
@@ -444,12 +496,14 @@ function Client:ready(entry, req_template)
   -- the base URL may be learned (a first login) or renewed by prepare: the URL follows it
   local base = req.base and base_of(self, entry)
   if base and base ~= req.base then req.url = base .. req.url:sub(#req.base + 1) end
-  finish_url(req)
+  if #req.query > 0 then finish_url(req) end
   if #req.url > MAX_URL then -- libcurl answers "Out of memory" for a URL of a megabyte
     return nil, self:error { kind = "validation",
       message = string.format("the request URL would be %d bytes (at most %d): shorten the parameters", #req.url, MAX_URL) }
   end
-  req.idempotent = M.safe_to_repeat(entry, req) -- the transport never resends it otherwise (no reused connection)
+  -- the transport never resends it otherwise (no reused connection); a catalog's `safe` inline
+  local safe = entry.safe
+  if safe == nil then req.idempotent = M.safe_to_repeat(entry, req) else req.idempotent = safe and true or false end
   return req
 end
 
@@ -517,13 +571,18 @@ local function too_long(list, limit) -- not a closure in oversized: it runs on e
   end
 end
 
+local NO_PARAMS = validate.NO_PARAMS -- validate's shared empty list: nothing to look at
 local function oversized(self, entry, placement)
   local limit = self.opts.max_param or MAX_URL_VALUE
-  local in_url = (entry.body or "none") == "none" or entry.body == "query"
-  local name = too_long(placement.query, limit) or too_long(placement.header, limit)
-    or (in_url and too_long(placement.body, limit))
-  if not name then
-    for k, v in pairs(placement.values) do
+  local q, h, b = placement.query, placement.header, placement.body
+  local name = q ~= NO_PARAMS and too_long(q, limit) or h ~= NO_PARAMS and too_long(h, limit) or nil
+  if not name and b ~= NO_PARAMS then
+    local body = entry.body
+    if body == nil or body == "none" or body == "query" then name = too_long(b, limit) end
+  end
+  local values = placement.values
+  if not name and values ~= NO_PARAMS then
+    for k, v in pairs(values) do
       if type(v) == "string" and #v > limit then name = k break end
     end
   end
@@ -577,7 +636,8 @@ local function call_in(self, ctx, id, entry, params)
     if type(terr) == "table" then retry.classify(self, entry, { method = entry.method }, terr) end
     return nil, terr
   end
-  local retries = tonumber(self.opts.retries) or 2
+  local retries = self.opts.retries
+  retries = retries ~= nil and tonumber(retries) or 2
   local reauthed = false
   local attempt = 0
   while true do
@@ -611,8 +671,12 @@ end
 -- those fields (docs/FILTERING.md); what the API filters itself is also sent (filter.push_down).
 function Client:call(name, params, opts)
   if getmetatable(self) ~= CLIENT_MT then return nil, misuse("call") end
-  local id, entry = self:resolve(name)
-  if not id then return nil, entry end
+  -- an op id is its own index entry (index_of puts every id first): no index walk for those
+  local id, entry = name, self.operations[name]
+  if entry == nil then
+    id, entry = self:resolve(name)
+    if not id then return nil, entry end
+  end
   if opts == nil then return call_with(self, id, entry, params) end
   local f, ferr = filter.compile(opts)
   if f == nil then return nil, self:error { kind = "validation", op = id, message = ferr } end

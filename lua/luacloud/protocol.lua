@@ -75,6 +75,12 @@ local function compile(entry, snake)
   return c
 end
 
+--- Whether M.encode of the entry in style "query" or "none" only puts the params on the query
+-- (M.add_query, in order) and the catalog's empty body: no dynamic names, no request shape.
+function M.plain(entry, snake)
+  return not compile(entry, snake).shaping and not entry.request
+end
+
 --- snake_case key of the param whose value picks the call's format (nil when none).
 function M.format_key(entry, snake)
   return compile(entry, snake).format_key
@@ -613,7 +619,26 @@ function M.normalize(entry, value)
     if v == "" or v == NULL then value[roots[i]] = setmetatable({}, ARRAY) end
   end
   local paths = plan.paths
-  for i = 1, #paths do ensure(value, paths[i], 1, plan) end
+  local root_list -- is_list(value), asked once: ensure below writes string keys only
+  for i = 1, #paths do
+    local keys = paths[i]
+    if #keys ~= 1 then
+      ensure(value, keys, 1, plan)
+    else -- ensure(value, keys, 1, plan) of a one-key path, inline (every listing of every provider)
+      if root_list == nil then -- is_list(value) of a table, inline
+        root_list = getmetatable(value) == ARRAY or (value[1] ~= nil and util.is_array(value))
+      end
+      local k = keys[1]
+      local v = not root_list and value[k]
+      if root_list then
+        ensure(value, keys, 1, plan)
+      elseif v == nil or v == "" or v == NULL then
+        value[k] = setmetatable({}, ARRAY)
+      elseif getmetatable(v) ~= ARRAY then -- the decoders' lists are marked already
+        value[k] = is_list(v) and setmetatable(v, ARRAY) or setmetatable({ v }, ARRAY)
+      end
+    end
+  end
   local aliases = plan.aliases
   for i = 1, #aliases do each_item(value, aliases[i][1], 1, alias(aliases[i][2])) end
   local booleans = plan.booleans
